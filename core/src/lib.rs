@@ -1,0 +1,23 @@
+//! The pure core of the Ed-Fi edge API.
+//!
+//! Entity tags, RFC 9110 preconditions, the Ed-Fi resource model and its validation,
+//! problem-details errors, and the request engine over a [`store::Store`]. There is no IO, no
+//! clock and no randomness here: callers pass the time, random bytes and storage in, so every
+//! behaviour is tested natively and deterministically.
+
+pub mod clock;
+pub mod content;
+pub mod engine;
+pub mod etag;
+pub mod http;
+pub mod model;
+pub mod precondition;
+pub mod problem;
+pub mod resources;
+pub mod store;
+pub mod validate;
+
+pub use engine::{handle, Config, Context};
+pub use etag::{EntityTag, TagCondition};
+pub use http::{Request, Response};
+pub use store::{Document, MemoryStore, Store, StoreError};

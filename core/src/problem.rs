@@ -1,0 +1,231 @@
+//! Ed-Fi problem-details errors (RFC 9457 with Ed-Fi's `type` URNs and fields).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// JSON path (`$.birthDate`, `$.otherNames[0].firstName`) → messages.
+pub type ValidationErrors = BTreeMap<String, Vec<String>>;
+
+/// An error answer. Field order follows the Ed-Fi 412 example so fixed fields compare byte-equal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    pub detail: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub correlation_id: String,
+    pub validation_errors: ValidationErrors,
+    pub errors: Vec<String>,
+    /// Extra response headers (`Allow` on 405).
+    #[serde(skip)]
+    pub headers: Vec<(&'static str, String)>,
+}
+
+pub const TYPE_BAD_REQUEST: &str = "urn:ed-fi:api:bad-request";
+pub const TYPE_DATA_VALIDATION_FAILED: &str = "urn:ed-fi:api:bad-request:data-validation-failed";
+pub const TYPE_KEY_CHANGE_NOT_SUPPORTED: &str =
+    "urn:ed-fi:api:bad-request:data-validation-failed:key-change-not-supported";
+pub const TYPE_PRECONDITION_REQUIRED: &str = "urn:ed-fi:api:bad-request:precondition-required";
+pub const TYPE_NOT_FOUND: &str = "urn:ed-fi:api:not-found";
+pub const TYPE_METHOD_NOT_ALLOWED: &str = "urn:ed-fi:api:method-not-allowed";
+pub const TYPE_OPTIMISTIC_LOCK_FAILED: &str = "urn:ed-fi:api:optimistic-lock-failed";
+pub const TYPE_IF_NONE_MATCH_FAILED: &str = "urn:ed-fi:api:precondition-failed:if-none-match";
+pub const TYPE_PAYLOAD_TOO_LARGE: &str = "urn:ed-fi:api:bad-request:payload-too-large";
+pub const TYPE_UNSUPPORTED_MEDIA_TYPE: &str = "urn:ed-fi:api:bad-request:unsupported-media-type";
+pub const TYPE_INTERNAL: &str = "urn:ed-fi:api:system-error";
+
+impl Problem {
+    fn new(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            detail: detail.into(),
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            status,
+            correlation_id: String::new(),
+            validation_errors: ValidationErrors::new(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let mut p = Self::new(
+            400,
+            TYPE_BAD_REQUEST,
+            "Bad Request",
+            "The request construction was invalid.",
+        );
+        p.errors.push(detail);
+        p
+    }
+
+    /// Body-level validation failures, keyed by JSON path.
+    pub fn validation_failed(errors: ValidationErrors) -> Self {
+        let mut p = Self::new(
+            400,
+            TYPE_DATA_VALIDATION_FAILED,
+            "Data Validation Failed",
+            "Data validation failed. See 'validationErrors' for details.",
+        );
+        p.validation_errors = errors;
+        p
+    }
+
+    /// The body could not be read as JSON at all.
+    pub fn unreadable_body(message: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            400,
+            TYPE_DATA_VALIDATION_FAILED,
+            "Data Validation Failed",
+            "The request body could not be read as a JSON object.",
+        );
+        p.errors.push(message.into());
+        p
+    }
+
+    pub fn key_change_not_supported(resource: &str) -> Self {
+        let mut p = Self::new(
+            400,
+            TYPE_KEY_CHANGE_NOT_SUPPORTED,
+            "Key Change Not Supported",
+            format!("Identifying values for the '{resource}' resource cannot be changed."),
+        );
+        p.errors.push(
+            "The natural key of this resource cannot be changed. Delete and recreate the resource item instead."
+                .to_owned(),
+        );
+        p
+    }
+
+    /// If-Match is required by configuration and was absent (`status` is 400 or 428).
+    pub fn precondition_required(status: u16) -> Self {
+        let mut p = Self::new(
+            status,
+            TYPE_PRECONDITION_REQUIRED,
+            "Precondition Required",
+            "This API requires an If-Match header on updates and deletes.",
+        );
+        p.errors.push(
+            "Send the resource's ETag (from a GET or the last write) in an If-Match request header."
+                .to_owned(),
+        );
+        p
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, TYPE_NOT_FOUND, "Not Found", detail)
+    }
+
+    pub fn method_not_allowed(method: &str, allow: &[&str]) -> Self {
+        let mut p = Self::new(
+            405,
+            TYPE_METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+            format!("The method {method} is not allowed on this resource."),
+        );
+        p.headers.push(("Allow", allow.join(", ")));
+        p
+    }
+
+    /// The Ed-Fi 412 for an `If-Match` that does not match.
+    pub fn optimistic_lock_failed() -> Self {
+        let mut p = Self::new(
+            412,
+            TYPE_OPTIMISTIC_LOCK_FAILED,
+            "Optimistic Lock Failed",
+            "The item has been modified by another user.",
+        );
+        p.errors.push(
+            "The resource item's etag value does not match what was specified in the 'If-Match' request header indicating that it has been modified by another client since it was last retrieved."
+                .to_owned(),
+        );
+        p
+    }
+
+    pub fn if_none_match_failed() -> Self {
+        let mut p = Self::new(
+            412,
+            TYPE_IF_NONE_MATCH_FAILED,
+            "Precondition Failed",
+            "The item already exists with a representation matching the 'If-None-Match' request header.",
+        );
+        p.errors.push(
+            "The 'If-None-Match' condition was not met, so the request was not applied.".to_owned(),
+        );
+        p
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        let mut p = Self::new(
+            413,
+            TYPE_PAYLOAD_TOO_LARGE,
+            "Payload Too Large",
+            format!("The request body is larger than the limit of {limit} bytes."),
+        );
+        p.errors.push(format!("Send a body of at most {limit} bytes."));
+        p
+    }
+
+    pub fn unsupported_media_type(content_type: Option<&str>) -> Self {
+        let mut p = Self::new(
+            415,
+            TYPE_UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported Media Type",
+            "The request body must be JSON (Content-Type: application/json).",
+        );
+        p.errors.push(match content_type {
+            Some(ct) => format!("Content-Type '{ct}' is not supported."),
+            None => "The Content-Type header is missing.".to_owned(),
+        });
+        p
+    }
+
+    /// A failure on our side. The body says nothing about the cause; the caller logs it.
+    pub fn internal() -> Self {
+        Self::new(
+            500,
+            TYPE_INTERNAL,
+            "System Error",
+            "An unexpected problem has occurred. Quote the correlationId when reporting it.",
+        )
+    }
+
+    pub fn with_correlation_id(mut self, id: &str) -> Self {
+        self.correlation_id = id.to_owned();
+        self
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("problem details always serialize")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimistic_lock_failed_has_the_ed_fi_fixed_fields_in_order() {
+        let body = String::from_utf8(Problem::optimistic_lock_failed().with_correlation_id("c1").to_json()).unwrap();
+        assert_eq!(
+            body,
+            concat!(
+                r#"{"detail":"The item has been modified by another user.","#,
+                r#""type":"urn:ed-fi:api:optimistic-lock-failed","title":"Optimistic Lock Failed","#,
+                r#""status":412,"correlationId":"c1","validationErrors":{},"#,
+                r#""errors":["The resource item's etag value does not match what was specified in the 'If-Match' request header indicating that it has been modified by another client since it was last retrieved."]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn method_not_allowed_carries_allow() {
+        let p = Problem::method_not_allowed("PATCH", &["GET", "POST"]);
+        assert_eq!(p.status, 405);
+        assert_eq!(p.headers, vec![("Allow", "GET, POST".to_owned())]);
+    }
+}

@@ -1,0 +1,66 @@
+//! Conversions between the Workers runtime's HTTP types and `edfi-core`'s.
+
+use worker::{Headers, Request, Response, Result, Url};
+
+use edfi_core::engine::{self, Config, Context};
+use edfi_core::problem::Problem;
+
+/// Scheme and authority as the client used them, for absolute URLs in responses.
+pub fn base_url(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+pub fn random_bytes() -> [u8; 16] {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).expect("crypto.getRandomValues is always available in Workers");
+    bytes
+}
+
+pub fn new_correlation_id() -> String {
+    random_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn context<'a>(base_url: &'a str, correlation_id: &'a str, now: i64) -> Context<'a> {
+    Context { now, random: random_bytes(), correlation_id, base_url }
+}
+
+/// A 413 when `Content-Length` already says the body is over the limit, so it is never read.
+pub fn reject_oversized(req: &Request, correlation_id: &str) -> Result<Option<Response>> {
+    let limit = Config::default().max_body_bytes;
+    let declared = req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<u64>().ok());
+    match declared {
+        Some(length) if length > limit as u64 => {
+            let problem = Problem::payload_too_large(limit);
+            to_worker_response(engine::problem_response(problem, correlation_id)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Reads a runtime request into the core's form. The body is read here, before the engine
+/// runs, so the engine itself never awaits.
+pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
+    let url = req.url()?;
+    let headers = req.headers().entries().collect();
+    let body = match req.method() {
+        worker::Method::Post | worker::Method::Put => req.bytes().await?,
+        _ => Vec::new(),
+    };
+    Ok(edfi_core::Request {
+        method: req.method().to_string(),
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or("").to_owned(),
+        headers,
+        body,
+    })
+}
+
+pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &response.headers {
+        headers.set(name, value)?;
+    }
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    let reply = if response.body.is_empty() { Response::empty()? } else { Response::from_bytes(response.body)? };
+    Ok(reply.with_status(response.status).with_headers(headers))
+}
