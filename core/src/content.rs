@@ -83,7 +83,8 @@ mod tests {
     #[test]
     fn same_content_same_etag_whatever_the_spelling() {
         let a = content(json!({"firstName": "Ana", "n": 1.0, "list": [1, 2]}));
-        let b: Value = serde_json::from_str(r#"{ "list":[1,2], "n":1, "firstName":"An\u0061" }"#).unwrap();
+        let b: Value =
+            serde_json::from_str(r#"{ "list":[1,2], "n":1, "firstName":"An\u0061" }"#).unwrap();
         assert_eq!(a, content(b));
         assert_eq!(a.canonical(), r#"{"firstName":"Ana","list":[1,2],"n":1}"#);
     }
@@ -101,9 +102,18 @@ mod tests {
     #[test]
     fn any_change_changes_the_etag_including_child_collections() {
         let base = content(json!({"a": "x", "items": [{"k": 1}]}));
-        assert_ne!(base.etag(), content(json!({"a": "y", "items": [{"k": 1}]})).etag());
-        assert_ne!(base.etag(), content(json!({"a": "x", "items": [{"k": 2}]})).etag());
-        assert_ne!(base.etag(), content(json!({"a": "x", "items": [{"k": 1}, {"k": 1}]})).etag());
+        assert_ne!(
+            base.etag(),
+            content(json!({"a": "y", "items": [{"k": 1}]})).etag()
+        );
+        assert_ne!(
+            base.etag(),
+            content(json!({"a": "x", "items": [{"k": 2}]})).etag()
+        );
+        assert_ne!(
+            base.etag(),
+            content(json!({"a": "x", "items": [{"k": 1}, {"k": 1}]})).etag()
+        );
     }
 
     #[test]

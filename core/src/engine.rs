@@ -31,24 +31,41 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { if_match: IfMatchPolicy::Optional, max_body_bytes: 1024 * 1024 }
+        Self {
+            if_match: IfMatchPolicy::Optional,
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
 impl Config {
     /// Reads `IF_MATCH` (`optional` | `required`) and `IF_MATCH_REQUIRED_STATUS` (`400` | `428`).
-    pub fn from_vars(if_match: Option<&str>, required_status: Option<&str>) -> Result<Self, String> {
+    pub fn from_vars(
+        if_match: Option<&str>,
+        required_status: Option<&str>,
+    ) -> Result<Self, String> {
         let status = match required_status.map(str::trim) {
             None | Some("") | Some("400") => 400,
             Some("428") => 428,
-            Some(other) => return Err(format!("IF_MATCH_REQUIRED_STATUS must be 400 or 428, not {other:?}")),
+            Some(other) => {
+                return Err(format!(
+                    "IF_MATCH_REQUIRED_STATUS must be 400 or 428, not {other:?}"
+                ))
+            }
         };
         let if_match = match if_match.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
             None | Some("") | Some("optional") => IfMatchPolicy::Optional,
             Some("required") => IfMatchPolicy::Required { status },
-            Some(other) => return Err(format!("IF_MATCH must be \"optional\" or \"required\", not {other:?}")),
+            Some(other) => {
+                return Err(format!(
+                    "IF_MATCH must be \"optional\" or \"required\", not {other:?}"
+                ))
+            }
         };
-        Ok(Self { if_match, ..Self::default() })
+        Ok(Self {
+            if_match,
+            ..Self::default()
+        })
     }
 }
 
@@ -96,7 +113,12 @@ pub fn route(path: &str) -> Result<Route, Problem> {
 fn parse_id(segment: &str) -> Result<String, Problem> {
     uuid::Uuid::try_parse(segment)
         .map(|id| id.simple().to_string())
-        .map_err(|_| Problem::bad_request(format!("The resource id '{}' is not a valid id (32 hex digits).", truncate(segment, 64))))
+        .map_err(|_| {
+            Problem::bad_request(format!(
+                "The resource id '{}' is not a valid id (32 hex digits).",
+                truncate(segment, 64)
+            ))
+        })
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -108,7 +130,12 @@ fn truncate(s: &str, max: usize) -> &str {
 
 /// Handles one request. `Err` is a storage failure: the caller logs it and answers
 /// [`internal_error`], never the error's text.
-pub fn handle(req: &Request, store: &mut impl Store, config: &Config, ctx: &Context) -> Result<Response, StoreError> {
+pub fn handle(
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Result<Response, StoreError> {
     let head = req.method == "HEAD";
     let method = if head { "GET" } else { req.method.as_str() };
     let route = match route(&req.path) {
@@ -123,16 +150,23 @@ pub fn handle(req: &Request, store: &mut impl Store, config: &Config, ctx: &Cont
         Route::Collection(def) => match method {
             "GET" => list(def, req, store),
             "POST" => post(def, req, store, config, ctx),
-            _ => Ok(Err(Problem::method_not_allowed(&req.method, &["GET", "HEAD", "POST"]))),
+            _ => Ok(Err(Problem::method_not_allowed(
+                &req.method,
+                &["GET", "HEAD", "POST"],
+            ))),
         },
         Route::Item(def, id) => match method {
             "GET" => get(def, &id, req, store),
             "PUT" => put(def, &id, req, store, config, ctx),
             "DELETE" => delete(def, &id, req, store, config),
-            _ => Ok(Err(Problem::method_not_allowed(&req.method, &["GET", "HEAD", "PUT", "DELETE"]))),
+            _ => Ok(Err(Problem::method_not_allowed(
+                &req.method,
+                &["GET", "HEAD", "PUT", "DELETE"],
+            ))),
         },
     }?;
-    let mut response = result.unwrap_or_else(|problem| problem_response(problem, ctx.correlation_id));
+    let mut response =
+        result.unwrap_or_else(|problem| problem_response(problem, ctx.correlation_id));
     if head {
         response.body.clear();
     }
@@ -144,7 +178,10 @@ pub fn answer_without_storage(method: &str, route: &Route, ctx: &Context) -> Opt
     let answer = match route {
         Route::Discovery => match method {
             "GET" => Ok(discovery(ctx.base_url)),
-            "HEAD" => Ok(Response { body: Vec::new(), ..discovery(ctx.base_url) }),
+            "HEAD" => Ok(Response {
+                body: Vec::new(),
+                ..discovery(ctx.base_url)
+            }),
             _ => Err(Problem::method_not_allowed(method, &["GET", "HEAD"])),
         },
         Route::NotFound => Err(Problem::not_found("The requested resource does not exist.")),
@@ -191,16 +228,19 @@ pub fn discovery(base_url: &str) -> Response {
 type Answer = Result<Result<Response, Problem>, StoreError>;
 
 fn preconditions(req: &Request) -> Result<Preconditions, Problem> {
-    Preconditions::parse(req.header_value("If-Match").as_deref(), req.header_value("If-None-Match").as_deref())
+    Preconditions::parse(
+        req.header_value("If-Match").as_deref(),
+        req.header_value("If-None-Match").as_deref(),
+    )
 }
 
 fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store) -> Answer {
+    let Some(doc) = store.get(def.name, id)? else {
+        return Ok(Err(not_found(def, id)));
+    };
     let pre = match preconditions(req) {
         Ok(pre) => pre,
         Err(problem) => return Ok(Err(problem)),
-    };
-    let Some(doc) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
     };
     let etag = stored_etag(&doc);
     Ok(match pre.evaluate_read(&etag) {
@@ -237,7 +277,13 @@ fn list(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
     Ok(Ok(response))
 }
 
-fn post(def: &ResourceDef, req: &Request, store: &mut impl Store, config: &Config, ctx: &Context) -> Answer {
+fn post(
+    def: &ResourceDef,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Answer {
     let (pre, body) = match preconditions(req).and_then(|pre| Ok((pre, read_body(req, config)?))) {
         Ok(parsed) => parsed,
         Err(problem) => return Ok(Err(problem)),
@@ -257,7 +303,10 @@ fn post(def: &ResourceDef, req: &Request, store: &mut impl Store, config: &Confi
         WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => {
             let (status, doc) = match existing {
                 None => {
-                    let id = uuid::Builder::from_random_bytes(ctx.random).into_uuid().simple().to_string();
+                    let id = uuid::Builder::from_random_bytes(ctx.random)
+                        .into_uuid()
+                        .simple()
+                        .to_string();
                     let doc = new_version(store, id, key, content, ctx.now)?;
                     store.insert(def.name, &doc)?;
                     (201, doc)
@@ -271,22 +320,35 @@ fn post(def: &ResourceDef, req: &Request, store: &mut impl Store, config: &Confi
     }
 }
 
-fn put(def: &ResourceDef, id: &str, req: &Request, store: &mut impl Store, config: &Config, ctx: &Context) -> Answer {
+fn put(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Answer {
+    let Some(existing) = store.get(def.name, id)? else {
+        return Ok(Err(not_found(def, id)));
+    };
     let pre = match preconditions(req) {
         Ok(pre) => pre,
         Err(problem) => return Ok(Err(problem)),
-    };
-    let Some(existing) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
     };
     let body = match read_body(req, config) {
         Ok(body) => body,
         Err(problem) => return Ok(Err(problem)),
     };
     if let Some(body_id) = body.get("id") {
-        let same = body_id.as_str().and_then(|s| parse_id(s).ok()).is_some_and(|b| b == id);
+        let same = body_id
+            .as_str()
+            .and_then(|s| parse_id(s).ok())
+            .is_some_and(|b| b == id);
         if !same {
-            return Ok(Err(validation_problem("$.id", "The 'id' in the body does not match the id in the URL.")));
+            return Ok(Err(validation_problem(
+                "$.id",
+                "The 'id' in the body does not match the id in the URL.",
+            )));
         }
     }
     if let Err(errors) = validate(def, &body) {
@@ -301,21 +363,39 @@ fn put(def: &ResourceDef, id: &str, req: &Request, store: &mut impl Store, confi
     match pre.evaluate_write(config.if_match, Some(&current), Some(content.etag())) {
         WriteOutcome::Failed(problem) => Ok(Err(problem)),
         WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => {
-            let doc = write_update(def, store, Document { natural_key: key, ..existing }, content, ctx.now)?;
+            let doc = write_update(
+                def,
+                store,
+                Document {
+                    natural_key: key,
+                    ..existing
+                },
+                content,
+                ctx.now,
+            )?;
             Ok(Ok(Response::empty(204)
                 .with_header("ETag", stored_etag(&doc).to_string())
-                .with_header("Location", location(ctx.base_url, def, &doc.id))))
+                .with_header(
+                    "Location",
+                    location(ctx.base_url, def, &doc.id),
+                )))
         }
     }
 }
 
-fn delete(def: &ResourceDef, id: &str, req: &Request, store: &mut impl Store, config: &Config) -> Answer {
+fn delete(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+) -> Answer {
+    let Some(existing) = store.get(def.name, id)? else {
+        return Ok(Err(not_found(def, id)));
+    };
     let pre = match preconditions(req) {
         Ok(pre) => pre,
         Err(problem) => return Ok(Err(problem)),
-    };
-    let Some(existing) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
     };
     match pre.evaluate_write(config.if_match, Some(&stored_etag(&existing)), None) {
         WriteOutcome::Failed(problem) => Ok(Err(problem)),
@@ -329,7 +409,13 @@ fn delete(def: &ResourceDef, id: &str, req: &Request, store: &mut impl Store, co
 
 /// Stores new content over `existing`, unless it is the same content: a write that changes
 /// nothing keeps the ETag, `_lastModifiedDate` and change version.
-fn write_update(def: &ResourceDef, store: &mut impl Store, existing: Document, content: Content, now: i64) -> Result<Document, StoreError> {
+fn write_update(
+    def: &ResourceDef,
+    store: &mut impl Store,
+    existing: Document,
+    content: Content,
+    now: i64,
+) -> Result<Document, StoreError> {
     if existing.etag == content.etag().opaque() {
         return Ok(existing);
     }
@@ -338,7 +424,13 @@ fn write_update(def: &ResourceDef, store: &mut impl Store, existing: Document, c
     Ok(doc)
 }
 
-fn new_version(store: &mut impl Store, id: String, natural_key: String, content: Content, now: i64) -> Result<Document, StoreError> {
+fn new_version(
+    store: &mut impl Store,
+    id: String,
+    natural_key: String,
+    content: Content,
+    now: i64,
+) -> Result<Document, StoreError> {
     let (content, etag) = content.into_parts();
     Ok(Document {
         id,
@@ -371,7 +463,11 @@ fn validation_problem(path: &str, message: &str) -> Problem {
 /// The JSON of a stored item: `id`, the canonical content, `_etag`, `_lastModifiedDate`.
 /// Spliced as text so reads never re-parse or re-hash.
 pub fn render(doc: &Document) -> String {
-    let inner = doc.content.strip_prefix('{').and_then(|c| c.strip_suffix('}')).unwrap_or("");
+    let inner = doc
+        .content
+        .strip_prefix('{')
+        .and_then(|c| c.strip_suffix('}'))
+        .unwrap_or("");
     let separator = if inner.is_empty() { "" } else { "," };
     format!(
         r#"{{"id":"{}"{separator}{inner},"_etag":"{}","_lastModifiedDate":"{}"}}"#,
@@ -385,8 +481,14 @@ pub fn render(doc: &Document) -> String {
 fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Problem> {
     let content_type = req.header_value("Content-Type");
     let is_json = content_type.as_deref().is_some_and(|ct| {
-        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+        let media = ct
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        media == "application/json"
+            || (media.starts_with("application/") && media.ends_with("+json"))
     });
     if !is_json {
         return Err(Problem::unsupported_media_type(content_type.as_deref()));
@@ -397,7 +499,9 @@ fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Probl
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Problem::unreadable_body("The body must be a JSON object.")),
-        Err(e) => Err(Problem::unreadable_body(format!("The body is not valid JSON: {e}."))),
+        Err(e) => Err(Problem::unreadable_body(format!(
+            "The body is not valid JSON: {e}."
+        ))),
     }
 }
 
@@ -414,26 +518,36 @@ const DEFAULT_LIMIT: u64 = 25;
 
 impl CollectionQuery {
     fn parse(query: &str) -> Result<Self, Problem> {
-        let mut parsed = Self { offset: 0, limit: DEFAULT_LIMIT, total_count: false };
+        let mut parsed = Self {
+            offset: 0,
+            limit: DEFAULT_LIMIT,
+            total_count: false,
+        };
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             match name.to_ascii_lowercase().as_str() {
                 "offset" => {
-                    parsed.offset = value
-                        .parse()
-                        .map_err(|_| Problem::bad_request("'offset' must be a whole number of 0 or more."))?
+                    parsed.offset = value.parse().map_err(|_| {
+                        Problem::bad_request("'offset' must be a whole number of 0 or more.")
+                    })?
                 }
                 "limit" => {
                     parsed.limit = value
                         .parse()
                         .ok()
                         .filter(|limit| *limit <= MAX_LIMIT)
-                        .ok_or_else(|| Problem::bad_request(format!("'limit' must be a whole number from 0 to {MAX_LIMIT}.")))?
+                        .ok_or_else(|| {
+                            Problem::bad_request(format!(
+                                "'limit' must be a whole number from 0 to {MAX_LIMIT}."
+                            ))
+                        })?
                 }
                 "totalcount" => {
                     parsed.total_count = match value.to_ascii_lowercase().as_str() {
                         "true" => true,
                         "false" => false,
-                        _ => return Err(Problem::bad_request("'totalCount' must be true or false.")),
+                        _ => {
+                            return Err(Problem::bad_request("'totalCount' must be true or false."))
+                        }
                     }
                 }
                 _ => {

@@ -14,7 +14,9 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: &str, path_and_query: &str) -> Self {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
         Self {
             method: method.to_owned(),
             path: path.to_owned(),
@@ -62,11 +64,19 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Response {
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: Vec::new(), body: Vec::new() }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
 
     pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self { status, headers: vec![("Content-Type", JSON.to_owned())], body: body.into() }
+        Self {
+            status,
+            headers: vec![("Content-Type", JSON.to_owned())],
+            body: body.into(),
+        }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {

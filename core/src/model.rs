@@ -5,18 +5,27 @@
 #[derive(Debug)]
 pub enum Kind {
     /// A string of `min..=max` characters.
-    Text { min: usize, max: usize },
+    Text {
+        min: usize,
+        max: usize,
+    },
     /// `YYYY-MM-DD`, a real calendar date.
     Date,
     Boolean,
     /// A whole number in `min..=max`.
-    Integer { min: i64, max: i64 },
+    Integer {
+        min: i64,
+        max: i64,
+    },
     /// A descriptor URI, `namespace#codeValue`.
     Descriptor,
     /// A nested object (a reference or a common type).
     Object(&'static [Field]),
     /// An array of objects, with at least `min_items` items.
-    Collection { item: &'static [Field], min_items: usize },
+    Collection {
+        item: &'static [Field],
+        min_items: usize,
+    },
 }
 
 /// One JSON member of a resource or of a nested object.
@@ -29,11 +38,19 @@ pub struct Field {
 
 impl Field {
     pub const fn required(name: &'static str, kind: Kind) -> Self {
-        Self { name, kind, required: true }
+        Self {
+            name,
+            kind,
+            required: true,
+        }
     }
 
     pub const fn optional(name: &'static str, kind: Kind) -> Self {
-        Self { name, kind, required: false }
+        Self {
+            name,
+            kind,
+            required: false,
+        }
     }
 }
 

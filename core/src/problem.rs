@@ -166,7 +166,8 @@ impl Problem {
             "Payload Too Large",
             format!("The request body is larger than the limit of {limit} bytes."),
         );
-        p.errors.push(format!("Send a body of at most {limit} bytes."));
+        p.errors
+            .push(format!("Send a body of at most {limit} bytes."));
         p
     }
 
@@ -210,7 +211,12 @@ mod tests {
 
     #[test]
     fn optimistic_lock_failed_has_the_ed_fi_fixed_fields_in_order() {
-        let body = String::from_utf8(Problem::optimistic_lock_failed().with_correlation_id("c1").to_json()).unwrap();
+        let body = String::from_utf8(
+            Problem::optimistic_lock_failed()
+                .with_correlation_id("c1")
+                .to_json(),
+        )
+        .unwrap();
         assert_eq!(
             body,
             concat!(

@@ -36,7 +36,9 @@ async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response
     let base_url = convert::base_url(&url);
     let route = match engine::route(url.path()) {
         Ok(route) => route,
-        Err(problem) => return convert::to_worker_response(engine::problem_response(problem, correlation_id)),
+        Err(problem) => {
+            return convert::to_worker_response(engine::problem_response(problem, correlation_id))
+        }
     };
     let ctx = convert::context(&base_url, correlation_id, 0);
     if let Some(response) = engine::answer_without_storage(req.method().as_ref(), &route, &ctx) {
@@ -45,6 +47,8 @@ async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response
     if let Some(too_large) = convert::reject_oversized(&req, correlation_id)? {
         return Ok(too_large);
     }
-    let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(DEFAULT_INSTANCE)?;
+    let stub = env
+        .durable_object(INSTANCE_BINDING)?
+        .get_by_name(DEFAULT_INSTANCE)?;
     stub.fetch_with_request(req).await
 }

@@ -69,7 +69,10 @@ fn err(e: worker::Error) -> StoreError {
 impl SqlStore {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: SqlStorage) -> Self {
-        let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
+        let schema = sql
+            .exec(SCHEMA, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
         Self { sql, schema }
     }
 
@@ -96,7 +99,11 @@ impl Store for SqlStore {
         )
     }
 
-    fn get_by_natural_key(&self, resource: &str, natural_key: &str) -> StoreResult<Option<Document>> {
+    fn get_by_natural_key(
+        &self,
+        resource: &str,
+        natural_key: &str,
+    ) -> StoreResult<Option<Document>> {
         self.one(
             &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? AND natural_key = ?"),
             vec![resource.into(), natural_key.into()],
@@ -121,42 +128,58 @@ impl Store for SqlStore {
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
-        let cursor = self.exec(
-            "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
-             WHERE resource = ? AND id = ?",
-            vec![
-                doc.natural_key.as_str().into(),
-                doc.content.as_str().into(),
-                doc.etag.as_str().into(),
-                doc.last_modified.into(),
-                doc.change_version.into(),
-                resource.into(),
-                doc.id.as_str().into(),
-            ],
-        )?;
-        // Drain the cursor so rows_written is final.
-        let _ = cursor.to_array::<serde::de::IgnoredAny>();
-        match cursor.rows_written() {
+        let updated: Vec<serde::de::IgnoredAny> = self
+            .exec(
+                "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
+                 WHERE resource = ? AND id = ? RETURNING seq",
+                vec![
+                    doc.natural_key.as_str().into(),
+                    doc.content.as_str().into(),
+                    doc.etag.as_str().into(),
+                    doc.last_modified.into(),
+                    doc.change_version.into(),
+                    resource.into(),
+                    doc.id.as_str().into(),
+                ],
+            )?
+            .to_array()
+            .map_err(err)?;
+        match updated.len() {
             1 => Ok(()),
-            n => Err(StoreError(format!("update of {resource} {} wrote {n} rows", doc.id))),
+            n => Err(StoreError(format!(
+                "update of {resource} {} matched {n} rows",
+                doc.id
+            ))),
         }
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])
-            .map(|_| ())
+        self.exec(
+            "DELETE FROM documents WHERE resource = ? AND id = ?",
+            vec![resource.into(), id.into()],
+        )
+        .map(|_| ())
     }
 
     fn page(&self, resource: &str, offset: u64, limit: u64) -> StoreResult<Vec<Document>> {
         self.documents(
-            &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? ORDER BY seq LIMIT ? OFFSET ?"),
-            vec![resource.into(), (limit as i64).into(), (offset.min(i64::MAX as u64) as i64).into()],
+            &format!(
+                "SELECT {COLUMNS} FROM documents WHERE resource = ? ORDER BY seq LIMIT ? OFFSET ?"
+            ),
+            vec![
+                resource.into(),
+                (limit as i64).into(),
+                (offset.min(i64::MAX as u64) as i64).into(),
+            ],
         )
     }
 
     fn count(&self, resource: &str) -> StoreResult<u64> {
         let count: Count = self
-            .exec("SELECT COUNT(*) AS n FROM documents WHERE resource = ?", vec![resource.into()])?
+            .exec(
+                "SELECT COUNT(*) AS n FROM documents WHERE resource = ?",
+                vec![resource.into()],
+            )?
             .one()
             .map_err(err)?;
         Ok(count.n as u64)

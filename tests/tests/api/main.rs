@@ -1,0 +1,8 @@
+//! Black-box tests: real HTTP against a real `wrangler dev` (workerd, SQLite Durable Objects).
+//! Run them with `cargo xtask test`, which starts the server and sets `EDFI_BASE_URL`.
+
+mod bad_input;
+mod contract;
+mod own_server;
+mod races;
+mod support;

@@ -1,0 +1,213 @@
+//! A small client for the black-box tests, over real HTTP.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub const STUDENTS: &str = "/data/v3/ed-fi/students";
+
+/// The API that `cargo xtask test` started for this run.
+pub fn base_url() -> String {
+    std::env::var("EDFI_BASE_URL")
+        .expect("EDFI_BASE_URL is not set: run the black-box tests with `cargo xtask test`")
+}
+
+/// A `studentUniqueId` no other test in this run uses (at most 32 characters).
+pub fn unique_id(tag: &str) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "{tag}-{:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn student(unique_id: &str) -> Value {
+    json!({
+        "studentUniqueId": unique_id,
+        "firstName": "Ana",
+        "lastSurname": "Diaz",
+        "birthDate": "2010-02-28",
+    })
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("ASCII header"))
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The `ETag` header, quotes included.
+    pub fn etag(&self) -> String {
+        self.header("ETag")
+            .unwrap_or_else(|| panic!("no ETag in {self:?}"))
+            .to_owned()
+    }
+
+    /// The id at the end of `Location`.
+    pub fn location_id(&self) -> String {
+        let location = self
+            .header("Location")
+            .unwrap_or_else(|| panic!("no Location in {self:?}"));
+        location.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// Asserts an Ed-Fi problem-details answer with this status and `type`.
+    pub fn assert_problem(&self, status: u16, kind: &str) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("Content-Type"),
+            Some("application/problem+json")
+        );
+        let problem = self.json();
+        assert_eq!(problem["type"], kind, "{problem}");
+        assert_eq!(problem["status"], status);
+        for field in ["title", "detail", "correlationId"] {
+            assert!(
+                problem[field].as_str().is_some_and(|s| !s.is_empty()),
+                "{field} in {problem}"
+            );
+        }
+        assert!(
+            problem["validationErrors"].is_object() && problem["errors"].is_array(),
+            "{problem}"
+        );
+        problem
+    }
+}
+
+#[derive(Clone)]
+pub struct Api {
+    client: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Self::at(base_url())
+    }
+
+    pub fn at(base: String) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("an HTTP client");
+        Self { client, base }
+    }
+
+    /// Any request: `headers` are sent as raw bytes, so malformed values can be tested too.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &[u8])],
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(value).unwrap(),
+            );
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        Reply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.bytes().await.expect("a body").to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("GET", path, &as_bytes(headers), None).await
+    }
+
+    /// A JSON write (POST or PUT) with `Content-Type: application/json`.
+    pub async fn write(
+        &self,
+        method: &str,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut all = as_bytes(headers);
+        all.push(("Content-Type", b"application/json"));
+        self.send(method, path, &all, Some(body.to_string().into_bytes()))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send("DELETE", path, &as_bytes(headers), None).await
+    }
+
+    /// Creates a student; returns its item path and ETag.
+    pub async fn create(&self, body: &Value) -> (String, String) {
+        let reply = self.write("POST", STUDENTS, body, &[]).await;
+        assert_eq!(
+            reply.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        (format!("{STUDENTS}/{}", reply.location_id()), reply.etag())
+    }
+
+    /// The stored item (body and ETag), or `None` when it does not exist.
+    pub async fn current(&self, path: &str) -> Option<(Value, String)> {
+        let reply = self.get(path, &[]).await;
+        match reply.status {
+            200 => Some((reply.json(), reply.etag())),
+            404 => None,
+            status => panic!("GET {path} answered {status}"),
+        }
+    }
+
+    /// Number of students in the collection.
+    pub async fn student_count(&self) -> u64 {
+        let reply = self
+            .get(&format!("{STUDENTS}?limit=0&totalCount=true"), &[])
+            .await;
+        reply
+            .header("Total-Count")
+            .expect("Total-Count")
+            .parse()
+            .unwrap()
+    }
+}
+
+fn as_bytes<'a>(headers: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a [u8])> {
+    headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect()
+}
