@@ -1,5 +1,6 @@
 //! Conversions between the Workers runtime's HTTP types and `edfi-core`'s.
 
+use futures_util::StreamExt;
 use worker::{Headers, Request, Response, Result, Url};
 
 use edfi_core::engine::{self, Config, Context};
@@ -52,7 +53,7 @@ pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
     let url = req.url()?;
     let headers = req.headers().entries().collect();
     let body = match req.method() {
-        worker::Method::Post | worker::Method::Put => req.bytes().await?,
+        worker::Method::Post | worker::Method::Put => read_body(req).await?,
         _ => Vec::new(),
     };
     Ok(edfi_core::Request {
@@ -62,6 +63,25 @@ pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
         headers,
         body,
     })
+}
+
+/// Reads the body in chunks and stops one byte past the limit, so a huge body without
+/// `Content-Length` is refused (413 by the engine) without being held in memory.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>> {
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let limit = Config::default().max_body_bytes;
+    let mut stream = req.stream()?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk?);
+        if body.len() > limit {
+            body.truncate(limit + 1);
+            break;
+        }
+    }
+    Ok(body)
 }
 
 pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {

@@ -258,3 +258,44 @@ async fn malformed_ids_are_400() {
             .assert_problem(400, BAD_REQUEST);
     }
 }
+
+/// An 8 MiB body sent in chunks, without `Content-Length`, is refused with 413 too.
+#[tokio::test]
+async fn a_chunked_oversized_body_is_413() {
+    let base = crate::support::base_url();
+    let status = tokio::task::spawn_blocking(move || chunked_post(&base, 8 * 1024 * 1024))
+        .await
+        .unwrap();
+    assert_eq!(status, 413);
+}
+
+/// Writes a chunked POST by hand (the client library always knows the length) and returns the
+/// status. The server may answer and close before the body is all sent, so a second thread
+/// reads the answer while this one writes.
+fn chunked_post(base: &str, size: usize) -> u16 {
+    use std::io::{BufRead, BufReader, Write};
+    let authority = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(authority).unwrap();
+    let reader = stream.try_clone().unwrap();
+    let status = std::thread::spawn(move || {
+        let mut status_line = String::new();
+        BufReader::new(reader).read_line(&mut status_line).map(|_| status_line)
+    });
+    let head = format!(
+        "POST {STUDENTS} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < size && !status.is_finished() {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat();
+        if stream.write_all(&frame).is_err() {
+            break;
+        }
+        sent += chunk.len();
+    }
+    let _ = stream.write_all(b"0\r\n\r\n");
+    let status_line = status.join().unwrap().expect("an answer before the connection closed");
+    status_line.split(' ').nth(1).unwrap().parse().unwrap()
+}
