@@ -10,9 +10,7 @@ fn at(unix_seconds: i64) -> OffsetDateTime {
 
 /// `_lastModifiedDate`: UTC, RFC 3339, whole seconds (`2026-11-25T10:44:01Z`).
 pub fn rfc3339(unix_seconds: i64) -> String {
-    at(unix_seconds)
-        .format(&Rfc3339)
-        .expect("a valid time formats")
+    at(unix_seconds).format(&Rfc3339).expect("a valid time formats")
 }
 
 /// `Last-Modified`: the IMF-fixdate form of RFC 9110 §5.6.7 (`Wed, 25 Nov 2026 10:44:01 GMT`).
@@ -20,9 +18,7 @@ pub fn http_date(unix_seconds: i64) -> String {
     let format = format_description!(
         "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
     );
-    at(unix_seconds)
-        .format(&format)
-        .expect("a valid time formats")
+    at(unix_seconds).format(&format).expect("a valid time formats")
 }
 
 #[cfg(test)]

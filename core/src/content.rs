@@ -28,8 +28,8 @@ impl Content {
         }
         let content = Value::Object(content);
         let content = drop_nulls(content);
-        let canonical = serde_json_canonicalizer::to_string(&content)
-            .expect("serde_json values always canonicalize");
+        let canonical =
+            serde_json_canonicalizer::to_string(&content).expect("serde_json values always canonicalize");
         let etag = etag_of_canonical(&canonical);
         Self { canonical, etag }
     }
@@ -61,10 +61,7 @@ pub fn etag_of_canonical(canonical: &str) -> EntityTag {
 fn drop_nulls(value: Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, drop_nulls(v)))
-                .collect(),
+            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
         other => other,
@@ -83,8 +80,7 @@ mod tests {
     #[test]
     fn same_content_same_etag_whatever_the_spelling() {
         let a = content(json!({"firstName": "Ana", "n": 1.0, "list": [1, 2]}));
-        let b: Value =
-            serde_json::from_str(r#"{ "list":[1,2], "n":1, "firstName":"An\u0061" }"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{ "list":[1,2], "n":1, "firstName":"An\u0061" }"#).unwrap();
         assert_eq!(a, content(b));
         assert_eq!(a.canonical(), r#"{"firstName":"Ana","list":[1,2],"n":1}"#);
     }
@@ -102,18 +98,9 @@ mod tests {
     #[test]
     fn any_change_changes_the_etag_including_child_collections() {
         let base = content(json!({"a": "x", "items": [{"k": 1}]}));
-        assert_ne!(
-            base.etag(),
-            content(json!({"a": "y", "items": [{"k": 1}]})).etag()
-        );
-        assert_ne!(
-            base.etag(),
-            content(json!({"a": "x", "items": [{"k": 2}]})).etag()
-        );
-        assert_ne!(
-            base.etag(),
-            content(json!({"a": "x", "items": [{"k": 1}, {"k": 1}]})).etag()
-        );
+        assert_ne!(base.etag(), content(json!({"a": "y", "items": [{"k": 1}]})).etag());
+        assert_ne!(base.etag(), content(json!({"a": "x", "items": [{"k": 2}]})).etag());
+        assert_ne!(base.etag(), content(json!({"a": "x", "items": [{"k": 1}, {"k": 1}]})).etag());
     }
 
     #[test]

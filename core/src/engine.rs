@@ -31,41 +31,26 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self {
-            if_match: IfMatchPolicy::Optional,
-            max_body_bytes: 1024 * 1024,
-        }
+        Self { if_match: IfMatchPolicy::Optional, max_body_bytes: 1024 * 1024 }
     }
 }
 
 impl Config {
     /// Reads `IF_MATCH` (`optional` | `required`) and `IF_MATCH_REQUIRED_STATUS` (`400` | `428`).
-    pub fn from_vars(
-        if_match: Option<&str>,
-        required_status: Option<&str>,
-    ) -> Result<Self, String> {
+    pub fn from_vars(if_match: Option<&str>, required_status: Option<&str>) -> Result<Self, String> {
         let status = match required_status.map(str::trim) {
             None | Some("") | Some("400") => 400,
             Some("428") => 428,
-            Some(other) => {
-                return Err(format!(
-                    "IF_MATCH_REQUIRED_STATUS must be 400 or 428, not {other:?}"
-                ))
-            }
+            Some(other) => return Err(format!("IF_MATCH_REQUIRED_STATUS must be 400 or 428, not {other:?}")),
         };
         let if_match = match if_match.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
             None | Some("") | Some("optional") => IfMatchPolicy::Optional,
             Some("required") => IfMatchPolicy::Required { status },
             Some(other) => {
-                return Err(format!(
-                    "IF_MATCH must be \"optional\" or \"required\", not {other:?}"
-                ))
+                return Err(format!("IF_MATCH must be \"optional\" or \"required\", not {other:?}"))
             }
         };
-        Ok(Self {
-            if_match,
-            ..Self::default()
-        })
+        Ok(Self { if_match, ..Self::default() })
     }
 }
 
@@ -111,14 +96,12 @@ pub fn route(path: &str) -> Result<Route, Problem> {
 
 /// Accepts a UUID in any common spelling and returns the canonical 32 lowercase hex digits.
 fn parse_id(segment: &str) -> Result<String, Problem> {
-    uuid::Uuid::try_parse(segment)
-        .map(|id| id.simple().to_string())
-        .map_err(|_| {
-            Problem::bad_request(format!(
-                "The resource id '{}' is not a valid id (32 hex digits).",
-                truncate(segment, 64)
-            ))
-        })
+    uuid::Uuid::try_parse(segment).map(|id| id.simple().to_string()).map_err(|_| {
+        Problem::bad_request(format!(
+            "The resource id '{}' is not a valid id (32 hex digits).",
+            truncate(segment, 64)
+        ))
+    })
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -145,28 +128,25 @@ pub fn handle(
     if let Some(response) = answer_without_storage(&req.method, &route, ctx) {
         return Ok(response);
     }
-    let result = match route {
-        Route::Discovery | Route::NotFound => unreachable!("answered without storage"),
-        Route::Collection(def) => match method {
-            "GET" => list(def, req, store),
-            "POST" => post(def, req, store, config, ctx),
-            _ => Ok(Err(Problem::method_not_allowed(
-                &req.method,
-                &["GET", "HEAD", "POST"],
-            ))),
-        },
-        Route::Item(def, id) => match method {
-            "GET" => get(def, &id, req, store),
-            "PUT" => put(def, &id, req, store, config, ctx),
-            "DELETE" => delete(def, &id, req, store, config),
-            _ => Ok(Err(Problem::method_not_allowed(
-                &req.method,
-                &["GET", "HEAD", "PUT", "DELETE"],
-            ))),
-        },
-    }?;
-    let mut response =
-        result.unwrap_or_else(|problem| problem_response(problem, ctx.correlation_id));
+    let answer = match (route, method) {
+        (Route::Collection(def), "GET") => list(def, req, store),
+        (Route::Collection(def), "POST") => post(def, req, store, config, ctx),
+        (Route::Collection(_), _) => {
+            Err(Problem::method_not_allowed(&req.method, &["GET", "HEAD", "POST"]).into())
+        }
+        (Route::Item(def, id), "GET") => get(def, &id, req, store),
+        (Route::Item(def, id), "PUT") => put(def, &id, req, store, config, ctx),
+        (Route::Item(def, id), "DELETE") => delete(def, &id, req, store, config),
+        (Route::Item(..), _) => {
+            Err(Problem::method_not_allowed(&req.method, &["GET", "HEAD", "PUT", "DELETE"]).into())
+        }
+        (Route::Discovery | Route::NotFound, _) => unreachable!("answered without storage"),
+    };
+    let mut response = match answer {
+        Ok(response) => response,
+        Err(Failure::Problem(problem)) => problem_response(problem, ctx.correlation_id),
+        Err(Failure::Store(error)) => return Err(error),
+    };
     if head {
         response.body.clear();
     }
@@ -178,10 +158,7 @@ pub fn answer_without_storage(method: &str, route: &Route, ctx: &Context) -> Opt
     let answer = match route {
         Route::Discovery => match method {
             "GET" => Ok(discovery(ctx.base_url)),
-            "HEAD" => Ok(Response {
-                body: Vec::new(),
-                ..discovery(ctx.base_url)
-            }),
+            "HEAD" => Ok(Response { body: Vec::new(), ..discovery(ctx.base_url) }),
             _ => Err(Problem::method_not_allowed(method, &["GET", "HEAD"])),
         },
         Route::NotFound => Err(Problem::not_found("The requested resource does not exist.")),
@@ -224,8 +201,25 @@ pub fn discovery(base_url: &str) -> Response {
     Response::json(200, body.to_string())
 }
 
-/// A handler's answer: a response or a problem; `Err` of the outer result is a storage failure.
-type Answer = Result<Result<Response, Problem>, StoreError>;
+/// Why a handler did not answer with success: a problem for the client, or a storage failure.
+enum Failure {
+    Problem(Problem),
+    Store(StoreError),
+}
+
+impl From<Problem> for Failure {
+    fn from(problem: Problem) -> Self {
+        Failure::Problem(problem)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+type Answer = Result<Response, Failure>;
 
 fn preconditions(req: &Request) -> Result<Preconditions, Problem> {
     Preconditions::parse(
@@ -234,90 +228,71 @@ fn preconditions(req: &Request) -> Result<Preconditions, Problem> {
     )
 }
 
+/// The item with `id`, or a 404. Looked up before preconditions are parsed: an unknown id is a
+/// 404 whatever the headers say.
+fn existing(def: &ResourceDef, id: &str, store: &impl Store) -> Result<Document, Failure> {
+    store
+        .get(def.name, id)?
+        .ok_or_else(|| Problem::not_found(format!("No {} item with id '{id}' exists.", def.name)).into())
+}
+
 fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store) -> Answer {
-    let Some(doc) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
-    };
-    let pre = match preconditions(req) {
-        Ok(pre) => pre,
-        Err(problem) => return Ok(Err(problem)),
-    };
+    let doc = existing(def, id, store)?;
     let etag = stored_etag(&doc);
-    Ok(match pre.evaluate_read(&etag) {
-        ReadOutcome::Failed(problem) => Err(problem),
-        ReadOutcome::NotModified => Ok(Response::empty(304)
-            .with_header("ETag", etag.to_string())
-            .with_header("Cache-Control", "private")
-            .with_header("Last-Modified", clock::http_date(doc.last_modified))),
-        ReadOutcome::Ok => Ok(Response::json(200, render(&doc))
-            .with_header("Cache-Control", "private")
-            .with_header("ETag", etag.to_string())
-            .with_header("Last-Modified", clock::http_date(doc.last_modified))),
-    })
+    let response = match preconditions(req)?.evaluate_read(&etag) {
+        ReadOutcome::Failed(problem) => return Err(problem.into()),
+        ReadOutcome::NotModified => Response::empty(304),
+        ReadOutcome::Ok => Response::json(200, render(&doc)),
+    };
+    Ok(response
+        .with_header("Cache-Control", "private")
+        .with_header("ETag", etag.to_string())
+        .with_header("Last-Modified", clock::http_date(doc.last_modified)))
 }
 
 fn list(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
-    let query = match CollectionQuery::parse(&req.query) {
-        Ok(query) => query,
-        Err(problem) => return Ok(Err(problem)),
-    };
+    let query = CollectionQuery::parse(&req.query)?;
     let docs = store.page(def.name, query.offset, query.limit)?;
-    let mut body = String::from("[");
-    for (i, doc) in docs.iter().enumerate() {
-        if i > 0 {
-            body.push(',');
-        }
-        body.push_str(&render(doc));
-    }
-    body.push(']');
-    let mut response = Response::json(200, body);
+    let items: Vec<String> = docs.iter().map(render).collect();
+    let mut response = Response::json(200, format!("[{}]", items.join(",")));
     if query.total_count {
         response = response.with_header("Total-Count", store.count(def.name)?.to_string());
     }
-    Ok(Ok(response))
+    Ok(response)
 }
 
-fn post(
-    def: &ResourceDef,
-    req: &Request,
-    store: &mut impl Store,
-    config: &Config,
-    ctx: &Context,
-) -> Answer {
-    let (pre, body) = match preconditions(req).and_then(|pre| Ok((pre, read_body(req, config)?))) {
-        Ok(parsed) => parsed,
-        Err(problem) => return Ok(Err(problem)),
-    };
+fn post(def: &ResourceDef, req: &Request, store: &mut impl Store, config: &Config, ctx: &Context) -> Answer {
+    let pre = preconditions(req)?;
+    let body = read_body(req, config)?;
     if body.contains_key("id") {
-        return Ok(Err(validation_problem("$.id", "A new or upserted resource item is identified by its natural key; do not send 'id' in a POST.")));
+        return Err(validation_problem(
+            "$.id",
+            "A new or upserted resource item is identified by its natural key; do not send 'id' in a POST.",
+        )
+        .into());
     }
-    if let Err(errors) = validate(def, &body) {
-        return Ok(Err(Problem::validation_failed(errors)));
-    }
+    validate(def, &body).map_err(Problem::validation_failed)?;
     let content = Content::from_body(&body);
     let key = natural_key(def, &body).expect("validated bodies have their key members");
     let existing = store.get_by_natural_key(def.name, &key)?;
     let current = existing.as_ref().map(stored_etag);
-    match pre.evaluate_write(config.if_match, current.as_ref(), Some(content.etag())) {
-        WriteOutcome::Failed(problem) => Ok(Err(problem)),
-        WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => {
-            let (status, doc) = match existing {
-                None => {
-                    let id = uuid::Builder::from_random_bytes(ctx.random)
-                        .into_uuid()
-                        .simple()
-                        .to_string();
-                    let doc = new_version(store, id, key, content, ctx.now)?;
-                    store.insert(def.name, &doc)?;
-                    (201, doc)
-                }
-                Some(existing) => (200, write_update(def, store, existing, content, ctx.now)?),
-            };
-            Ok(Ok(Response::empty(status)
-                .with_header("Location", location(ctx.base_url, def, &doc.id))
-                .with_header("ETag", stored_etag(&doc).to_string())))
-        }
+    if let WriteOutcome::Failed(problem) =
+        pre.evaluate_write(config.if_match, current.as_ref(), Some(content.etag()))
+    {
+        return Err(problem.into());
     }
+    let (status, doc) = match existing {
+        None => {
+            let id = uuid::Builder::from_random_bytes(ctx.random).into_uuid().simple().to_string();
+            let doc = new_version(store, id, key, content, ctx.now)?;
+            store.insert(def.name, &doc)?;
+            (201, doc)
+        }
+        Some(existing) => (200, write_update(def, store, existing, content, ctx.now)?),
+    };
+    Ok(Response::empty(status)
+        .with_header("Location", location(ctx.base_url, def, &doc.id))
+        .with_header("ETag", stored_etag(&doc).to_string()))
 }
 
 fn put(
@@ -328,83 +303,46 @@ fn put(
     config: &Config,
     ctx: &Context,
 ) -> Answer {
-    let Some(existing) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
-    };
-    let pre = match preconditions(req) {
-        Ok(pre) => pre,
-        Err(problem) => return Ok(Err(problem)),
-    };
-    let body = match read_body(req, config) {
-        Ok(body) => body,
-        Err(problem) => return Ok(Err(problem)),
-    };
+    let existing = existing(def, id, store)?;
+    let pre = preconditions(req)?;
+    let body = read_body(req, config)?;
     if let Some(body_id) = body.get("id") {
-        let same = body_id
-            .as_str()
-            .and_then(|s| parse_id(s).ok())
-            .is_some_and(|b| b == id);
+        let same = body_id.as_str().and_then(|s| parse_id(s).ok()).is_some_and(|b| b == id);
         if !same {
-            return Ok(Err(validation_problem(
-                "$.id",
-                "The 'id' in the body does not match the id in the URL.",
-            )));
+            return Err(
+                validation_problem("$.id", "The 'id' in the body does not match the id in the URL.").into()
+            );
         }
     }
-    if let Err(errors) = validate(def, &body) {
-        return Ok(Err(Problem::validation_failed(errors)));
-    }
+    validate(def, &body).map_err(Problem::validation_failed)?;
     let key = natural_key(def, &body).expect("validated bodies have their key members");
     if key != existing.natural_key && !def.key_change_allowed {
-        return Ok(Err(Problem::key_change_not_supported(def.name)));
+        return Err(Problem::key_change_not_supported(def.name).into());
     }
     let content = Content::from_body(&body);
     let current = stored_etag(&existing);
-    match pre.evaluate_write(config.if_match, Some(&current), Some(content.etag())) {
-        WriteOutcome::Failed(problem) => Ok(Err(problem)),
-        WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => {
-            let doc = write_update(
-                def,
-                store,
-                Document {
-                    natural_key: key,
-                    ..existing
-                },
-                content,
-                ctx.now,
-            )?;
-            Ok(Ok(Response::empty(204)
-                .with_header("ETag", stored_etag(&doc).to_string())
-                .with_header(
-                    "Location",
-                    location(ctx.base_url, def, &doc.id),
-                )))
-        }
+    if let WriteOutcome::Failed(problem) =
+        pre.evaluate_write(config.if_match, Some(&current), Some(content.etag()))
+    {
+        return Err(problem.into());
     }
+    let doc = write_update(def, store, Document { natural_key: key, ..existing }, content, ctx.now)?;
+    Ok(Response::empty(204)
+        .with_header("ETag", stored_etag(&doc).to_string())
+        .with_header("Location", location(ctx.base_url, def, &doc.id)))
 }
 
-fn delete(
-    def: &ResourceDef,
-    id: &str,
-    req: &Request,
-    store: &mut impl Store,
-    config: &Config,
-) -> Answer {
-    let Some(existing) = store.get(def.name, id)? else {
-        return Ok(Err(not_found(def, id)));
-    };
-    let pre = match preconditions(req) {
-        Ok(pre) => pre,
-        Err(problem) => return Ok(Err(problem)),
-    };
-    match pre.evaluate_write(config.if_match, Some(&stored_etag(&existing)), None) {
-        WriteOutcome::Failed(problem) => Ok(Err(problem)),
-        WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => {
-            store.next_change_version()?;
-            store.delete(def.name, id)?;
-            Ok(Ok(Response::empty(204)))
-        }
+fn delete(def: &ResourceDef, id: &str, req: &Request, store: &mut impl Store, config: &Config) -> Answer {
+    let existing = existing(def, id, store)?;
+    let current = stored_etag(&existing);
+    if let WriteOutcome::Failed(problem) =
+        preconditions(req)?.evaluate_write(config.if_match, Some(&current), None)
+    {
+        return Err(problem.into());
     }
+    store.next_change_version()?;
+    store.delete(def.name, id)?;
+    Ok(Response::empty(204))
 }
 
 /// Stores new content over `existing`, unless it is the same content: a write that changes
@@ -450,10 +388,6 @@ fn location(base_url: &str, def: &ResourceDef, id: &str) -> String {
     format!("{base_url}{DATA_PREFIX}{}/{id}", def.name)
 }
 
-fn not_found(def: &ResourceDef, id: &str) -> Problem {
-    Problem::not_found(format!("No {} item with id '{id}' exists.", def.name))
-}
-
 fn validation_problem(path: &str, message: &str) -> Problem {
     let mut errors = ValidationErrors::new();
     errors.insert(path.to_owned(), vec![message.to_owned()]);
@@ -463,11 +397,7 @@ fn validation_problem(path: &str, message: &str) -> Problem {
 /// The JSON of a stored item: `id`, the canonical content, `_etag`, `_lastModifiedDate`.
 /// Spliced as text so reads never re-parse or re-hash.
 pub fn render(doc: &Document) -> String {
-    let inner = doc
-        .content
-        .strip_prefix('{')
-        .and_then(|c| c.strip_suffix('}'))
-        .unwrap_or("");
+    let inner = doc.content.strip_prefix('{').and_then(|c| c.strip_suffix('}')).unwrap_or("");
     let separator = if inner.is_empty() { "" } else { "," };
     format!(
         r#"{{"id":"{}"{separator}{inner},"_etag":"{}","_lastModifiedDate":"{}"}}"#,
@@ -481,14 +411,8 @@ pub fn render(doc: &Document) -> String {
 fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Problem> {
     let content_type = req.header_value("Content-Type");
     let is_json = content_type.as_deref().is_some_and(|ct| {
-        let media = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        media == "application/json"
-            || (media.starts_with("application/") && media.ends_with("+json"))
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
     });
     if !is_json {
         return Err(Problem::unsupported_media_type(content_type.as_deref()));
@@ -499,9 +423,7 @@ fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Probl
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Problem::unreadable_body("The body must be a JSON object.")),
-        Err(e) => Err(Problem::unreadable_body(format!(
-            "The body is not valid JSON: {e}."
-        ))),
+        Err(e) => Err(Problem::unreadable_body(format!("The body is not valid JSON: {e}."))),
     }
 }
 
@@ -518,24 +440,17 @@ const DEFAULT_LIMIT: u64 = 25;
 
 impl CollectionQuery {
     fn parse(query: &str) -> Result<Self, Problem> {
-        let mut parsed = Self {
-            offset: 0,
-            limit: DEFAULT_LIMIT,
-            total_count: false,
-        };
+        let mut parsed = Self { offset: 0, limit: DEFAULT_LIMIT, total_count: false };
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             match name.to_ascii_lowercase().as_str() {
                 "offset" => {
-                    parsed.offset = value.parse().map_err(|_| {
-                        Problem::bad_request("'offset' must be a whole number of 0 or more.")
-                    })?
+                    parsed.offset = value
+                        .parse()
+                        .map_err(|_| Problem::bad_request("'offset' must be a whole number of 0 or more."))?
                 }
                 "limit" => {
-                    parsed.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|limit| *limit <= MAX_LIMIT)
-                        .ok_or_else(|| {
+                    parsed.limit =
+                        value.parse().ok().filter(|limit| *limit <= MAX_LIMIT).ok_or_else(|| {
                             Problem::bad_request(format!(
                                 "'limit' must be a whole number from 0 to {MAX_LIMIT}."
                             ))
@@ -545,9 +460,7 @@ impl CollectionQuery {
                     parsed.total_count = match value.to_ascii_lowercase().as_str() {
                         "true" => true,
                         "false" => false,
-                        _ => {
-                            return Err(Problem::bad_request("'totalCount' must be true or false."))
-                        }
+                        _ => return Err(Problem::bad_request("'totalCount' must be true or false.")),
                     }
                 }
                 _ => {

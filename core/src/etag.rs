@@ -67,9 +67,7 @@ impl EntityTag {
     pub fn parse(text: &str) -> Result<Self, InvalidEntityTag> {
         let text = text.trim_matches([' ', '\t']);
         if text.is_empty() {
-            return Err(InvalidEntityTag {
-                reason: "empty entity tag",
-            });
+            return Err(InvalidEntityTag { reason: "empty entity tag" });
         }
         let (weak, rest) = match text.strip_prefix("W/") {
             Some(rest) => (true, rest),
@@ -77,21 +75,15 @@ impl EntityTag {
         };
         if let Some(quoted) = rest.strip_prefix('"') {
             let Some(opaque) = quoted.strip_suffix('"') else {
-                return Err(InvalidEntityTag {
-                    reason: "unterminated quoted entity tag",
-                });
+                return Err(InvalidEntityTag { reason: "unterminated quoted entity tag" });
             };
             return Self::new(weak, opaque.to_owned());
         }
         if weak {
-            return Err(InvalidEntityTag {
-                reason: "a weak entity tag must be quoted",
-            });
+            return Err(InvalidEntityTag { reason: "a weak entity tag must be quoted" });
         }
         if rest.contains('"') {
-            return Err(InvalidEntityTag {
-                reason: "stray quote in entity tag",
-            });
+            return Err(InvalidEntityTag { reason: "stray quote in entity tag" });
         }
         Self::new(false, rest.to_owned())
     }
@@ -128,23 +120,15 @@ impl TagCondition {
     pub fn parse(value: &str) -> Result<Self, InvalidEntityTag> {
         let items = split_list(value)?;
         if items.is_empty() {
-            return Err(InvalidEntityTag {
-                reason: "empty header value",
-            });
+            return Err(InvalidEntityTag { reason: "empty header value" });
         }
-        if items.iter().any(|item| *item == "*") {
+        if items.contains(&"*") {
             if items.len() > 1 {
-                return Err(InvalidEntityTag {
-                    reason: "`*` cannot be combined with entity tags",
-                });
+                return Err(InvalidEntityTag { reason: "`*` cannot be combined with entity tags" });
             }
             return Ok(TagCondition::Any);
         }
-        items
-            .into_iter()
-            .map(EntityTag::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map(TagCondition::Tags)
+        items.into_iter().map(EntityTag::parse).collect::<Result<Vec<_>, _>>().map(TagCondition::Tags)
     }
 
     /// `If-Match` evaluation (RFC 9110 §13.1.1): true when `current` exists and `*` was given, or
@@ -185,9 +169,7 @@ fn split_list(value: &str) -> Result<Vec<&str>, InvalidEntityTag> {
         }
     }
     if in_quotes {
-        return Err(InvalidEntityTag {
-            reason: "unterminated quoted entity tag",
-        });
+        return Err(InvalidEntityTag { reason: "unterminated quoted entity tag" });
     }
     push_item(&mut items, &value[start..]);
     Ok(items)
@@ -229,10 +211,7 @@ mod tests {
     fn parses_rfc_forms_and_the_unquoted_ed_fi_form() {
         assert_eq!(tag(r#""abc""#), EntityTag::strong("abc").unwrap());
         assert_eq!(tag(r#"W/"abc""#), EntityTag::weak("abc").unwrap());
-        assert_eq!(
-            tag("-8588261538364775808"),
-            EntityTag::strong("-8588261538364775808").unwrap()
-        );
+        assert_eq!(tag("-8588261538364775808"), EntityTag::strong("-8588261538364775808").unwrap());
         assert_eq!(tag(r#""""#).opaque(), "", "an empty quoted tag is valid");
     }
 
@@ -244,9 +223,7 @@ mod tests {
 
     #[test]
     fn rejects_malformed_tags() {
-        for bad in [
-            "", "  ", r#""abc"#, r#"W/abc"#, r#"a"b"#, r#""a b""#, "W/", r#""a"b""#,
-        ] {
+        for bad in ["", "  ", r#""abc"#, r#"W/abc"#, r#"a"b"#, r#""a b""#, "W/", r#""a"b""#] {
             assert!(EntityTag::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         assert!(EntityTag::strong("a\"b").is_err());
@@ -257,77 +234,35 @@ mod tests {
         assert_eq!(TagCondition::parse("*").unwrap(), TagCondition::Any);
         assert_eq!(TagCondition::parse(" * ").unwrap(), TagCondition::Any);
         let list = TagCondition::parse(r#""a", W/"b",c , "d,e""#).unwrap();
-        assert_eq!(
-            list,
-            TagCondition::Tags(vec![
-                tag(r#""a""#),
-                tag(r#"W/"b""#),
-                tag("c"),
-                tag(r#""d,e""#)
-            ])
-        );
-        assert_eq!(
-            TagCondition::parse(r#""a",,"b""#).unwrap(),
-            TagCondition::parse(r#""a","b""#).unwrap()
-        );
+        assert_eq!(list, TagCondition::Tags(vec![tag(r#""a""#), tag(r#"W/"b""#), tag("c"), tag(r#""d,e""#)]));
+        assert_eq!(TagCondition::parse(r#""a",,"b""#).unwrap(), TagCondition::parse(r#""a","b""#).unwrap());
     }
 
     #[test]
     fn rejects_malformed_lists() {
-        for bad in [
-            "",
-            " ",
-            ",",
-            r#"*, "a""#,
-            r#""a", *"#,
-            r#""a"#,
-            r#""a", "b"#,
-            "a b",
-        ] {
-            assert!(
-                TagCondition::parse(bad).is_err(),
-                "{bad:?} should be rejected"
-            );
+        for bad in ["", " ", ",", r#"*, "a""#, r#""a", *"#, r#""a"#, r#""a", "b"#, "a b"] {
+            assert!(TagCondition::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }
 
     #[test]
     fn if_match_uses_strong_comparison() {
         let current = tag(r#""v1""#);
-        assert!(TagCondition::parse(r#""v1""#)
-            .unwrap()
-            .matches_strong(Some(&current)));
-        assert!(TagCondition::parse("v1")
-            .unwrap()
-            .matches_strong(Some(&current)));
-        assert!(TagCondition::parse(r#""x", "v1""#)
-            .unwrap()
-            .matches_strong(Some(&current)));
-        assert!(!TagCondition::parse(r#"W/"v1""#)
-            .unwrap()
-            .matches_strong(Some(&current)));
-        assert!(!TagCondition::parse(r#""v2""#)
-            .unwrap()
-            .matches_strong(Some(&current)));
+        assert!(TagCondition::parse(r#""v1""#).unwrap().matches_strong(Some(&current)));
+        assert!(TagCondition::parse("v1").unwrap().matches_strong(Some(&current)));
+        assert!(TagCondition::parse(r#""x", "v1""#).unwrap().matches_strong(Some(&current)));
+        assert!(!TagCondition::parse(r#"W/"v1""#).unwrap().matches_strong(Some(&current)));
+        assert!(!TagCondition::parse(r#""v2""#).unwrap().matches_strong(Some(&current)));
         assert!(TagCondition::Any.matches_strong(Some(&current)));
-        assert!(
-            !TagCondition::Any.matches_strong(None),
-            "no current representation, no match"
-        );
+        assert!(!TagCondition::Any.matches_strong(None), "no current representation, no match");
     }
 
     #[test]
     fn if_none_match_uses_weak_comparison() {
         let current = tag(r#""v1""#);
-        assert!(TagCondition::parse(r#"W/"v1""#)
-            .unwrap()
-            .matches_weak(Some(&current)));
-        assert!(TagCondition::parse(r#""v1""#)
-            .unwrap()
-            .matches_weak(Some(&current)));
-        assert!(!TagCondition::parse(r#""v2""#)
-            .unwrap()
-            .matches_weak(Some(&current)));
+        assert!(TagCondition::parse(r#"W/"v1""#).unwrap().matches_weak(Some(&current)));
+        assert!(TagCondition::parse(r#""v1""#).unwrap().matches_weak(Some(&current)));
+        assert!(!TagCondition::parse(r#""v2""#).unwrap().matches_weak(Some(&current)));
         assert!(TagCondition::Any.matches_weak(Some(&current)));
         assert!(!TagCondition::Any.matches_weak(None));
     }

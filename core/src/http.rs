@@ -14,15 +14,8 @@ pub struct Request {
 
 impl Request {
     pub fn new(method: &str, path_and_query: &str) -> Self {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
-        Self {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query: query.to_owned(),
-            ..Self::default()
-        }
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        Self { method: method.to_owned(), path: path.to_owned(), query: query.to_owned(), ..Self::default() }
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -37,11 +30,8 @@ impl Request {
 
     /// The value of a header; repeated lines are joined with `, ` as RFC 9110 §5.3 allows.
     pub fn header_value(&self, name: &str) -> Option<String> {
-        let mut values = self
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str());
+        let mut values =
+            self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str());
         let first = values.next()?;
         Some(values.fold(first.to_owned(), |mut joined, v| {
             joined.push_str(", ");
@@ -64,19 +54,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Response {
     pub fn empty(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-        }
+        Self { status, headers: Vec::new(), body: Vec::new() }
     }
 
     pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self {
-            status,
-            headers: vec![("Content-Type", JSON.to_owned())],
-            body: body.into(),
-        }
+        Self { status, headers: vec![("Content-Type", JSON.to_owned())], body: body.into() }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
@@ -85,9 +67,6 @@ impl Response {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }

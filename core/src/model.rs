@@ -38,19 +38,11 @@ pub struct Field {
 
 impl Field {
     pub const fn required(name: &'static str, kind: Kind) -> Self {
-        Self {
-            name,
-            kind,
-            required: true,
-        }
+        Self { name, kind, required: true }
     }
 
     pub const fn optional(name: &'static str, kind: Kind) -> Self {
-        Self {
-            name,
-            kind,
-            required: false,
-        }
+        Self { name, kind, required: false }
     }
 }
 

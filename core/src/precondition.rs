@@ -43,9 +43,8 @@ impl Preconditions {
         let parse = |name: &str, value: Option<&str>| {
             value
                 .map(|v| {
-                    TagCondition::parse(v).map_err(|e| {
-                        Problem::bad_request(format!("The '{name}' header is malformed: {e}."))
-                    })
+                    TagCondition::parse(v)
+                        .map_err(|e| Problem::bad_request(format!("The '{name}' header is malformed: {e}.")))
                 })
                 .transpose()
         };
@@ -78,9 +77,7 @@ impl Preconditions {
         current: Option<&EntityTag>,
         incoming: Option<&EntityTag>,
     ) -> WriteOutcome {
-        if let (IfMatchPolicy::Required { status }, None, Some(_)) =
-            (policy, &self.if_match, current)
-        {
+        if let (IfMatchPolicy::Required { status }, None, Some(_)) = (policy, &self.if_match, current) {
             return WriteOutcome::Failed(Problem::precondition_required(status));
         }
         if let Some(if_match) = &self.if_match {
@@ -129,11 +126,7 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_bad_requests() {
-        for (im, inm) in [
-            (Some(""), None),
-            (None, Some(r#""a"#)),
-            (Some(r#"*, "a""#), None),
-        ] {
+        for (im, inm) in [(Some(""), None), (None, Some(r#""a"#)), (Some(r#"*, "a""#), None)] {
             let err = Preconditions::parse(im, inm).unwrap_err();
             assert_eq!(err.status, 400);
         }
@@ -143,26 +136,11 @@ mod tests {
     fn read_rows() {
         let v1 = tag("v1");
         assert_eq!(pre(None, None).evaluate_read(&v1), ReadOutcome::Ok);
-        assert_eq!(
-            pre(None, Some(r#""v1""#)).evaluate_read(&v1),
-            ReadOutcome::NotModified
-        );
-        assert_eq!(
-            pre(None, Some(r#"W/"v1""#)).evaluate_read(&v1),
-            ReadOutcome::NotModified
-        );
-        assert_eq!(
-            pre(None, Some("*")).evaluate_read(&v1),
-            ReadOutcome::NotModified
-        );
-        assert_eq!(
-            pre(None, Some(r#""v0""#)).evaluate_read(&v1),
-            ReadOutcome::Ok
-        );
-        assert_eq!(
-            pre(Some(r#""v1""#), None).evaluate_read(&v1),
-            ReadOutcome::Ok
-        );
+        assert_eq!(pre(None, Some(r#""v1""#)).evaluate_read(&v1), ReadOutcome::NotModified);
+        assert_eq!(pre(None, Some(r#"W/"v1""#)).evaluate_read(&v1), ReadOutcome::NotModified);
+        assert_eq!(pre(None, Some("*")).evaluate_read(&v1), ReadOutcome::NotModified);
+        assert_eq!(pre(None, Some(r#""v0""#)).evaluate_read(&v1), ReadOutcome::Ok);
+        assert_eq!(pre(Some(r#""v1""#), None).evaluate_read(&v1), ReadOutcome::Ok);
         assert!(
             matches!(pre(Some(r#""v0""#), None).evaluate_read(&v1), ReadOutcome::Failed(p) if p.status == 412)
         );
@@ -172,53 +150,24 @@ mod tests {
     fn put_and_delete_rows() {
         let (v1, v2) = (tag("v1"), tag("v2"));
         let w = |p: Preconditions, policy| p.evaluate_write(policy, Some(&v1), Some(&v2));
-        assert_eq!(
-            w(pre(Some(r#""v1""#), None), OPTIONAL),
-            WriteOutcome::Proceed
-        );
-        assert_eq!(
-            w(pre(Some("v1"), None), OPTIONAL),
-            WriteOutcome::Proceed,
-            "unquoted Ed-Fi form"
-        );
+        assert_eq!(w(pre(Some(r#""v1""#), None), OPTIONAL), WriteOutcome::Proceed);
+        assert_eq!(w(pre(Some("v1"), None), OPTIONAL), WriteOutcome::Proceed, "unquoted Ed-Fi form");
         assert_eq!(w(pre(Some("*"), None), OPTIONAL), WriteOutcome::Proceed);
-        assert_eq!(
-            failed_type(w(pre(Some(r#""v0""#), None), OPTIONAL)),
-            TYPE_OPTIMISTIC_LOCK_FAILED
-        );
-        assert_eq!(
-            failed_type(w(pre(Some(r#"W/"v1""#), None), OPTIONAL)),
-            TYPE_OPTIMISTIC_LOCK_FAILED
-        );
+        assert_eq!(failed_type(w(pre(Some(r#""v0""#), None), OPTIONAL)), TYPE_OPTIMISTIC_LOCK_FAILED);
+        assert_eq!(failed_type(w(pre(Some(r#"W/"v1""#), None), OPTIONAL)), TYPE_OPTIMISTIC_LOCK_FAILED);
         assert_eq!(w(pre(None, None), OPTIONAL), WriteOutcome::Proceed);
-        assert_eq!(
-            failed_type(w(pre(None, None), REQUIRED)),
-            TYPE_PRECONDITION_REQUIRED
-        );
-        assert_eq!(
-            w(pre(Some(r#""v1""#), None), REQUIRED),
-            WriteOutcome::Proceed
-        );
-        assert_eq!(
-            failed_type(w(pre(None, Some("*")), OPTIONAL)),
-            TYPE_IF_NONE_MATCH_FAILED
-        );
-        assert_eq!(
-            failed_type(w(pre(None, Some(r#"W/"v1""#)), OPTIONAL)),
-            TYPE_IF_NONE_MATCH_FAILED
-        );
-        assert_eq!(
-            w(pre(None, Some(r#""v0""#)), OPTIONAL),
-            WriteOutcome::Proceed
-        );
+        assert_eq!(failed_type(w(pre(None, None), REQUIRED)), TYPE_PRECONDITION_REQUIRED);
+        assert_eq!(w(pre(Some(r#""v1""#), None), REQUIRED), WriteOutcome::Proceed);
+        assert_eq!(failed_type(w(pre(None, Some("*")), OPTIONAL)), TYPE_IF_NONE_MATCH_FAILED);
+        assert_eq!(failed_type(w(pre(None, Some(r#"W/"v1""#)), OPTIONAL)), TYPE_IF_NONE_MATCH_FAILED);
+        assert_eq!(w(pre(None, Some(r#""v0""#)), OPTIONAL), WriteOutcome::Proceed);
     }
 
     #[test]
     fn required_status_is_configurable() {
         let v1 = tag("v1");
         for status in [400, 428] {
-            let outcome =
-                pre(None, None).evaluate_write(IfMatchPolicy::Required { status }, Some(&v1), None);
+            let outcome = pre(None, None).evaluate_write(IfMatchPolicy::Required { status }, Some(&v1), None);
             assert!(matches!(outcome, WriteOutcome::Failed(p) if p.status == status));
         }
     }
@@ -229,11 +178,7 @@ mod tests {
         let outcome = pre(Some(r#""v0""#), None).evaluate_write(OPTIONAL, Some(&v1), Some(&v1));
         assert_eq!(outcome, WriteOutcome::AlreadyApplied);
         let delete = pre(Some(r#""v0""#), None).evaluate_write(OPTIONAL, Some(&v1), None);
-        assert_eq!(
-            failed_type(delete),
-            TYPE_OPTIMISTIC_LOCK_FAILED,
-            "a delete is never 'already applied'"
-        );
+        assert_eq!(failed_type(delete), TYPE_OPTIMISTIC_LOCK_FAILED, "a delete is never 'already applied'");
     }
 
     #[test]
@@ -249,10 +194,7 @@ mod tests {
             TYPE_OPTIMISTIC_LOCK_FAILED
         );
         // Create-only.
-        assert_eq!(
-            pre(None, Some("*")).evaluate_write(OPTIONAL, None, Some(&v2)),
-            WriteOutcome::Proceed
-        );
+        assert_eq!(pre(None, Some("*")).evaluate_write(OPTIONAL, None, Some(&v2)), WriteOutcome::Proceed);
         assert_eq!(
             pre(None, Some("*")).evaluate_write(REQUIRED, None, Some(&v2)),
             WriteOutcome::Proceed,

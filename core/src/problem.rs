@@ -53,12 +53,7 @@ impl Problem {
 
     pub fn bad_request(detail: impl Into<String>) -> Self {
         let detail = detail.into();
-        let mut p = Self::new(
-            400,
-            TYPE_BAD_REQUEST,
-            "Bad Request",
-            "The request construction was invalid.",
-        );
+        let mut p = Self::new(400, TYPE_BAD_REQUEST, "Bad Request", "The request construction was invalid.");
         p.errors.push(detail);
         p
     }
@@ -153,9 +148,8 @@ impl Problem {
             "Precondition Failed",
             "The item already exists with a representation matching the 'If-None-Match' request header.",
         );
-        p.errors.push(
-            "The 'If-None-Match' condition was not met, so the request was not applied.".to_owned(),
-        );
+        p.errors
+            .push("The 'If-None-Match' condition was not met, so the request was not applied.".to_owned());
         p
     }
 
@@ -166,8 +160,7 @@ impl Problem {
             "Payload Too Large",
             format!("The request body is larger than the limit of {limit} bytes."),
         );
-        p.errors
-            .push(format!("Send a body of at most {limit} bytes."));
+        p.errors.push(format!("Send a body of at most {limit} bytes."));
         p
     }
 
@@ -211,12 +204,8 @@ mod tests {
 
     #[test]
     fn optimistic_lock_failed_has_the_ed_fi_fixed_fields_in_order() {
-        let body = String::from_utf8(
-            Problem::optimistic_lock_failed()
-                .with_correlation_id("c1")
-                .to_json(),
-        )
-        .unwrap();
+        let body =
+            String::from_utf8(Problem::optimistic_lock_failed().with_correlation_id("c1").to_json()).unwrap();
         assert_eq!(
             body,
             concat!(

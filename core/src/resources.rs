@@ -8,10 +8,7 @@ const fn text(max: usize) -> Kind {
 
 const IDENTIFICATION_DOCUMENT: &[Field] = &[
     Field::required("identificationDocumentUseDescriptor", Kind::Descriptor),
-    Field::required(
-        "personalInformationVerificationDescriptor",
-        Kind::Descriptor,
-    ),
+    Field::required("personalInformationVerificationDescriptor", Kind::Descriptor),
     Field::optional("issuerCountryDescriptor", Kind::Descriptor),
     Field::optional("documentExpirationDate", Kind::Date),
     Field::optional("documentTitle", text(60)),
@@ -30,10 +27,8 @@ const OTHER_NAME: &[Field] = &[
 
 const VISA: &[Field] = &[Field::required("visaDescriptor", Kind::Descriptor)];
 
-const PERSON_REFERENCE: &[Field] = &[
-    Field::required("personId", text(32)),
-    Field::required("sourceSystemDescriptor", Kind::Descriptor),
-];
+const PERSON_REFERENCE: &[Field] =
+    &[Field::required("personId", text(32)), Field::required("sourceSystemDescriptor", Kind::Descriptor)];
 
 pub const STUDENTS: ResourceDef = ResourceDef {
     name: "students",
@@ -59,32 +54,14 @@ pub const STUDENTS: ResourceDef = ResourceDef {
         Field::optional("personReference", Kind::Object(PERSON_REFERENCE)),
         Field::optional(
             "identificationDocuments",
-            Kind::Collection {
-                item: IDENTIFICATION_DOCUMENT,
-                min_items: 0,
-            },
+            Kind::Collection { item: IDENTIFICATION_DOCUMENT, min_items: 0 },
         ),
-        Field::optional(
-            "otherNames",
-            Kind::Collection {
-                item: OTHER_NAME,
-                min_items: 0,
-            },
-        ),
+        Field::optional("otherNames", Kind::Collection { item: OTHER_NAME, min_items: 0 }),
         Field::optional(
             "personalIdentificationDocuments",
-            Kind::Collection {
-                item: IDENTIFICATION_DOCUMENT,
-                min_items: 0,
-            },
+            Kind::Collection { item: IDENTIFICATION_DOCUMENT, min_items: 0 },
         ),
-        Field::optional(
-            "visas",
-            Kind::Collection {
-                item: VISA,
-                min_items: 0,
-            },
-        ),
+        Field::optional("visas", Kind::Collection { item: VISA, min_items: 0 }),
     ],
     natural_key: &["studentUniqueId"],
     key_change_allowed: false,

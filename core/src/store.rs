@@ -38,11 +38,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 
 pub trait Store {
     fn get(&self, resource: &str, id: &str) -> StoreResult<Option<Document>>;
-    fn get_by_natural_key(
-        &self,
-        resource: &str,
-        natural_key: &str,
-    ) -> StoreResult<Option<Document>>;
+    fn get_by_natural_key(&self, resource: &str, natural_key: &str) -> StoreResult<Option<Document>>;
     /// Adds a new item; it goes to the end of the collection's insertion order.
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()>;
     /// Replaces the item with `doc.id`, keeping its place in the insertion order.
@@ -69,14 +65,8 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn find(
-        &self,
-        resource: &str,
-        pred: impl Fn(&Document) -> bool,
-    ) -> Option<(&(String, u64), &Document)> {
-        self.items
-            .iter()
-            .find(|((r, _), d)| r == resource && pred(d))
+    fn find(&self, resource: &str, pred: impl Fn(&Document) -> bool) -> Option<(&(String, u64), &Document)> {
+        self.items.iter().find(|((r, _), d)| r == resource && pred(d))
     }
 }
 
@@ -85,28 +75,16 @@ impl Store for MemoryStore {
         Ok(self.find(resource, |d| d.id == id).map(|(_, d)| d.clone()))
     }
 
-    fn get_by_natural_key(
-        &self,
-        resource: &str,
-        natural_key: &str,
-    ) -> StoreResult<Option<Document>> {
-        Ok(self
-            .find(resource, |d| d.natural_key == natural_key)
-            .map(|(_, d)| d.clone()))
+    fn get_by_natural_key(&self, resource: &str, natural_key: &str) -> StoreResult<Option<Document>> {
+        Ok(self.find(resource, |d| d.natural_key == natural_key).map(|(_, d)| d.clone()))
     }
 
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
-        if self
-            .find(resource, |d| {
-                d.id == doc.id || d.natural_key == doc.natural_key
-            })
-            .is_some()
-        {
+        if self.find(resource, |d| d.id == doc.id || d.natural_key == doc.natural_key).is_some() {
             return Err(StoreError(format!("duplicate {resource} {}", doc.id)));
         }
         self.next_seq += 1;
-        self.items
-            .insert((resource.to_owned(), self.next_seq), doc.clone());
+        self.items.insert((resource.to_owned(), self.next_seq), doc.clone());
         Ok(())
     }
 

@@ -22,11 +22,8 @@ pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<(), Vali
 /// The natural key of a validated body, as JSON text of the key values in definition order.
 /// Returns `None` when a key member is missing (validation reports that).
 pub fn natural_key(def: &ResourceDef, body: &Map<String, Value>) -> Option<String> {
-    let values = def
-        .natural_key
-        .iter()
-        .map(|path| lookup(body, path).cloned())
-        .collect::<Option<Vec<Value>>>()?;
+    let values =
+        def.natural_key.iter().map(|path| lookup(body, path).cloned()).collect::<Option<Vec<Value>>>()?;
     Some(Value::Array(values).to_string())
 }
 
@@ -52,11 +49,7 @@ fn check_object(
         }
         let member_path = format!("{path}.{name}");
         match fields.iter().find(|f| f.name == name) {
-            None => report(
-                errors,
-                &member_path,
-                format!("'{name}' is not a member of this resource."),
-            ),
+            None => report(errors, &member_path, format!("'{name}' is not a member of this resource.")),
             Some(field) if value.is_null() => {
                 if field.required {
                     report(errors, &member_path, format!("'{name}' is required."));
@@ -67,11 +60,7 @@ fn check_object(
     }
     for field in fields.iter().filter(|f| f.required) {
         if !object.contains_key(field.name) {
-            report(
-                errors,
-                &format!("{path}.{}", field.name),
-                format!("'{}' is required.", field.name),
-            );
+            report(errors, &format!("{path}.{}", field.name), format!("'{}' is required.", field.name));
         }
     }
 }
@@ -226,15 +215,9 @@ mod tests {
     fn enforces_xsd_lengths_in_characters() {
         let mut body = valid_student();
         body["studentUniqueId"] = json!("x".repeat(33));
-        assert!(check(body.clone())
-            .unwrap_err()
-            .contains_key("$.studentUniqueId"));
+        assert!(check(body.clone()).unwrap_err().contains_key("$.studentUniqueId"));
         body["studentUniqueId"] = json!("é".repeat(32));
-        assert_eq!(
-            check(body),
-            Ok(()),
-            "32 two-byte characters are 32 characters"
-        );
+        assert_eq!(check(body), Ok(()), "32 two-byte characters are 32 characters");
     }
 
     #[test]
@@ -249,14 +232,9 @@ mod tests {
         for good in ["2024-02-29", "1999-12-31"] {
             assert!(parse_date(good).is_some(), "{good}");
         }
-        for bad in [
-            "2023-02-29",
-            "2024-13-01",
-            "24-01-01",
-            "2024-1-01",
-            "2024-01-01T00:00:00Z",
-            "+2024-01-01",
-        ] {
+        for bad in
+            ["2023-02-29", "2024-13-01", "24-01-01", "2024-1-01", "2024-01-01T00:00:00Z", "+2024-01-01"]
+        {
             assert!(parse_date(bad).is_none(), "{bad}");
         }
     }
@@ -264,10 +242,7 @@ mod tests {
     #[test]
     fn natural_key_is_the_key_values_in_order() {
         let body = valid_student();
-        assert_eq!(
-            natural_key(&STUDENTS, body.as_object().unwrap()).as_deref(),
-            Some(r#"["S1"]"#)
-        );
+        assert_eq!(natural_key(&STUDENTS, body.as_object().unwrap()).as_deref(), Some(r#"["S1"]"#));
         assert_eq!(natural_key(&STUDENTS, json!({}).as_object().unwrap()), None);
     }
 }

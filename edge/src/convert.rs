@@ -13,8 +13,7 @@ pub fn base_url(url: &Url) -> String {
 
 pub fn random_bytes() -> [u8; 16] {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes)
-        .expect("crypto.getRandomValues is always available in Workers");
+    getrandom::getrandom(&mut bytes).expect("crypto.getRandomValues is always available in Workers");
     bytes
 }
 
@@ -23,21 +22,13 @@ pub fn new_correlation_id() -> String {
 }
 
 pub fn context<'a>(base_url: &'a str, correlation_id: &'a str, now: i64) -> Context<'a> {
-    Context {
-        now,
-        random: random_bytes(),
-        correlation_id,
-        base_url,
-    }
+    Context { now, random: random_bytes(), correlation_id, base_url }
 }
 
 /// A 413 when `Content-Length` already says the body is over the limit, so it is never read.
 pub fn reject_oversized(req: &Request, correlation_id: &str) -> Result<Option<Response>> {
     let limit = Config::default().max_body_bytes;
-    let declared = req
-        .headers()
-        .get("Content-Length")?
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
         Some(length) if length > limit as u64 => {
             let problem = Problem::payload_too_large(limit);
@@ -90,10 +81,7 @@ pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {
         headers.set(name, value)?;
     }
     headers.set("X-Content-Type-Options", "nosniff")?;
-    let reply = if response.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::from_bytes(response.body)?
-    };
+    let reply =
+        if response.body.is_empty() { Response::empty()? } else { Response::from_bytes(response.body)? };
     Ok(reply.with_status(response.status).with_headers(headers))
 }

@@ -18,14 +18,9 @@ pub struct InstanceStore {
 impl DurableObject for InstanceStore {
     fn new(state: State, env: Env) -> Self {
         let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-        let config = Config::from_vars(
-            var("IF_MATCH").as_deref(),
-            var("IF_MATCH_REQUIRED_STATUS").as_deref(),
-        );
-        Self {
-            store: SqlStore::open(state.storage().sql()),
-            config,
-        }
+        let config =
+            Config::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref());
+        Self { store: SqlStore::open(state.storage().sql()), config }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -39,8 +34,7 @@ impl DurableObject for InstanceStore {
             Err(reason) => Err(format!("configuration: {reason}")),
             Ok(config) => {
                 let mut store = self.store.clone();
-                engine::handle(&core_req, &mut store, config, &ctx)
-                    .map_err(|e| format!("storage: {e}"))
+                engine::handle(&core_req, &mut store, config, &ctx).map_err(|e| format!("storage: {e}"))
             }
         };
         convert::to_worker_response(response.unwrap_or_else(|error| {

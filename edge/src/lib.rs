@@ -47,8 +47,6 @@ async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response
     if let Some(too_large) = convert::reject_oversized(&req, correlation_id)? {
         return Ok(too_large);
     }
-    let stub = env
-        .durable_object(INSTANCE_BINDING)?
-        .get_by_name(DEFAULT_INSTANCE)?;
+    let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(DEFAULT_INSTANCE)?;
     stub.fetch_with_request(req).await
 }

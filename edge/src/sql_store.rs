@@ -69,10 +69,7 @@ fn err(e: worker::Error) -> StoreError {
 impl SqlStore {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: SqlStorage) -> Self {
-        let schema = sql
-            .exec(SCHEMA, None)
-            .map(|_| ())
-            .map_err(|e| e.to_string());
+        let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
         Self { sql, schema }
     }
 
@@ -99,11 +96,7 @@ impl Store for SqlStore {
         )
     }
 
-    fn get_by_natural_key(
-        &self,
-        resource: &str,
-        natural_key: &str,
-    ) -> StoreResult<Option<Document>> {
+    fn get_by_natural_key(&self, resource: &str, natural_key: &str) -> StoreResult<Option<Document>> {
         self.one(
             &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? AND natural_key = ?"),
             vec![resource.into(), natural_key.into()],
@@ -146,40 +139,25 @@ impl Store for SqlStore {
             .map_err(err)?;
         match updated.len() {
             1 => Ok(()),
-            n => Err(StoreError(format!(
-                "update of {resource} {} matched {n} rows",
-                doc.id
-            ))),
+            n => Err(StoreError(format!("update of {resource} {} matched {n} rows", doc.id))),
         }
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        self.exec(
-            "DELETE FROM documents WHERE resource = ? AND id = ?",
-            vec![resource.into(), id.into()],
-        )
-        .map(|_| ())
+        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])
+            .map(|_| ())
     }
 
     fn page(&self, resource: &str, offset: u64, limit: u64) -> StoreResult<Vec<Document>> {
         self.documents(
-            &format!(
-                "SELECT {COLUMNS} FROM documents WHERE resource = ? ORDER BY seq LIMIT ? OFFSET ?"
-            ),
-            vec![
-                resource.into(),
-                (limit as i64).into(),
-                (offset.min(i64::MAX as u64) as i64).into(),
-            ],
+            &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? ORDER BY seq LIMIT ? OFFSET ?"),
+            vec![resource.into(), (limit as i64).into(), (offset.min(i64::MAX as u64) as i64).into()],
         )
     }
 
     fn count(&self, resource: &str) -> StoreResult<u64> {
         let count: Count = self
-            .exec(
-                "SELECT COUNT(*) AS n FROM documents WHERE resource = ?",
-                vec![resource.into()],
-            )?
+            .exec("SELECT COUNT(*) AS n FROM documents WHERE resource = ?", vec![resource.into()])?
             .one()
             .map_err(err)?;
         Ok(count.n as u64)
@@ -187,7 +165,10 @@ impl Store for SqlStore {
 
     fn next_change_version(&mut self) -> StoreResult<i64> {
         let next: Count = self
-            .exec("UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n", vec![])?
+            .exec(
+                "UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n",
+                vec![],
+            )?
             .one()
             .map_err(err)?;
         Ok(next.n)

@@ -42,26 +42,33 @@ pub struct ServerConfig {
 }
 
 impl ServerConfig {
+    /// A prebuilt Worker, logging to the terminal, in a process group of its own, no `[vars]`
+    /// overrides.
+    pub fn new(root: PathBuf, node: PathBuf, port: u16, persist_dir: PathBuf) -> Self {
+        Self {
+            root,
+            node,
+            port,
+            persist_dir,
+            vars: Vec::new(),
+            log_file: None,
+            prebuilt: true,
+            own_process_group: true,
+        }
+    }
+
     /// A config from the environment `cargo xtask test` sets for the black-box suite, with a new
     /// free port and the given state directory.
     pub fn from_test_env(persist_dir: PathBuf) -> Result<Self, String> {
         let var = |name: &str| {
-            std::env::var_os(name).map(PathBuf::from).ok_or_else(|| {
-                format!("{name} is not set: run the black-box tests with `cargo xtask test`")
-            })
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .ok_or_else(|| format!("{name} is not set: run the black-box tests with `cargo xtask test`"))
         };
         let root = var("EDFI_ROOT")?;
         let port = free_port().map_err(|e| e.to_string())?;
-        Ok(Self {
-            log_file: Some(root.join("target").join(format!("wrangler-{port}.log"))),
-            node: var("EDFI_NODE")?,
-            root,
-            port,
-            persist_dir,
-            vars: Vec::new(),
-            prebuilt: true,
-            own_process_group: true,
-        })
+        let log_file = root.join("target").join(format!("wrangler-{port}.log"));
+        Ok(Self { log_file: Some(log_file), ..Self::new(root, var("EDFI_NODE")?, port, persist_dir) })
     }
 
     pub fn base_url(&self) -> String {
@@ -85,15 +92,7 @@ impl WranglerServer {
         command
             .current_dir(&config.root)
             .arg(&wrangler)
-            .args([
-                "dev",
-                "--ip",
-                "127.0.0.1",
-                "--port",
-                &port,
-                "--inspector-port",
-                &inspector_port,
-            ])
+            .args(["dev", "--ip", "127.0.0.1", "--port", &port, "--inspector-port", &inspector_port])
             .arg("--persist-to")
             .arg(&config.persist_dir)
             .args(["--log-level", "warn"])
@@ -106,8 +105,7 @@ impl WranglerServer {
             command.env(PREBUILT_ENV, "1");
         }
         if let Some(log) = &config.log_file {
-            let file =
-                File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+            let file = File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
             let err = file.try_clone().map_err(|e| e.to_string())?;
             command.stdout(file).stderr(err);
         }
@@ -115,13 +113,9 @@ impl WranglerServer {
         if config.own_process_group {
             std::os::unix::process::CommandExt::process_group(&mut command, 0);
         }
-        let child = command.spawn().map_err(|e| {
-            format!(
-                "cannot start {} {}: {e}",
-                config.node.display(),
-                wrangler.display()
-            )
-        })?;
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot start {} {}: {e}", config.node.display(), wrangler.display()))?;
         let mut server = Self { child, config };
         server.wait_ready(timeout)?;
         Ok(server)
@@ -139,20 +133,14 @@ impl WranglerServer {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!(
-                    "wrangler dev exited early ({status}).{}",
-                    self.log_tail()
-                ));
+                return Err(format!("wrangler dev exited early ({status}).{}", self.log_tail()));
             }
             if http_answers(self.config.port) {
                 return Ok(());
             }
             if Instant::now() > deadline {
                 self.stop();
-                return Err(format!(
-                    "wrangler dev did not answer within {timeout:?}.{}",
-                    self.log_tail()
-                ));
+                return Err(format!("wrangler dev did not answer within {timeout:?}.{}", self.log_tail()));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -186,9 +174,7 @@ impl WranglerServer {
             true => format!("-{}", self.child.id()),
             false => self.child.id().to_string(),
         };
-        let sent = Command::new("kill")
-            .args([&format!("-{signal}"), "--", &target])
-            .status();
+        let sent = Command::new("kill").args([&format!("-{signal}"), "--", &target]).status();
         if !matches!(sent, Ok(s) if s.success()) {
             let _ = self.child.kill();
         }
@@ -228,10 +214,7 @@ fn http_answers(port: u16) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-        .is_err()
-    {
+    if stream.write_all(b"GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").is_err() {
         return false;
     }
     let mut head = [0u8; 12];

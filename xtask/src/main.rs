@@ -1,6 +1,7 @@
 //! Development tasks, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 
 mod seed;
+mod test_run;
 mod tools;
 
 use std::path::{Path, PathBuf};
@@ -69,10 +70,7 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask lives in the workspace")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
 fn build_worker() -> Result<()> {
@@ -87,15 +85,10 @@ fn dev(port: u16, fresh: bool) -> Result<()> {
     if fresh {
         fresh_dir(&state).map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
     }
+    // Shares the terminal's process group, so Ctrl-C reaches wrangler and workerd too.
     let config = ServerConfig {
-        root: root.clone(),
-        node: tools.node.clone(),
-        port,
-        persist_dir: state,
-        vars: Vec::new(),
-        log_file: None,
-        prebuilt: true,
         own_process_group: false,
+        ..ServerConfig::new(root.clone(), tools.node.clone(), port, state)
     };
     let mut server = WranglerServer::start(config, START_TIMEOUT)?;
     let base = server.base_url();
@@ -119,7 +112,7 @@ fn test(test_args: &[String]) -> Result<()> {
     let root = root();
     let tools = tools::ensure(&root)?;
     eprintln!("xtask: native tests");
-    let native = run_tests(
+    let native = test_run::run_tests(
         Command::new(tools::cargo())
             .current_dir(&root)
             .args(["test", "--workspace", "--exclude", "edfi-blackbox", "--"])
@@ -128,22 +121,15 @@ fn test(test_args: &[String]) -> Result<()> {
     eprintln!("xtask: building the Worker");
     tools.build_worker()?;
     let port = free_port().map_err(|e| e.to_string())?;
-    let state = fresh_dir(&root.join(format!("target/blackbox-state/{port}")))
-        .map_err(|e| e.to_string())?;
+    let state = fresh_dir(&root.join(format!("target/blackbox-state/{port}"))).map_err(|e| e.to_string())?;
     let config = ServerConfig {
-        root: root.clone(),
-        node: tools.node.clone(),
-        port,
-        persist_dir: state,
-        vars: Vec::new(),
         log_file: Some(root.join(format!("target/wrangler-{port}.log"))),
-        prebuilt: true,
-        own_process_group: true,
+        ..ServerConfig::new(root.clone(), tools.node.clone(), port, state)
     };
     eprintln!("xtask: starting wrangler dev on 127.0.0.1:{port}");
     let server = WranglerServer::start(config, START_TIMEOUT)?;
     eprintln!("xtask: black-box tests against {}", server.base_url());
-    let blackbox = run_tests(
+    let blackbox = test_run::run_tests(
         Command::new(tools::cargo())
             .current_dir(&root)
             .args(["test", "-p", "edfi-blackbox", "--"])
@@ -154,10 +140,7 @@ fn test(test_args: &[String]) -> Result<()> {
     );
     drop(server);
     let blackbox = blackbox?;
-    println!(
-        "\nxtask: native {native}; black-box {blackbox}; {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("\nxtask: native {native}; black-box {blackbox}; {:.1} s", started.elapsed().as_secs_f64());
     let total = native + blackbox;
     println!("{} passed, {} failed", total.passed, total.failed);
     if total.failed > 0 {
@@ -166,97 +149,9 @@ fn test(test_args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// Test counts summed over the `test result:` lines of a `cargo test` run.
-#[derive(Clone, Copy, Default, Debug)]
-struct TestCounts {
-    passed: u64,
-    failed: u64,
-    ignored: u64,
-}
-
-impl std::ops::Add for TestCounts {
-    type Output = Self;
-    fn add(self, other: Self) -> Self {
-        Self {
-            passed: self.passed + other.passed,
-            failed: self.failed + other.failed,
-            ignored: self.ignored + other.ignored,
-        }
-    }
-}
-
-impl std::fmt::Display for TestCounts {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} passed, {} failed, {} ignored",
-            self.passed, self.failed, self.ignored
-        )
-    }
-}
-
-impl TestCounts {
-    /// Reads `test result: ok. 3 passed; 0 failed; 1 ignored; ...`.
-    fn from_line(line: &str) -> Option<Self> {
-        let rest = line.trim().strip_prefix("test result: ")?;
-        let count = |label: &str| {
-            rest.split(['.', ';'])
-                .map(str::trim)
-                .find_map(|part| part.strip_suffix(label)?.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        Some(Self {
-            passed: count(" passed"),
-            failed: count(" failed"),
-            ignored: count(" ignored"),
-        })
-    }
-}
-
-/// Runs `cargo test`, echoing its output, and sums its results. A failing run is an error.
-fn run_tests(command: &mut Command) -> Result<TestCounts> {
-    use std::io::{BufRead, BufReader};
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    let mut counts = TestCounts::default();
-    for line in BufReader::new(child.stdout.take().expect("piped stdout")).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        println!("{line}");
-        if let Some(result) = TestCounts::from_line(&line) {
-            counts = counts + result;
-        }
-    }
-    let status = child.wait().map_err(|e| e.to_string())?;
-    if status.success() {
-        Ok(counts)
-    } else {
-        println!("{} passed, {} failed", counts.passed, counts.failed.max(1));
-        Err(format!("{command:?} failed with {status}"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::TestCounts;
-
-    #[test]
-    fn reads_cargo_test_result_lines() {
-        let counts = TestCounts::from_line(
-            "test result: FAILED. 16 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 4.29s",
-        )
-        .unwrap();
-        assert_eq!((counts.passed, counts.failed, counts.ignored), (16, 2, 1));
-        assert!(TestCounts::from_line("running 3 tests").is_none());
-    }
-}
-
 /// Runs a command to completion; a non-zero exit is an error.
 pub fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let status = command.status().map_err(|e| format!("cannot run {command:?}: {e}"))?;
     if status.success() {
         Ok(())
     } else {

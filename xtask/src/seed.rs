@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use crate::Result;
 
 const FIRST_NAMES: [&str; 24] = [
-    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Elijah", "Isabella", "Lucas",
-    "Mia", "Aiden", "Amara", "Santiago", "Harper", "Kenji", "Zoe", "Malik", "Priya", "Diego",
-    "Layla", "Ethan", "Nadia", "Samuel",
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Elijah", "Isabella", "Lucas", "Mia",
+    "Aiden", "Amara", "Santiago", "Harper", "Kenji", "Zoe", "Malik", "Priya", "Diego", "Layla", "Ethan",
+    "Nadia", "Samuel",
 ];
 const LAST_NAMES: [&str; 20] = [
     "Garcia",
@@ -40,7 +40,7 @@ const SEXES: [&str; 2] = ["Female", "Male"];
 
 /// `count` students, the same every time.
 pub fn students(count: usize) -> Vec<Value> {
-    let mut random = SplitMix64(0x5eed_ed_f1);
+    let mut random = SplitMix64(0x5eed_edf1);
     (0..count)
         .map(|i| {
             let first = FIRST_NAMES[random.below(FIRST_NAMES.len())];
@@ -66,11 +66,8 @@ pub fn students(count: usize) -> Vec<Value> {
 
 /// POSTs the sample data; returns (created, already present).
 pub fn load(base_url: &str, count: usize) -> Result<(usize, usize)> {
-    let agent = ureq::Agent::new_with_config(
-        ureq::config::Config::builder()
-            .http_status_as_error(false)
-            .build(),
-    );
+    let agent =
+        ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).build());
     let url = format!("{base_url}/data/v3/ed-fi/students");
     let (mut created, mut present) = (0, 0);
     for student in students(count) {
@@ -114,8 +111,7 @@ mod tests {
     fn sample_students_are_deterministic_unique_and_valid() {
         let a = students(300);
         assert_eq!(a, students(300));
-        let ids: std::collections::HashSet<_> =
-            a.iter().map(|s| s["studentUniqueId"].clone()).collect();
+        let ids: std::collections::HashSet<_> = a.iter().map(|s| s["studentUniqueId"].clone()).collect();
         assert_eq!(ids.len(), 300);
         for student in &a {
             let body = student.as_object().unwrap();

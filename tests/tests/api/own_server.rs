@@ -11,19 +11,14 @@ use crate::support::{student, unique_id, Api, STUDENTS};
 const START: Duration = Duration::from_secs(60);
 
 fn own_config(name: &str) -> ServerConfig {
-    let root =
-        PathBuf::from(std::env::var("EDFI_ROOT").expect("EDFI_ROOT: run with `cargo xtask test`"));
-    let state = root
-        .join("target/blackbox-state")
-        .join(format!("{name}-{}", std::process::id()));
+    let root = PathBuf::from(std::env::var("EDFI_ROOT").expect("EDFI_ROOT: run with `cargo xtask test`"));
+    let state = root.join("target/blackbox-state").join(format!("{name}-{}", std::process::id()));
     ServerConfig::from_test_env(fresh_dir(&state).unwrap()).unwrap()
 }
 
 /// Starts a server off the async runtime (it blocks while waiting for wrangler).
 async fn start(config: ServerConfig) -> WranglerServer {
-    tokio::task::spawn_blocking(move || WranglerServer::start(config, START).unwrap())
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || WranglerServer::start(config, START).unwrap()).await.unwrap()
 }
 
 #[tokio::test]
@@ -37,9 +32,7 @@ async fn data_survives_a_restart() {
         let (path, etag) = api.create(&body).await;
         let mut update = body.clone();
         update["middleName"] = json!(format!("v{i}"));
-        let reply = api
-            .write("PUT", &path, &update, &[("If-Match", &etag)])
-            .await;
+        let reply = api.write("PUT", &path, &update, &[("If-Match", &etag)]).await;
         assert_eq!(reply.status, 204);
         let stored = api.current(&path).await.unwrap();
         items.push((path, stored));
@@ -47,50 +40,29 @@ async fn data_survives_a_restart() {
     let (deleted, _) = api.create(&student(&unique_id("durable"))).await;
     assert_eq!(api.delete(&deleted, &[]).await.status, 204);
     server.stop();
-    assert!(
-        tokio::net::TcpStream::connect(("127.0.0.1", config.port))
-            .await
-            .is_err(),
-        "the server is down"
-    );
+    assert!(tokio::net::TcpStream::connect(("127.0.0.1", config.port)).await.is_err(), "the server is down");
 
     let server = start(config).await;
     let api = Api::at(server.base_url());
     for (path, before) in &items {
-        assert_eq!(
-            api.current(path).await.as_ref(),
-            Some(before),
-            "{path} after restart"
-        );
+        assert_eq!(api.current(path).await.as_ref(), Some(before), "{path} after restart");
     }
-    assert!(
-        api.current(&deleted).await.is_none(),
-        "a delete survives a restart too"
-    );
+    assert!(api.current(&deleted).await.is_none(), "a delete survives a restart too");
     // The ETag read before the restart still guards writes after it.
     let (path, (body, etag)) = &items[0];
-    let reply = api
-        .write("PUT", path, body, &[("If-Match", "\"stale\"")])
-        .await;
+    let reply = api.write("PUT", path, body, &[("If-Match", "\"stale\"")]).await;
     assert_eq!(reply.status, 204, "same content: already applied");
     let mut changed = body.clone();
     changed["firstName"] = json!("After");
-    assert_eq!(
-        api.write("PUT", path, &changed, &[("If-Match", etag)])
-            .await
-            .status,
-        204
-    );
+    assert_eq!(api.write("PUT", path, &changed, &[("If-Match", etag)]).await.status, 204);
 }
 
 #[tokio::test]
 async fn if_match_can_be_required_with_400_or_428() {
     for status in ["400", "428"] {
         let mut config = own_config(&format!("required{status}"));
-        config.vars = vec![
-            ("IF_MATCH".into(), "required".into()),
-            ("IF_MATCH_REQUIRED_STATUS".into(), status.into()),
-        ];
+        config.vars =
+            vec![("IF_MATCH".into(), "required".into()), ("IF_MATCH_REQUIRED_STATUS".into(), status.into())];
         let server = start(config).await;
         let api = Api::at(server.base_url());
         let expected: u16 = status.parse().unwrap();
@@ -100,24 +72,11 @@ async fn if_match_can_be_required_with_400_or_428() {
         let mut update = body.clone();
         update["firstName"] = json!("Changed");
         let kind = "urn:ed-fi:api:bad-request:precondition-required";
-        api.write("PUT", &path, &update, &[])
-            .await
-            .assert_problem(expected, kind);
-        api.write("POST", STUDENTS, &update, &[])
-            .await
-            .assert_problem(expected, kind);
+        api.write("PUT", &path, &update, &[]).await.assert_problem(expected, kind);
+        api.write("POST", STUDENTS, &update, &[]).await.assert_problem(expected, kind);
         api.delete(&path, &[]).await.assert_problem(expected, kind);
-        assert_eq!(
-            api.current(&path).await.unwrap(),
-            before,
-            "refused writes change nothing"
-        );
-        assert_eq!(
-            api.write("PUT", &path, &update, &[("If-Match", &etag)])
-                .await
-                .status,
-            204
-        );
+        assert_eq!(api.current(&path).await.unwrap(), before, "refused writes change nothing");
+        assert_eq!(api.write("PUT", &path, &update, &[("If-Match", &etag)]).await.status, 204);
         let etag = api.current(&path).await.unwrap().1;
         assert_eq!(api.delete(&path, &[("If-Match", &etag)]).await.status, 204);
     }

@@ -19,9 +19,7 @@ async fn forty_puts_with_one_if_match_have_exactly_one_winner() {
         // Distinct content per racer, so no loser's write could count as "already applied".
         update["middleName"] = json!(format!("racer {i}"));
         racers.spawn(async move {
-            let reply = api
-                .write("PUT", &path, &update, &[("If-Match", &etag)])
-                .await;
+            let reply = api.write("PUT", &path, &update, &[("If-Match", &etag)]).await;
             (i, reply)
         });
     }
@@ -41,11 +39,7 @@ async fn forty_puts_with_one_if_match_have_exactly_one_winner() {
     assert_eq!((winners.len(), lost), (1, 39), "winners: {winners:?}");
     let (winner, winner_etag) = &winners[0];
     let (stored, stored_etag) = api.current(&path).await.unwrap();
-    assert_eq!(
-        stored["middleName"],
-        json!(format!("racer {winner}")),
-        "the stored content is the winner's"
-    );
+    assert_eq!(stored["middleName"], json!(format!("racer {winner}")), "the stored content is the winner's");
     assert_eq!(&stored_etag, winner_etag);
 }
 
@@ -71,9 +65,7 @@ async fn read_modify_write_increments_are_never_lost() {
                 // version would send byte-identical requests, which the contract answers as an
                 // already-applied retry (204, one change) -- see the test below.
                 current["birthCity"] = json!(format!("Client {client}"));
-                let reply = api
-                    .write("PUT", &path, &current, &[("If-Match", &etag)])
-                    .await;
+                let reply = api.write("PUT", &path, &current, &[("If-Match", &etag)]).await;
                 match reply.status {
                     204 => used.push(etag),
                     412 => conflicts += 1,
@@ -97,11 +89,7 @@ async fn read_modify_write_increments_are_never_lost() {
         "{conflicts} conflicts retried"
     );
     let distinct: HashSet<_> = winning_etags.iter().collect();
-    assert_eq!(
-        distinct.len(),
-        CLIENTS * INCREMENTS,
-        "no ETag was used by two winners"
-    );
+    assert_eq!(distinct.len(), CLIENTS * INCREMENTS, "no ETag was used by two winners");
 }
 
 /// Identical content from the same version is indistinguishable from a retry whose answer was
@@ -117,10 +105,7 @@ async fn identical_writes_from_one_version_store_one_change() {
     let mut writers = JoinSet::new();
     for _ in 0..4 {
         let (api, path, etag, update) = (api.clone(), path.clone(), etag.clone(), update.clone());
-        writers.spawn(async move {
-            api.write("PUT", &path, &update, &[("If-Match", &etag)])
-                .await
-        });
+        writers.spawn(async move { api.write("PUT", &path, &update, &[("If-Match", &etag)]).await });
     }
     let mut etags = HashSet::new();
     while let Some(reply) = writers.join_next().await {

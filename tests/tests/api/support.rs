@@ -18,11 +18,7 @@ pub fn base_url() -> String {
 /// A `studentUniqueId` no other test in this run uses (at most 32 characters).
 pub fn unique_id(tag: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{tag}-{:x}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    format!("{tag}-{:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 pub fn student(unique_id: &str) -> Value {
@@ -44,60 +40,36 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().expect("ASCII header"))
+        self.headers.get(name).map(|v| v.to_str().expect("ASCII header"))
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     /// The `ETag` header, quotes included.
     pub fn etag(&self) -> String {
-        self.header("ETag")
-            .unwrap_or_else(|| panic!("no ETag in {self:?}"))
-            .to_owned()
+        self.header("ETag").unwrap_or_else(|| panic!("no ETag in {self:?}")).to_owned()
     }
 
     /// The id at the end of `Location`.
     pub fn location_id(&self) -> String {
-        let location = self
-            .header("Location")
-            .unwrap_or_else(|| panic!("no Location in {self:?}"));
+        let location = self.header("Location").unwrap_or_else(|| panic!("no Location in {self:?}"));
         location.rsplit('/').next().unwrap().to_owned()
     }
 
     /// Asserts an Ed-Fi problem-details answer with this status and `type`.
     pub fn assert_problem(&self, status: u16, kind: &str) -> Value {
-        assert_eq!(
-            self.status,
-            status,
-            "{}",
-            String::from_utf8_lossy(&self.body)
-        );
-        assert_eq!(
-            self.header("Content-Type"),
-            Some("application/problem+json")
-        );
+        assert_eq!(self.status, status, "{}", String::from_utf8_lossy(&self.body));
+        assert_eq!(self.header("Content-Type"), Some("application/problem+json"));
         let problem = self.json();
         assert_eq!(problem["type"], kind, "{problem}");
         assert_eq!(problem["status"], status);
         for field in ["title", "detail", "correlationId"] {
-            assert!(
-                problem[field].as_str().is_some_and(|s| !s.is_empty()),
-                "{field} in {problem}"
-            );
+            assert!(problem[field].as_str().is_some_and(|s| !s.is_empty()), "{field} in {problem}");
         }
-        assert!(
-            problem["validationErrors"].is_object() && problem["errors"].is_array(),
-            "{problem}"
-        );
+        assert!(problem["validationErrors"].is_object() && problem["errors"].is_array(), "{problem}");
         problem
     }
 }
@@ -114,10 +86,8 @@ impl Api {
     }
 
     pub fn at(base: String) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("an HTTP client");
+        let client =
+            reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
         Self { client, base }
     }
 
@@ -140,10 +110,7 @@ impl Api {
         if let Some(body) = body {
             request = request.body(body);
         }
-        let response = request
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let response = request.send().await.unwrap_or_else(|e| panic!("{path}: {e}"));
         Reply {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
@@ -156,17 +123,10 @@ impl Api {
     }
 
     /// A JSON write (POST or PUT) with `Content-Type: application/json`.
-    pub async fn write(
-        &self,
-        method: &str,
-        path: &str,
-        body: &Value,
-        headers: &[(&str, &str)],
-    ) -> Reply {
+    pub async fn write(&self, method: &str, path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
         let mut all = as_bytes(headers);
         all.push(("Content-Type", b"application/json"));
-        self.send(method, path, &all, Some(body.to_string().into_bytes()))
-            .await
+        self.send(method, path, &all, Some(body.to_string().into_bytes())).await
     }
 
     pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
@@ -176,12 +136,7 @@ impl Api {
     /// Creates a student; returns its item path and ETag.
     pub async fn create(&self, body: &Value) -> (String, String) {
         let reply = self.write("POST", STUDENTS, body, &[]).await;
-        assert_eq!(
-            reply.status,
-            201,
-            "{}",
-            String::from_utf8_lossy(&reply.body)
-        );
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
         (format!("{STUDENTS}/{}", reply.location_id()), reply.etag())
     }
 
@@ -197,14 +152,8 @@ impl Api {
 
     /// Number of students in the collection.
     pub async fn student_count(&self) -> u64 {
-        let reply = self
-            .get(&format!("{STUDENTS}?limit=0&totalCount=true"), &[])
-            .await;
-        reply
-            .header("Total-Count")
-            .expect("Total-Count")
-            .parse()
-            .unwrap()
+        let reply = self.get(&format!("{STUDENTS}?limit=0&totalCount=true"), &[]).await;
+        reply.header("Total-Count").expect("Total-Count").parse().unwrap()
     }
 }
 
