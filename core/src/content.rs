@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use crate::etag::EntityTag;
 
 /// Fields the server owns. Clients may send them back; they are never content.
-pub const SERVER_FIELDS: [&str; 3] = ["id", "_etag", "_lastModifiedDate"];
+pub const SERVER_FIELDS: [&str; 4] = ["id", "_etag", "_lastModifiedDate", "changeVersion"];
 
 /// Content in canonical JSON text (always a JSON object), with its ETag.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod etag;
 pub mod http;
 pub mod model;
+pub mod openapi;
 pub mod precondition;
 pub mod problem;
 pub mod resources;

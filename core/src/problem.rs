@@ -31,6 +31,9 @@ pub const TYPE_KEY_CHANGE_NOT_SUPPORTED: &str =
 pub const TYPE_PRECONDITION_REQUIRED: &str = "urn:ed-fi:api:bad-request:precondition-required";
 pub const TYPE_NOT_FOUND: &str = "urn:ed-fi:api:not-found";
 pub const TYPE_METHOD_NOT_ALLOWED: &str = "urn:ed-fi:api:method-not-allowed";
+pub const TYPE_UNRESOLVED_REFERENCE: &str = "urn:ed-fi:api:data-conflict:unresolved-reference";
+pub const TYPE_DEPENDENT_ITEM_EXISTS: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
+pub const TYPE_NON_UNIQUE_VALUES: &str = "urn:ed-fi:api:data-conflict:non-unique-values";
 pub const TYPE_OPTIMISTIC_LOCK_FAILED: &str = "urn:ed-fi:api:optimistic-lock-failed";
 pub const TYPE_IF_NONE_MATCH_FAILED: &str = "urn:ed-fi:api:precondition-failed:if-none-match";
 pub const TYPE_PAYLOAD_TOO_LARGE: &str = "urn:ed-fi:api:bad-request:payload-too-large";
@@ -123,6 +126,42 @@ impl Problem {
             format!("The method {method} is not allowed on this resource."),
         );
         p.headers.push(("Allow", allow.join(", ")));
+        p
+    }
+
+    /// References to items that do not exist, by JSON path.
+    pub fn unresolved_reference(paths: ValidationErrors) -> Self {
+        let mut p = Self::new(
+            409,
+            TYPE_UNRESOLVED_REFERENCE,
+            "Unresolved Reference",
+            "The referenced item(s) do not exist. See 'validationErrors' for details.",
+        );
+        p.validation_errors = paths;
+        p
+    }
+
+    /// A delete of an item that other items still reference.
+    pub fn dependent_item_exists(referrers: Vec<String>) -> Self {
+        let mut p = Self::new(
+            409,
+            TYPE_DEPENDENT_ITEM_EXISTS,
+            "Dependent Item Exists",
+            "The requested action cannot be performed because this item is referenced by existing item(s).",
+        );
+        p.errors = referrers;
+        p
+    }
+
+    /// A key change to a natural key another item already has.
+    pub fn non_unique_key(resource: &str) -> Self {
+        let mut p = Self::new(
+            409,
+            TYPE_NON_UNIQUE_VALUES,
+            "Identifying Values Are Not Unique",
+            format!("Another {resource} item already has these identifying values."),
+        );
+        p.errors.push("The natural key values must be unique within the resource.".to_owned());
         p
     }
 

@@ -1,76 +1,492 @@
-//! The resources this API serves, as definitions (facts from the Ed-Fi Data Standard 5.2 XSD).
+//! The resources this API serves, as definitions. Facts (names, lengths, ranges, required members)
+//! come from the Ed-Fi Data Standard 5.2 XSD (`shared/edfi/Ed-Fi-Core-5.2.xsd`).
 
-use crate::model::{Field, Kind, ResourceDef};
+use crate::model::{Field, Kind, Reference, ReferenceMember, ResourceDef};
 
 const fn text(max: usize) -> Kind {
     Kind::Text { min: 1, max }
 }
 
+const fn req(name: &'static str, kind: Kind) -> Field {
+    Field::required(name, kind)
+}
+
+const fn opt(name: &'static str, kind: Kind) -> Field {
+    Field::optional(name, kind)
+}
+
+// ---------------------------------------------------------------- identifiers shared by references
+
+/// `xs:long` identifiers of education organizations.
+const EDUCATION_ORGANIZATION_ID: Kind = Kind::Integer { min: 1, max: i64::MAX };
+/// `SchoolYearType`: a four-digit year.
+const SCHOOL_YEAR: Kind = Kind::Integer { min: 1900, max: 2100 };
+
+const SCHOOL_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "schools",
+    members: &[ReferenceMember::new("schoolId", "schoolId", EDUCATION_ORGANIZATION_ID)],
+});
+const EDUCATION_ORGANIZATION_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "schools",
+    members: &[ReferenceMember::new("educationOrganizationId", "schoolId", EDUCATION_ORGANIZATION_ID)],
+});
+const SCHOOL_YEAR_TYPE_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "schoolYearTypes",
+    members: &[ReferenceMember::new("schoolYear", "schoolYear", SCHOOL_YEAR)],
+});
+const STUDENT_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "students",
+    members: &[ReferenceMember::new("studentUniqueId", "studentUniqueId", text(32))],
+});
+const SESSION_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "sessions",
+    members: &[
+        ReferenceMember::new("schoolId", "schoolReference.schoolId", EDUCATION_ORGANIZATION_ID),
+        ReferenceMember::new("schoolYear", "schoolYearTypeReference.schoolYear", SCHOOL_YEAR),
+        ReferenceMember::new("sessionName", "sessionName", text(60)),
+    ],
+});
+const COURSE_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "courses",
+    members: &[
+        ReferenceMember::new("courseCode", "courseCode", text(60)),
+        ReferenceMember::new(
+            "educationOrganizationId",
+            "educationOrganizationReference.educationOrganizationId",
+            EDUCATION_ORGANIZATION_ID,
+        ),
+    ],
+});
+const COURSE_OFFERING_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "courseOfferings",
+    members: &[
+        ReferenceMember::new("localCourseCode", "localCourseCode", text(60)),
+        ReferenceMember::new("schoolId", "schoolReference.schoolId", EDUCATION_ORGANIZATION_ID),
+        ReferenceMember::new("schoolYear", "sessionReference.schoolYear", SCHOOL_YEAR),
+        ReferenceMember::new("sessionName", "sessionReference.sessionName", text(60)),
+    ],
+});
+const CLASS_PERIOD_REFERENCE: Kind = Kind::Reference(&Reference {
+    target: "classPeriods",
+    members: &[
+        ReferenceMember::new("classPeriodName", "classPeriodName", text(60)),
+        ReferenceMember::new("schoolId", "schoolReference.schoolId", EDUCATION_ORGANIZATION_ID),
+    ],
+});
+
+// ---------------------------------------------------------------------------------- descriptors
+
+const DESCRIPTOR_FIELDS: &[Field] = &[
+    req("namespace", text(255)),
+    req("codeValue", text(50)),
+    req("shortDescription", text(75)),
+    opt("description", text(1024)),
+    opt("effectiveBeginDate", Kind::Date),
+    opt("effectiveEndDate", Kind::Date),
+];
+
+const fn descriptor(name: &'static str) -> ResourceDef {
+    ResourceDef {
+        name,
+        fields: DESCRIPTOR_FIELDS,
+        natural_key: &["namespace", "codeValue"],
+        key_change_allowed: false,
+        is_descriptor: true,
+    }
+}
+
+pub const GRADE_LEVEL_DESCRIPTORS: ResourceDef = descriptor("gradeLevelDescriptors");
+pub const EDUCATION_ORGANIZATION_CATEGORY_DESCRIPTORS: ResourceDef =
+    descriptor("educationOrganizationCategoryDescriptors");
+pub const TERM_DESCRIPTORS: ResourceDef = descriptor("termDescriptors");
+pub const COURSE_IDENTIFICATION_SYSTEM_DESCRIPTORS: ResourceDef =
+    descriptor("courseIdentificationSystemDescriptors");
+pub const SCHOOL_TYPE_DESCRIPTORS: ResourceDef = descriptor("schoolTypeDescriptors");
+pub const ACADEMIC_SUBJECT_DESCRIPTORS: ResourceDef = descriptor("academicSubjectDescriptors");
+pub const SEX_DESCRIPTORS: ResourceDef = descriptor("sexDescriptors");
+pub const STATE_ABBREVIATION_DESCRIPTORS: ResourceDef = descriptor("stateAbbreviationDescriptors");
+pub const COUNTRY_DESCRIPTORS: ResourceDef = descriptor("countryDescriptors");
+pub const CITIZENSHIP_STATUS_DESCRIPTORS: ResourceDef = descriptor("citizenshipStatusDescriptors");
+pub const OTHER_NAME_TYPE_DESCRIPTORS: ResourceDef = descriptor("otherNameTypeDescriptors");
+pub const IDENTIFICATION_DOCUMENT_USE_DESCRIPTORS: ResourceDef =
+    descriptor("identificationDocumentUseDescriptors");
+pub const PERSONAL_INFORMATION_VERIFICATION_DESCRIPTORS: ResourceDef =
+    descriptor("personalInformationVerificationDescriptors");
+pub const VISA_DESCRIPTORS: ResourceDef = descriptor("visaDescriptors");
+pub const SOURCE_SYSTEM_DESCRIPTORS: ResourceDef = descriptor("sourceSystemDescriptors");
+pub const ENTRY_TYPE_DESCRIPTORS: ResourceDef = descriptor("entryTypeDescriptors");
+pub const EXIT_WITHDRAW_TYPE_DESCRIPTORS: ResourceDef = descriptor("exitWithdrawTypeDescriptors");
+
+// ------------------------------------------------------------------------------------ resources
+
+pub const SCHOOL_YEAR_TYPES: ResourceDef = ResourceDef {
+    name: "schoolYearTypes",
+    fields: &[
+        req("schoolYear", SCHOOL_YEAR),
+        req("schoolYearDescription", text(50)),
+        req("currentSchoolYear", Kind::Boolean),
+    ],
+    natural_key: &["schoolYear"],
+    key_change_allowed: false,
+    is_descriptor: false,
+};
+
+pub const SCHOOLS: ResourceDef = ResourceDef {
+    name: "schools",
+    fields: &[
+        req("schoolId", EDUCATION_ORGANIZATION_ID),
+        req("nameOfInstitution", text(75)),
+        opt("shortNameOfInstitution", text(75)),
+        opt("webSite", text(255)),
+        req(
+            "educationOrganizationCategories",
+            Kind::Collection {
+                item: &[req(
+                    "educationOrganizationCategoryDescriptor",
+                    Kind::Descriptor("educationOrganizationCategoryDescriptors"),
+                )],
+                min_items: 1,
+            },
+        ),
+        req(
+            "gradeLevels",
+            Kind::Collection {
+                item: &[req("gradeLevelDescriptor", Kind::Descriptor("gradeLevelDescriptors"))],
+                min_items: 1,
+            },
+        ),
+        opt("schoolTypeDescriptor", Kind::Descriptor("schoolTypeDescriptors")),
+    ],
+    natural_key: &["schoolId"],
+    key_change_allowed: false,
+    is_descriptor: false,
+};
+
 const IDENTIFICATION_DOCUMENT: &[Field] = &[
-    Field::required("identificationDocumentUseDescriptor", Kind::Descriptor),
-    Field::required("personalInformationVerificationDescriptor", Kind::Descriptor),
-    Field::optional("issuerCountryDescriptor", Kind::Descriptor),
-    Field::optional("documentExpirationDate", Kind::Date),
-    Field::optional("documentTitle", text(60)),
-    Field::optional("issuerDocumentIdentificationCode", text(60)),
-    Field::optional("issuerName", text(150)),
+    req("identificationDocumentUseDescriptor", Kind::Descriptor("identificationDocumentUseDescriptors")),
+    req(
+        "personalInformationVerificationDescriptor",
+        Kind::Descriptor("personalInformationVerificationDescriptors"),
+    ),
+    opt("issuerCountryDescriptor", Kind::Descriptor("countryDescriptors")),
+    opt("documentExpirationDate", Kind::Date),
+    opt("documentTitle", text(60)),
+    opt("issuerDocumentIdentificationCode", text(60)),
+    opt("issuerName", text(150)),
 ];
 
 const OTHER_NAME: &[Field] = &[
-    Field::required("otherNameTypeDescriptor", Kind::Descriptor),
-    Field::required("firstName", text(75)),
-    Field::required("lastSurname", text(75)),
-    Field::optional("middleName", text(75)),
-    Field::optional("generationCodeSuffix", text(10)),
-    Field::optional("personalTitlePrefix", text(30)),
+    req("otherNameTypeDescriptor", Kind::Descriptor("otherNameTypeDescriptors")),
+    req("firstName", text(75)),
+    req("lastSurname", text(75)),
+    opt("middleName", text(75)),
+    opt("generationCodeSuffix", text(10)),
+    opt("personalTitlePrefix", text(30)),
 ];
-
-const VISA: &[Field] = &[Field::required("visaDescriptor", Kind::Descriptor)];
-
-const PERSON_REFERENCE: &[Field] =
-    &[Field::required("personId", text(32)), Field::required("sourceSystemDescriptor", Kind::Descriptor)];
 
 pub const STUDENTS: ResourceDef = ResourceDef {
     name: "students",
     fields: &[
-        Field::required("studentUniqueId", text(32)),
-        Field::required("firstName", text(75)),
-        Field::required("lastSurname", text(75)),
-        Field::required("birthDate", Kind::Date),
-        Field::optional("middleName", text(75)),
-        Field::optional("generationCodeSuffix", text(10)),
-        Field::optional("personalTitlePrefix", text(30)),
-        Field::optional("maidenName", text(75)),
-        Field::optional("preferredFirstName", text(75)),
-        Field::optional("preferredLastSurname", text(75)),
-        Field::optional("birthCity", Kind::Text { min: 2, max: 30 }),
-        Field::optional("birthStateAbbreviationDescriptor", Kind::Descriptor),
-        Field::optional("birthInternationalProvince", text(150)),
-        Field::optional("birthCountryDescriptor", Kind::Descriptor),
-        Field::optional("dateEnteredUS", Kind::Date),
-        Field::optional("multipleBirthStatus", Kind::Boolean),
-        Field::optional("birthSexDescriptor", Kind::Descriptor),
-        Field::optional("citizenshipStatusDescriptor", Kind::Descriptor),
-        Field::optional("personReference", Kind::Object(PERSON_REFERENCE)),
-        Field::optional(
-            "identificationDocuments",
-            Kind::Collection { item: IDENTIFICATION_DOCUMENT, min_items: 0 },
+        req("studentUniqueId", text(32)),
+        req("firstName", text(75)),
+        req("lastSurname", text(75)),
+        req("birthDate", Kind::Date),
+        opt("middleName", text(75)),
+        opt("generationCodeSuffix", text(10)),
+        opt("personalTitlePrefix", text(30)),
+        opt("maidenName", text(75)),
+        opt("preferredFirstName", text(75)),
+        opt("preferredLastSurname", text(75)),
+        opt("birthCity", Kind::Text { min: 2, max: 30 }),
+        opt("birthStateAbbreviationDescriptor", Kind::Descriptor("stateAbbreviationDescriptors")),
+        opt("birthInternationalProvince", text(150)),
+        opt("birthCountryDescriptor", Kind::Descriptor("countryDescriptors")),
+        opt("dateEnteredUS", Kind::Date),
+        opt("multipleBirthStatus", Kind::Boolean),
+        opt("birthSexDescriptor", Kind::Descriptor("sexDescriptors")),
+        opt("citizenshipStatusDescriptor", Kind::Descriptor("citizenshipStatusDescriptors")),
+        opt(
+            "personReference",
+            Kind::Object(&[
+                req("personId", text(32)),
+                req("sourceSystemDescriptor", Kind::Descriptor("sourceSystemDescriptors")),
+            ]),
         ),
-        Field::optional("otherNames", Kind::Collection { item: OTHER_NAME, min_items: 0 }),
-        Field::optional(
+        opt("identificationDocuments", Kind::Collection { item: IDENTIFICATION_DOCUMENT, min_items: 0 }),
+        opt("otherNames", Kind::Collection { item: OTHER_NAME, min_items: 0 }),
+        opt(
             "personalIdentificationDocuments",
             Kind::Collection { item: IDENTIFICATION_DOCUMENT, min_items: 0 },
         ),
-        Field::optional("visas", Kind::Collection { item: VISA, min_items: 0 }),
+        opt(
+            "visas",
+            Kind::Collection {
+                item: &[req("visaDescriptor", Kind::Descriptor("visaDescriptors"))],
+                min_items: 0,
+            },
+        ),
     ],
     natural_key: &["studentUniqueId"],
     key_change_allowed: false,
+    is_descriptor: false,
 };
 
-/// Every resource served, in load order (a resource comes after those it references).
-pub const ALL: &[&ResourceDef] = &[&STUDENTS];
+pub const CLASS_PERIODS: ResourceDef = ResourceDef {
+    name: "classPeriods",
+    fields: &[
+        req("classPeriodName", text(60)),
+        req("schoolReference", SCHOOL_REFERENCE),
+        opt(
+            "meetingTimes",
+            Kind::Collection {
+                item: &[req("startTime", Kind::Time), req("endTime", Kind::Time)],
+                min_items: 0,
+            },
+        ),
+        opt("officialAttendancePeriod", Kind::Boolean),
+    ],
+    natural_key: &["classPeriodName", "schoolReference.schoolId"],
+    key_change_allowed: true,
+    is_descriptor: false,
+};
+
+pub const COURSES: ResourceDef = ResourceDef {
+    name: "courses",
+    fields: &[
+        req("courseCode", text(60)),
+        req("educationOrganizationReference", EDUCATION_ORGANIZATION_REFERENCE),
+        req("courseTitle", text(60)),
+        req("numberOfParts", Kind::Integer { min: 1, max: 8 }),
+        req(
+            "identificationCodes",
+            Kind::Collection {
+                item: &[
+                    req(
+                        "courseIdentificationSystemDescriptor",
+                        Kind::Descriptor("courseIdentificationSystemDescriptors"),
+                    ),
+                    req("identificationCode", text(60)),
+                    opt("assigningOrganizationIdentificationCode", text(60)),
+                    opt("courseCatalogURL", text(255)),
+                ],
+                min_items: 1,
+            },
+        ),
+        opt("courseDescription", text(1024)),
+        opt("academicSubjectDescriptor", Kind::Descriptor("academicSubjectDescriptors")),
+        opt("dateCourseAdopted", Kind::Date),
+        opt("highSchoolCourseRequirement", Kind::Boolean),
+    ],
+    natural_key: &["courseCode", "educationOrganizationReference.educationOrganizationId"],
+    key_change_allowed: false,
+    is_descriptor: false,
+};
+
+pub const SESSIONS: ResourceDef = ResourceDef {
+    name: "sessions",
+    fields: &[
+        req("sessionName", text(60)),
+        req("schoolReference", SCHOOL_REFERENCE),
+        req("schoolYearTypeReference", SCHOOL_YEAR_TYPE_REFERENCE),
+        req("beginDate", Kind::Date),
+        req("endDate", Kind::Date),
+        req("termDescriptor", Kind::Descriptor("termDescriptors")),
+        req("totalInstructionalDays", Kind::Integer { min: 0, max: i32::MAX as i64 }),
+    ],
+    natural_key: &["sessionName", "schoolReference.schoolId", "schoolYearTypeReference.schoolYear"],
+    key_change_allowed: true,
+    is_descriptor: false,
+};
+
+pub const COURSE_OFFERINGS: ResourceDef = ResourceDef {
+    name: "courseOfferings",
+    fields: &[
+        req("localCourseCode", text(60)),
+        req("schoolReference", SCHOOL_REFERENCE),
+        req("sessionReference", SESSION_REFERENCE),
+        req("courseReference", COURSE_REFERENCE),
+        opt("localCourseTitle", text(60)),
+        opt("instructionalTimePlanned", Kind::Integer { min: 0, max: i32::MAX as i64 }),
+    ],
+    natural_key: &[
+        "localCourseCode",
+        "schoolReference.schoolId",
+        "sessionReference.schoolYear",
+        "sessionReference.sessionName",
+    ],
+    key_change_allowed: false,
+    is_descriptor: false,
+};
+
+pub const SECTIONS: ResourceDef = ResourceDef {
+    name: "sections",
+    fields: &[
+        req("sectionIdentifier", text(255)),
+        req("courseOfferingReference", COURSE_OFFERING_REFERENCE),
+        opt("sectionName", text(100)),
+        opt("sequenceOfCourse", Kind::Integer { min: 1, max: 8 }),
+        opt("officialAttendancePeriod", Kind::Boolean),
+        opt(
+            "classPeriods",
+            Kind::Collection { item: &[req("classPeriodReference", CLASS_PERIOD_REFERENCE)], min_items: 0 },
+        ),
+    ],
+    natural_key: &[
+        "sectionIdentifier",
+        "courseOfferingReference.localCourseCode",
+        "courseOfferingReference.schoolId",
+        "courseOfferingReference.schoolYear",
+        "courseOfferingReference.sessionName",
+    ],
+    key_change_allowed: true,
+    is_descriptor: false,
+};
+
+pub const STUDENT_SCHOOL_ASSOCIATIONS: ResourceDef = ResourceDef {
+    name: "studentSchoolAssociations",
+    fields: &[
+        req("studentReference", STUDENT_REFERENCE),
+        req("schoolReference", SCHOOL_REFERENCE),
+        req("entryDate", Kind::Date),
+        req("entryGradeLevelDescriptor", Kind::Descriptor("gradeLevelDescriptors")),
+        opt("entryTypeDescriptor", Kind::Descriptor("entryTypeDescriptors")),
+        opt("exitWithdrawDate", Kind::Date),
+        opt("exitWithdrawTypeDescriptor", Kind::Descriptor("exitWithdrawTypeDescriptors")),
+        opt("primarySchool", Kind::Boolean),
+        opt("repeatGradeIndicator", Kind::Boolean),
+    ],
+    natural_key: &["studentReference.studentUniqueId", "schoolReference.schoolId", "entryDate"],
+    key_change_allowed: true,
+    is_descriptor: false,
+};
+
+/// Every resource served, in a valid load order: a resource comes after those it references.
+pub const ALL: &[&ResourceDef] = &[
+    &ACADEMIC_SUBJECT_DESCRIPTORS,
+    &CITIZENSHIP_STATUS_DESCRIPTORS,
+    &COUNTRY_DESCRIPTORS,
+    &COURSE_IDENTIFICATION_SYSTEM_DESCRIPTORS,
+    &EDUCATION_ORGANIZATION_CATEGORY_DESCRIPTORS,
+    &ENTRY_TYPE_DESCRIPTORS,
+    &EXIT_WITHDRAW_TYPE_DESCRIPTORS,
+    &GRADE_LEVEL_DESCRIPTORS,
+    &IDENTIFICATION_DOCUMENT_USE_DESCRIPTORS,
+    &OTHER_NAME_TYPE_DESCRIPTORS,
+    &PERSONAL_INFORMATION_VERIFICATION_DESCRIPTORS,
+    &SCHOOL_TYPE_DESCRIPTORS,
+    &SEX_DESCRIPTORS,
+    &SOURCE_SYSTEM_DESCRIPTORS,
+    &STATE_ABBREVIATION_DESCRIPTORS,
+    &TERM_DESCRIPTORS,
+    &VISA_DESCRIPTORS,
+    &SCHOOL_YEAR_TYPES,
+    &SCHOOLS,
+    &STUDENTS,
+    &CLASS_PERIODS,
+    &COURSES,
+    &SESSIONS,
+    &COURSE_OFFERINGS,
+    &SECTIONS,
+    &STUDENT_SCHOOL_ASSOCIATIONS,
+];
 
 /// The definition for a collection name, compared exactly (URLs are case-sensitive).
 pub fn find(name: &str) -> Option<&'static ResourceDef> {
     ALL.iter().copied().find(|def| def.name == name)
+}
+
+/// Checks the definitions against each other, once at start-up: unique names, resolvable natural
+/// keys, references that carry exactly their target's natural key, descriptor fields naming
+/// descriptor resources, and [`ALL`] in load order.
+pub fn check_definitions() -> Result<(), String> {
+    for (position, def) in ALL.iter().enumerate() {
+        if ALL.iter().filter(|other| other.name == def.name).count() > 1 {
+            return Err(format!("{} is defined twice", def.name));
+        }
+        for path in def.natural_key {
+            match def.field_kind(path) {
+                Some(Kind::Text { .. } | Kind::Integer { .. } | Kind::Date | Kind::Descriptor(_)) => {}
+                _ => return Err(format!("{}: natural key path {path} is not a scalar field", def.name)),
+            }
+        }
+        let earlier = &ALL[..position];
+        check_fields(def.name, def.fields, earlier)?;
+    }
+    Ok(())
+}
+
+fn check_fields(resource: &str, fields: &[Field], earlier: &[&ResourceDef]) -> Result<(), String> {
+    for field in fields {
+        let at = |problem: String| format!("{resource}.{}: {problem}", field.name);
+        match &field.kind {
+            Kind::Descriptor(target) => {
+                if !earlier.iter().any(|d| d.name == *target && d.is_descriptor) {
+                    return Err(at(format!("{target} is not a descriptor resource loaded earlier")));
+                }
+            }
+            Kind::Reference(reference) => {
+                let Some(target) = earlier.iter().find(|d| d.name == reference.target) else {
+                    return Err(at(format!("{} is not a resource loaded earlier", reference.target)));
+                };
+                let carried: Vec<&str> = reference.members.iter().map(|m| m.target_path).collect();
+                let mut wanted = target.natural_key.to_vec();
+                let mut carried_sorted = carried.clone();
+                wanted.sort_unstable();
+                carried_sorted.sort_unstable();
+                if wanted != carried_sorted {
+                    return Err(at(format!(
+                        "carries {carried:?}, {} has key {:?}",
+                        target.name, target.natural_key
+                    )));
+                }
+                for member in reference.members {
+                    let target_kind = target.field_kind(member.target_path);
+                    if target_kind.map(std::mem::discriminant) != Some(std::mem::discriminant(&member.kind)) {
+                        return Err(at(format!(
+                            "{} has another type than {}",
+                            member.name, member.target_path
+                        )));
+                    }
+                }
+            }
+            Kind::Object(inner) | Kind::Collection { item: inner, .. } => {
+                check_fields(resource, inner, earlier)?
+            }
+            Kind::Text { .. } | Kind::Date | Kind::Time | Kind::Boolean | Kind::Integer { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_definitions_are_consistent() {
+        assert_eq!(check_definitions(), Ok(()));
+    }
+
+    #[test]
+    fn every_resource_in_the_core_set_is_served() {
+        for name in [
+            "schoolYearTypes",
+            "schools",
+            "students",
+            "classPeriods",
+            "courses",
+            "sessions",
+            "courseOfferings",
+            "sections",
+            "studentSchoolAssociations",
+            "gradeLevelDescriptors",
+            "educationOrganizationCategoryDescriptors",
+            "termDescriptors",
+            "courseIdentificationSystemDescriptors",
+        ] {
+            assert!(find(name).is_some(), "{name}");
+        }
+        let key_changes: Vec<&str> = ALL.iter().filter(|d| d.key_change_allowed).map(|d| d.name).collect();
+        assert_eq!(key_changes, ["classPeriods", "sessions", "sections", "studentSchoolAssociations"]);
+    }
 }

@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use serde_json::Value;
+
 /// A stored resource item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
@@ -20,6 +22,75 @@ pub struct Document {
     pub last_modified: i64,
     /// The instance-wide change version of the last change.
     pub change_version: i64,
+}
+
+/// A reference from a stored item to another item's natural key.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Link {
+    pub target: String,
+    pub key: String,
+}
+
+/// An item that refers to some other item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Referrer {
+    pub resource: String,
+    pub id: String,
+}
+
+/// A deleted item, as `/deletes` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tombstone {
+    pub id: String,
+    pub natural_key: String,
+    pub change_version: i64,
+}
+
+/// A natural key change, as `/keyChanges` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyChange {
+    pub id: String,
+    pub old_key: String,
+    pub new_key: String,
+    pub change_version: i64,
+}
+
+/// A value a collection is filtered by. Text compares case-insensitively, as Ed-Fi does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scalar {
+    Text(String),
+    Integer(i64),
+    Boolean(bool),
+}
+
+impl Scalar {
+    /// Whether a JSON value from a document equals this filter value.
+    pub fn matches(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Scalar::Text(want), Value::String(have)) => want.to_lowercase() == have.to_lowercase(),
+            (Scalar::Integer(want), value) => value.as_i64() == Some(*want),
+            (Scalar::Boolean(want), Value::Bool(have)) => want == have,
+            _ => false,
+        }
+    }
+}
+
+/// Which items of a collection a page holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// (dotted field path, value): all must match.
+    pub equals: Vec<(String, Scalar)>,
+    pub min_change_version: Option<i64>,
+    pub max_change_version: Option<i64>,
+    /// Keyset paging: only items after this position in insertion order.
+    pub after: Option<u64>,
+}
+
+impl Selection {
+    pub fn change_version_in_range(&self, change_version: i64) -> bool {
+        self.min_change_version.is_none_or(|min| change_version >= min)
+            && self.max_change_version.is_none_or(|max| change_version <= max)
+    }
 }
 
 /// A storage failure. Its text is logged, never sent to a client.
@@ -44,11 +115,41 @@ pub trait Store {
     /// Replaces the item with `doc.id`, keeping its place in the insertion order.
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()>;
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()>;
-    /// Items in insertion order.
-    fn page(&self, resource: &str, offset: u64, limit: u64) -> StoreResult<Vec<Document>>;
-    fn count(&self, resource: &str) -> StoreResult<u64>;
+    /// Selected items in insertion order, each with its position (for keyset paging).
+    fn page(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<(u64, Document)>>;
+    fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64>;
     /// Takes the next value of the instance's monotonic change version.
     fn next_change_version(&mut self) -> StoreResult<i64>;
+    /// The last change version taken (0 before any change).
+    fn newest_change_version(&self) -> StoreResult<i64>;
+    /// Replaces the links an item makes.
+    fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()>;
+    /// The items that link to `target`'s item with `key`.
+    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>>;
+    fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()>;
+    /// Tombstones with a change version in the selection's range, oldest first.
+    fn deletes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<Tombstone>>;
+    fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()>;
+    /// Key changes with a change version in the selection's range, oldest first.
+    fn key_changes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<KeyChange>>;
 }
 
 /// An in-memory [`Store`] for tests and benchmarks.
@@ -58,6 +159,10 @@ pub struct MemoryStore {
     items: BTreeMap<(String, u64), Document>,
     next_seq: u64,
     change_version: i64,
+    /// (resource, id) → links it makes.
+    links: BTreeMap<(String, String), Vec<Link>>,
+    tombstones: Vec<(String, Tombstone)>,
+    key_changes: Vec<(String, KeyChange)>,
 }
 
 impl MemoryStore {
@@ -68,6 +173,33 @@ impl MemoryStore {
     fn find(&self, resource: &str, pred: impl Fn(&Document) -> bool) -> Option<(&(String, u64), &Document)> {
         self.items.iter().find(|((r, _), d)| r == resource && pred(d))
     }
+
+    fn selected<'a>(
+        &'a self,
+        resource: &'a str,
+        selection: &'a Selection,
+    ) -> impl Iterator<Item = (u64, &'a Document)> + 'a {
+        self.items
+            .iter()
+            .filter(move |((r, seq), d)| {
+                r == resource
+                    && selection.after.is_none_or(|after| *seq > after)
+                    && selection.change_version_in_range(d.change_version)
+                    && (selection.equals.is_empty() || content_matches(&d.content, &selection.equals))
+            })
+            .map(|((_, seq), d)| (*seq, d))
+    }
+}
+
+fn content_matches(content: &str, equals: &[(String, Scalar)]) -> bool {
+    let Ok(Value::Object(body)) = serde_json::from_str::<Value>(content) else { return false };
+    equals
+        .iter()
+        .all(|(path, want)| crate::validate::lookup(&body, path).is_some_and(|have| want.matches(have)))
+}
+
+fn window<T>(items: impl Iterator<Item = T>, offset: u64, limit: u64) -> Vec<T> {
+    items.skip(offset as usize).take(limit as usize).collect()
 }
 
 impl Store for MemoryStore {
@@ -89,6 +221,9 @@ impl Store for MemoryStore {
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
+        if self.find(resource, |d| d.id != doc.id && d.natural_key == doc.natural_key).is_some() {
+            return Err(StoreError(format!("duplicate key {} in {resource}", doc.natural_key)));
+        }
         let key = self
             .find(resource, |d| d.id == doc.id)
             .map(|(k, _)| k.clone())
@@ -106,23 +241,85 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn page(&self, resource: &str, offset: u64, limit: u64) -> StoreResult<Vec<Document>> {
-        Ok(self
-            .items
-            .iter()
-            .filter(|((r, _), _)| r == resource)
-            .skip(offset as usize)
-            .take(limit as usize)
-            .map(|(_, d)| d.clone())
-            .collect())
+    fn page(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<(u64, Document)>> {
+        Ok(window(self.selected(resource, selection).map(|(seq, d)| (seq, d.clone())), offset, limit))
     }
 
-    fn count(&self, resource: &str) -> StoreResult<u64> {
-        Ok(self.items.keys().filter(|(r, _)| r == resource).count() as u64)
+    fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
+        Ok(self.selected(resource, selection).count() as u64)
     }
 
     fn next_change_version(&mut self) -> StoreResult<i64> {
         self.change_version += 1;
         Ok(self.change_version)
+    }
+
+    fn newest_change_version(&self) -> StoreResult<i64> {
+        Ok(self.change_version)
+    }
+
+    fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()> {
+        let key = (resource.to_owned(), id.to_owned());
+        if links.is_empty() {
+            self.links.remove(&key);
+        } else {
+            self.links.insert(key, links.to_vec());
+        }
+        Ok(())
+    }
+
+    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>> {
+        Ok(self
+            .links
+            .iter()
+            .filter(|(_, links)| links.iter().any(|l| l.target == target && l.key == key))
+            .map(|((resource, id), _)| Referrer { resource: resource.clone(), id: id.clone() })
+            .collect())
+    }
+
+    fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()> {
+        self.tombstones.push((resource.to_owned(), tombstone.clone()));
+        Ok(())
+    }
+
+    fn deletes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<Tombstone>> {
+        let selected = self
+            .tombstones
+            .iter()
+            .filter(|(r, t)| r == resource && selection.change_version_in_range(t.change_version))
+            .map(|(_, t)| t.clone());
+        Ok(window(selected, offset, limit))
+    }
+
+    fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()> {
+        self.key_changes.push((resource.to_owned(), change.clone()));
+        Ok(())
+    }
+
+    fn key_changes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<KeyChange>> {
+        let selected = self
+            .key_changes
+            .iter()
+            .filter(|(r, c)| r == resource && selection.change_version_in_range(c.change_version))
+            .map(|(_, c)| c.clone());
+        Ok(window(selected, offset, limit))
     }
 }

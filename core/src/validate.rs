@@ -1,33 +1,77 @@
 //! Checks a request body against a [`ResourceDef`]: required and unknown members, types, string
-//! lengths, dates, descriptor URIs. Every problem is reported, keyed by its JSON path.
+//! lengths, dates, descriptor URIs, reference shapes. Every problem is reported, keyed by its JSON
+//! path. A valid body yields the references it makes, for the engine to resolve.
 
 use serde_json::{Map, Value};
 
 use crate::content::SERVER_FIELDS;
-use crate::model::{Field, Kind, ResourceDef, DESCRIPTOR_URI_MAX};
+use crate::model::{Field, Kind, Reference, ResourceDef, DESCRIPTOR_URI_MAX};
 use crate::problem::ValidationErrors;
+use crate::resources;
 
-/// Validates a body. Server-owned members (`id`, `_etag`, `_lastModifiedDate`) are allowed at the
-/// top level and ignored here; the engine decides what an `id` means.
-pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<(), ValidationErrors> {
-    let mut errors = ValidationErrors::new();
-    check_object(def.fields, body, "$", true, &mut errors);
-    if errors.is_empty() {
-        Ok(())
+/// A reference a body makes: to an item of `target` with natural key `key`, found at `path`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ref {
+    pub target: &'static str,
+    pub key: String,
+    pub path: String,
+}
+
+/// Validates a body and returns the references it makes. Server-owned members (`id`, `_etag`,
+/// `_lastModifiedDate`, `changeVersion`) are allowed at the top level and ignored here; the engine
+/// decides what an `id` means.
+pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<Vec<Ref>, ValidationErrors> {
+    let mut check = Check::default();
+    check.object(def.fields, body, "$", true);
+    if check.errors.is_empty() {
+        Ok(check.references)
     } else {
-        Err(errors)
+        Err(check.errors)
     }
 }
 
 /// The natural key of a validated body, as JSON text of the key values in definition order.
+/// Descriptor keys are lower-cased: descriptors compare case-insensitively.
 /// Returns `None` when a key member is missing (validation reports that).
 pub fn natural_key(def: &ResourceDef, body: &Map<String, Value>) -> Option<String> {
     let values =
         def.natural_key.iter().map(|path| lookup(body, path).cloned()).collect::<Option<Vec<Value>>>()?;
-    Some(Value::Array(values).to_string())
+    Some(key_text(values, def.is_descriptor))
 }
 
-fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+/// The natural key values by their last path segment (`{"schoolId": 1, "classPeriodName": "A"}`),
+/// as Ed-Fi reports them in `/deletes` and `/keyChanges`.
+pub fn key_values(def: &ResourceDef, key: &str) -> Value {
+    let values: Vec<Value> = serde_json::from_str(key).unwrap_or_default();
+    let names = def.natural_key.iter().map(|path| path.rsplit('.').next().unwrap_or(path).to_owned());
+    Value::Object(names.zip(values).collect())
+}
+
+/// The natural key a descriptor URI names: its namespace and code value, lower-cased.
+pub fn descriptor_key(uri: &str) -> Option<String> {
+    let (namespace, code) = uri.split_once('#')?;
+    Some(key_text(vec![Value::from(namespace), Value::from(code)], true))
+}
+
+fn key_text(values: Vec<Value>, lower_case: bool) -> String {
+    let values = values.into_iter().map(|v| match v {
+        Value::String(s) if lower_case => Value::String(s.to_lowercase()),
+        other => other,
+    });
+    Value::Array(values.collect()).to_string()
+}
+
+/// The natural key of the item a reference object points at (`None` if a member is missing).
+pub fn reference_key(reference: &Reference, object: &Map<String, Value>) -> Option<String> {
+    let target = resources::find(reference.target)?;
+    let values = target.natural_key.iter().map(|key_path| {
+        let member = reference.members.iter().find(|m| m.target_path == *key_path)?;
+        object.get(member.name).filter(|v| !v.is_null()).cloned()
+    });
+    Some(key_text(values.collect::<Option<Vec<Value>>>()?, target.is_descriptor))
+}
+
+pub(crate) fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut segments = path.split('.');
     let mut value = body.get(segments.next()?)?;
     for segment in segments {
@@ -36,89 +80,128 @@ fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     (!value.is_null()).then_some(value)
 }
 
-fn check_object(
-    fields: &[Field],
-    object: &Map<String, Value>,
-    path: &str,
-    top_level: bool,
-    errors: &mut ValidationErrors,
-) {
-    for (name, value) in object {
-        if top_level && SERVER_FIELDS.contains(&name.as_str()) {
-            continue;
-        }
-        let member_path = format!("{path}.{name}");
-        match fields.iter().find(|f| f.name == name) {
-            None => report(errors, &member_path, format!("'{name}' is not a member of this resource.")),
-            Some(field) if value.is_null() => {
-                if field.required {
-                    report(errors, &member_path, format!("'{name}' is required."));
-                }
-            }
-            Some(field) => check_value(&field.kind, value, &member_path, errors),
-        }
-    }
-    for field in fields.iter().filter(|f| f.required) {
-        if !object.contains_key(field.name) {
-            report(errors, &format!("{path}.{}", field.name), format!("'{}' is required.", field.name));
-        }
-    }
+#[derive(Default)]
+struct Check {
+    errors: ValidationErrors,
+    references: Vec<Ref>,
 }
 
-fn check_value(kind: &Kind, value: &Value, path: &str, errors: &mut ValidationErrors) {
-    match kind {
-        Kind::Text { min, max } => match value.as_str() {
-            None => report(errors, path, "must be a string.".to_owned()),
-            Some(s) => {
-                let chars = s.chars().count();
-                if s.trim().is_empty() && *min > 0 {
-                    report(errors, path, "must not be empty or only whitespace.".to_owned());
-                } else if chars < *min || chars > *max {
-                    report(errors, path, format!("must be between {min} and {max} characters long."));
-                }
+impl Check {
+    fn object(&mut self, fields: &[Field], object: &Map<String, Value>, path: &str, top_level: bool) {
+        for (name, value) in object {
+            if top_level && SERVER_FIELDS.contains(&name.as_str()) {
+                continue;
             }
-        },
-        Kind::Date => match value.as_str() {
-            Some(s) if parse_date(s).is_some() => {}
-            _ => report(errors, path, "must be a date in the form YYYY-MM-DD.".to_owned()),
-        },
-        Kind::Boolean => {
-            if !value.is_boolean() {
-                report(errors, path, "must be true or false.".to_owned());
-            }
-        }
-        Kind::Integer { min, max } => match value.as_i64() {
-            Some(n) if (*min..=*max).contains(&n) => {}
-            Some(_) => report(errors, path, format!("must be between {min} and {max}.")),
-            None => report(errors, path, "must be a whole number.".to_owned()),
-        },
-        Kind::Descriptor => match value.as_str() {
-            Some(s) if is_descriptor_uri(s) => {}
-            _ => report(
-                errors,
-                path,
-                format!("must be a descriptor URI such as 'uri://ed-fi.org/SexDescriptor#Female' (at most {DESCRIPTOR_URI_MAX} characters)."),
-            ),
-        },
-        Kind::Object(fields) => match value.as_object() {
-            Some(object) => check_object(fields, object, path, false, errors),
-            None => report(errors, path, "must be an object.".to_owned()),
-        },
-        Kind::Collection { item, min_items } => match value.as_array() {
-            Some(items) => {
-                if items.len() < *min_items {
-                    report(errors, path, format!("must have at least {min_items} item(s)."));
-                }
-                for (i, element) in items.iter().enumerate() {
-                    let element_path = format!("{path}[{i}]");
-                    match element.as_object() {
-                        Some(object) => check_object(item, object, &element_path, false, errors),
-                        None => report(errors, &element_path, "must be an object.".to_owned()),
+            let member_path = format!("{path}.{name}");
+            match fields.iter().find(|f| f.name == name) {
+                None => self.report(&member_path, format!("'{name}' is not a member of this resource.")),
+                Some(field) if value.is_null() => {
+                    if field.required {
+                        self.report(&member_path, format!("'{name}' is required."));
                     }
                 }
+                Some(field) => self.value(&field.kind, value, &member_path),
             }
-            None => report(errors, path, "must be an array.".to_owned()),
-        },
+        }
+        for field in fields.iter().filter(|f| f.required) {
+            if !object.contains_key(field.name) {
+                self.report(&format!("{path}.{}", field.name), format!("'{}' is required.", field.name));
+            }
+        }
+    }
+
+    fn value(&mut self, kind: &Kind, value: &Value, path: &str) {
+        match kind {
+            Kind::Text { min, max } => match value.as_str() {
+                None => self.report(path, "must be a string.".to_owned()),
+                Some(s) => {
+                    let chars = s.chars().count();
+                    if s.trim().is_empty() && *min > 0 {
+                        self.report(path, "must not be empty or only whitespace.".to_owned());
+                    } else if chars < *min || chars > *max {
+                        self.report(path, format!("must be between {min} and {max} characters long."));
+                    }
+                }
+            },
+            Kind::Date => match value.as_str() {
+                Some(s) if parse_date(s).is_some() => {}
+                _ => self.report(path, "must be a date in the form YYYY-MM-DD.".to_owned()),
+            },
+            Kind::Time => match value.as_str() {
+                Some(s) if parse_time(s).is_some() => {}
+                _ => self.report(path, "must be a time of day in the form HH:MM:SS.".to_owned()),
+            },
+            Kind::Boolean => {
+                if !value.is_boolean() {
+                    self.report(path, "must be true or false.".to_owned());
+                }
+            }
+            Kind::Integer { min, max } => match value.as_i64() {
+                Some(n) if (*min..=*max).contains(&n) => {}
+                Some(_) => self.report(path, format!("must be between {min} and {max}.")),
+                None => self.report(path, "must be a whole number.".to_owned()),
+            },
+            Kind::Descriptor(target) => match value.as_str().filter(|s| is_descriptor_uri(s)).and_then(descriptor_key) {
+                Some(key) => self.references.push(Ref { target, key, path: path.to_owned() }),
+                None => self.report(
+                    path,
+                    format!("must be a descriptor URI such as 'uri://ed-fi.org/SexDescriptor#Female' (at most {DESCRIPTOR_URI_MAX} characters)."),
+                ),
+            },
+            Kind::Object(fields) => match value.as_object() {
+                Some(object) => self.object(fields, object, path, false),
+                None => self.report(path, "must be an object.".to_owned()),
+            },
+            Kind::Reference(reference) => match value.as_object() {
+                Some(object) => self.reference(reference, object, path),
+                None => self.report(path, "must be an object.".to_owned()),
+            },
+            Kind::Collection { item, min_items } => match value.as_array() {
+                Some(items) => {
+                    if items.len() < *min_items {
+                        self.report(path, format!("must have at least {min_items} item(s)."));
+                    }
+                    for (i, element) in items.iter().enumerate() {
+                        let element_path = format!("{path}[{i}]");
+                        match element.as_object() {
+                            Some(object) => self.object(item, object, &element_path, false),
+                            None => self.report(&element_path, "must be an object.".to_owned()),
+                        }
+                    }
+                }
+                None => self.report(path, "must be an array.".to_owned()),
+            },
+        }
+    }
+
+    /// A reference object: exactly its members, all required; yields the target's natural key.
+    fn reference(&mut self, reference: &Reference, object: &Map<String, Value>, path: &str) {
+        let errors_before = self.errors.len();
+        for name in object.keys() {
+            if !reference.members.iter().any(|m| m.name == name) {
+                self.report(
+                    &format!("{path}.{name}"),
+                    format!("'{name}' is not a member of this reference."),
+                );
+            }
+        }
+        for member in reference.members {
+            let member_path = format!("{path}.{}", member.name);
+            match object.get(member.name).filter(|v| !v.is_null()) {
+                Some(value) => self.value(&member.kind, value, &member_path),
+                None => self.report(&member_path, format!("'{}' is required.", member.name)),
+            }
+        }
+        if self.errors.len() > errors_before {
+            return;
+        }
+        if let Some(key) = reference_key(reference, object) {
+            self.references.push(Ref { target: reference.target, key, path: path.to_owned() });
+        }
+    }
+
+    fn report(&mut self, path: &str, message: String) {
+        self.errors.entry(path.to_owned()).or_default().push(message);
     }
 }
 
@@ -129,6 +212,15 @@ pub fn parse_date(s: &str) -> Option<time::Date> {
         return None;
     }
     time::Date::parse(s, &format).ok()
+}
+
+/// `HH:MM:SS` on a 24-hour clock.
+pub fn parse_time(s: &str) -> Option<time::Time> {
+    let format = time::macros::format_description!("[hour]:[minute]:[second]");
+    if s.len() != 8 {
+        return None;
+    }
+    time::Time::parse(s, &format).ok()
 }
 
 fn is_descriptor_uri(s: &str) -> bool {
@@ -143,17 +235,13 @@ fn is_descriptor_uri(s: &str) -> bool {
     }
 }
 
-fn report(errors: &mut ValidationErrors, path: &str, message: String) {
-    errors.entry(path.to_owned()).or_default().push(message);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::resources::STUDENTS;
     use serde_json::json;
 
-    fn check(body: Value) -> Result<(), ValidationErrors> {
+    fn check(body: Value) -> Result<Vec<Ref>, ValidationErrors> {
         validate(&STUDENTS, body.as_object().unwrap())
     }
 
@@ -166,7 +254,7 @@ mod tests {
 
     #[test]
     fn accepts_a_minimal_and_a_full_student() {
-        assert_eq!(check(valid_student()), Ok(()));
+        assert!(check(valid_student()).is_ok());
         let mut full = valid_student();
         full.as_object_mut().unwrap().extend(
             json!({
@@ -181,7 +269,7 @@ mod tests {
             .unwrap()
             .clone(),
         );
-        assert_eq!(check(full), Ok(()));
+        assert_eq!(check(full).unwrap().len(), 2, "two descriptor references");
     }
 
     #[test]
@@ -217,7 +305,7 @@ mod tests {
         body["studentUniqueId"] = json!("x".repeat(33));
         assert!(check(body.clone()).unwrap_err().contains_key("$.studentUniqueId"));
         body["studentUniqueId"] = json!("é".repeat(32));
-        assert_eq!(check(body), Ok(()), "32 two-byte characters are 32 characters");
+        assert!(check(body).is_ok(), "32 two-byte characters are 32 characters");
     }
 
     #[test]

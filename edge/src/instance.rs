@@ -2,15 +2,22 @@
 //! runs here, one request at a time between awaits, so a precondition check and its write can
 //! never interleave with another request's.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use edfi_core::engine::{self, Config};
+use edfi_core::engine::{self, Config, Context};
+use edfi_core::resources;
 
 use crate::convert;
 use crate::sql_store::SqlStore;
 
 #[durable_object]
 pub struct InstanceStore {
+    state: State,
     store: SqlStore,
     config: std::result::Result<Config, String>,
 }
@@ -19,8 +26,11 @@ impl DurableObject for InstanceStore {
     fn new(state: State, env: Env) -> Self {
         let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
         let config =
-            Config::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref());
-        Self { store: SqlStore::open(state.storage().sql()), config }
+            resources::check_definitions().map_err(|e| format!("resource definitions: {e}")).and_then(|()| {
+                Config::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref())
+            });
+        let store = SqlStore::open(state.storage().sql());
+        Self { state, store, config }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -32,14 +42,53 @@ impl DurableObject for InstanceStore {
         let ctx = convert::context(&base_url, &correlation_id, now);
         let response = match &self.config {
             Err(reason) => Err(format!("configuration: {reason}")),
-            Ok(config) => {
-                let mut store = self.store.clone();
-                engine::handle(&core_req, &mut store, config, &ctx).map_err(|e| format!("storage: {e}"))
-            }
+            Ok(config) => self.in_transaction(core_req, config.clone(), &ctx),
         };
         convert::to_worker_response(response.unwrap_or_else(|error| {
             worker::console_error!("correlationId={correlation_id} error: {error}");
             engine::internal_error(&correlation_id)
         }))
+    }
+}
+
+impl InstanceStore {
+    /// Runs the engine inside `storage.transactionSync`: a request's writes (a document, its links,
+    /// a cascade) commit together, or roll back together when a storage call fails.
+    fn in_transaction(
+        &self,
+        req: edfi_core::Request,
+        config: Config,
+        ctx: &Context,
+    ) -> std::result::Result<edfi_core::Response, String> {
+        let outcome: Rc<RefCell<Option<std::result::Result<edfi_core::Response, String>>>> = Rc::default();
+        let (store, now, random) = (self.store.clone(), ctx.now, ctx.random);
+        let (correlation_id, base_url) = (ctx.correlation_id.to_owned(), ctx.base_url.to_owned());
+        let result_slot = outcome.clone();
+        let body = Closure::once_into_js(move || -> std::result::Result<JsValue, JsValue> {
+            let ctx = Context { now, random, correlation_id: &correlation_id, base_url: &base_url };
+            let mut store = store;
+            let result = engine::handle(&req, &mut store, &config, &ctx).map_err(|e| format!("storage: {e}"));
+            let failed = result.is_err();
+            *result_slot.borrow_mut() = Some(result);
+            // Throwing makes transactionSync roll back.
+            if failed {
+                Err(JsValue::from_str("rolled back"))
+            } else {
+                Ok(JsValue::UNDEFINED)
+            }
+        });
+        let storage = self.state.storage();
+        let storage: &JsValue = storage.as_raw().as_ref();
+        let transaction_sync = js_sys::Reflect::get(storage, &JsValue::from_str("transactionSync"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .ok_or("storage.transactionSync is not available")?;
+        let call = transaction_sync.call1(storage, &body);
+        let result = outcome.borrow_mut().take();
+        match (result, call) {
+            (Some(result), _) => result,
+            (None, Err(thrown)) => Err(format!("transaction failed: {thrown:?}")),
+            (None, Ok(_)) => Err("transaction ran nothing".to_owned()),
+        }
     }
 }

@@ -3,7 +3,9 @@
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use edfi_core::store::{Document, Store, StoreError, StoreResult};
+use edfi_core::store::{
+    Document, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError, StoreResult, Tombstone,
+};
 
 #[derive(Clone)]
 pub struct SqlStore {
@@ -30,12 +32,37 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
+CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
+CREATE TABLE IF NOT EXISTS links (
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    key TEXT NOT NULL,
+    PRIMARY KEY (resource, id, target, key)
+);
+CREATE INDEX IF NOT EXISTS links_by_target ON links (target, key);
+CREATE TABLE IF NOT EXISTS tombstones (
+    seq INTEGER PRIMARY KEY,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    natural_key TEXT NOT NULL,
+    change_version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS key_changes (
+    seq INTEGER PRIMARY KEY,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    old_key TEXT NOT NULL,
+    new_key TEXT NOT NULL,
+    change_version INTEGER NOT NULL
+);
 ";
 
-const COLUMNS: &str = "id, natural_key, content, etag, last_modified, change_version";
+const COLUMNS: &str = "seq, id, natural_key, content, etag, last_modified, change_version";
 
 #[derive(Deserialize)]
 struct Row {
+    seq: i64,
     id: String,
     natural_key: String,
     content: String,
@@ -78,9 +105,21 @@ impl SqlStore {
         self.sql.exec(query, bindings).map_err(err)
     }
 
+    fn rows<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+    ) -> StoreResult<Vec<T>> {
+        self.exec(query, bindings)?.to_array().map_err(err)
+    }
+
+    fn positioned(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<(u64, Document)>> {
+        let rows: Vec<Row> = self.rows(query, bindings)?;
+        Ok(rows.into_iter().map(|row| (row.seq as u64, Document::from(row))).collect())
+    }
+
     fn documents(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<Document>> {
-        let rows: Vec<Row> = self.exec(query, bindings)?.to_array().map_err(err)?;
-        Ok(rows.into_iter().map(Document::from).collect())
+        Ok(self.positioned(query, bindings)?.into_iter().map(|(_, doc)| doc).collect())
     }
 
     fn one(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Option<Document>> {
@@ -148,16 +187,25 @@ impl Store for SqlStore {
             .map(|_| ())
     }
 
-    fn page(&self, resource: &str, offset: u64, limit: u64) -> StoreResult<Vec<Document>> {
-        self.documents(
-            &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? ORDER BY seq LIMIT ? OFFSET ?"),
-            vec![resource.into(), (limit as i64).into(), (offset.min(i64::MAX as u64) as i64).into()],
+    fn page(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<(u64, Document)>> {
+        let (conditions, mut bindings) = where_clause(resource, selection);
+        bindings.extend([int(limit), int(offset)]);
+        self.positioned(
+            &format!("SELECT {COLUMNS} FROM documents WHERE {conditions} ORDER BY seq LIMIT ? OFFSET ?"),
+            bindings,
         )
     }
 
-    fn count(&self, resource: &str) -> StoreResult<u64> {
+    fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
+        let (conditions, bindings) = where_clause(resource, selection);
         let count: Count = self
-            .exec("SELECT COUNT(*) AS n FROM documents WHERE resource = ?", vec![resource.into()])?
+            .exec(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?
             .one()
             .map_err(err)?;
         Ok(count.n as u64)
@@ -173,4 +221,171 @@ impl Store for SqlStore {
             .map_err(err)?;
         Ok(next.n)
     }
+
+    fn newest_change_version(&self) -> StoreResult<i64> {
+        let newest: Count = self
+            .exec("SELECT value AS n FROM counters WHERE name = 'change_version'", vec![])?
+            .one()
+            .map_err(err)?;
+        Ok(newest.n)
+    }
+
+    fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()> {
+        self.exec("DELETE FROM links WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
+        for link in links {
+            self.exec(
+                "INSERT OR IGNORE INTO links (resource, id, target, key) VALUES (?, ?, ?, ?)",
+                vec![resource.into(), id.into(), link.target.as_str().into(), link.key.as_str().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>> {
+        #[derive(Deserialize)]
+        struct Row {
+            resource: String,
+            id: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT DISTINCT resource, id FROM links WHERE target = ? AND key = ? ORDER BY resource, id",
+            vec![target.into(), key.into()],
+        )?;
+        Ok(rows.into_iter().map(|r| Referrer { resource: r.resource, id: r.id }).collect())
+    }
+
+    fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO tombstones (resource, id, natural_key, change_version) VALUES (?, ?, ?, ?)",
+            vec![
+                resource.into(),
+                tombstone.id.as_str().into(),
+                tombstone.natural_key.as_str().into(),
+                tombstone.change_version.into(),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn deletes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<Tombstone>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            natural_key: String,
+            change_version: i64,
+        }
+        let (range, mut bindings) = change_range(resource, selection);
+        bindings.extend([int(limit), int(offset)]);
+        let rows: Vec<Row> = self.rows(
+            &format!("SELECT id, natural_key, change_version FROM tombstones WHERE {range} ORDER BY seq LIMIT ? OFFSET ?"),
+            bindings,
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Tombstone { id: r.id, natural_key: r.natural_key, change_version: r.change_version })
+            .collect())
+    }
+
+    fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO key_changes (resource, id, old_key, new_key, change_version) VALUES (?, ?, ?, ?, ?)",
+            vec![
+                resource.into(),
+                change.id.as_str().into(),
+                change.old_key.as_str().into(),
+                change.new_key.as_str().into(),
+                change.change_version.into(),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn key_changes(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+    ) -> StoreResult<Vec<KeyChange>> {
+        #[derive(Deserialize)]
+        struct Row {
+            id: String,
+            old_key: String,
+            new_key: String,
+            change_version: i64,
+        }
+        let (range, mut bindings) = change_range(resource, selection);
+        bindings.extend([int(limit), int(offset)]);
+        let rows: Vec<Row> = self.rows(
+            &format!(
+                "SELECT id, old_key, new_key, change_version FROM key_changes WHERE {range} ORDER BY seq LIMIT ? OFFSET ?"
+            ),
+            bindings,
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| KeyChange {
+                id: r.id,
+                old_key: r.old_key,
+                new_key: r.new_key,
+                change_version: r.change_version,
+            })
+            .collect())
+    }
+}
+
+/// A bound integer; counts and offsets beyond `i64::MAX` are clamped (no table is that large).
+fn int(n: u64) -> SqlStorageValue {
+    (n.min(i64::MAX as u64) as i64).into()
+}
+
+/// `resource = ?` and the change-version range of a selection, with their bindings.
+fn change_range(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+    let mut conditions = vec!["resource = ?".to_owned()];
+    let mut bindings: Vec<SqlStorageValue> = vec![resource.into()];
+    if let Some(min) = selection.min_change_version {
+        conditions.push("change_version >= ?".to_owned());
+        bindings.push(min.into());
+    }
+    if let Some(max) = selection.max_change_version {
+        conditions.push("change_version <= ?".to_owned());
+        bindings.push(max.into());
+    }
+    (conditions.join(" AND "), bindings)
+}
+
+/// The WHERE clause of a selection over `documents`. Field paths and values are bound, never
+/// spliced into the SQL text.
+fn where_clause(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+    let (range, mut bindings) = change_range(resource, selection);
+    let mut conditions = vec![range];
+    if let Some(after) = selection.after {
+        conditions.push("seq > ?".to_owned());
+        bindings.push(int(after));
+    }
+    for (path, value) in &selection.equals {
+        bindings.push(format!("$.{path}").into());
+        match value {
+            // SQLite's lower() folds ASCII only; Ed-Fi text values are overwhelmingly ASCII.
+            Scalar::Text(text) => {
+                conditions.push("lower(json_extract(content, ?)) = lower(?)".to_owned());
+                bindings.push(text.as_str().into());
+            }
+            Scalar::Integer(n) => {
+                conditions.push("json_extract(content, ?) = ?".to_owned());
+                bindings.push((*n).into());
+            }
+            Scalar::Boolean(b) => {
+                conditions.push("json_extract(content, ?) = ?".to_owned());
+                bindings.push(i64::from(*b).into());
+            }
+        }
+    }
+    (conditions.join(" AND "), bindings)
 }

@@ -15,8 +15,6 @@ pub type Result<T> = std::result::Result<T, String>;
 
 /// How long a `wrangler dev` of an already built Worker may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
-/// Students in the sample data.
-const SEED_STUDENTS: usize = 300;
 
 #[derive(Parser)]
 #[command(about = "Development tasks for the Ed-Fi edge API")]
@@ -56,8 +54,8 @@ fn main() -> ExitCode {
         Task::Dev { port, fresh } => dev(port, fresh),
         Task::Test { test_args } => test(&test_args),
         Task::BuildWorker => build_worker(),
-        Task::Seed { url } => seed::load(&url, SEED_STUDENTS).map(|(created, present)| {
-            println!("seeded {created} students ({present} were already there)");
+        Task::Seed { url } => seed::load(&url).map(|loaded| {
+            println!("seeded {} items ({} were already there)", loaded.created, loaded.present);
         }),
     };
     match result {
@@ -92,12 +90,13 @@ fn dev(port: u16, fresh: bool) -> Result<()> {
     };
     let mut server = WranglerServer::start(config, START_TIMEOUT)?;
     let base = server.base_url();
-    let (created, present) = seed::load(&base, SEED_STUDENTS)?;
+    let loaded = seed::load(&base)?;
     println!(
-        "\nEd-Fi edge API on {base}  (seeded {created} students, {present} already there)\n\
+        "\nEd-Fi edge API on {base}  (seeded {} items, {} already there)\n\
          \n  curl -s {base}/\
          \n  curl -s '{base}/data/v3/ed-fi/students?limit=2&totalCount=true' -i\
-         \n\nState persists in .wrangler/state (`cargo xtask dev --fresh` starts empty). Ctrl-C stops.\n"
+         \n\nState persists in .wrangler/state (`cargo xtask dev --fresh` starts empty). Ctrl-C stops.\n",
+        loaded.created, loaded.present
     );
     let status = server.wait().map_err(|e| e.to_string())?;
     if status.success() {

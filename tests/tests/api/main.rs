@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod contract;
+mod model;
 mod own_server;
 mod races;
 mod support;

@@ -21,6 +21,16 @@ pub fn unique_id(tag: &str) -> String {
     format!("{tag}-{:x}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A number no other test in this run uses, for integer identifiers such as `schoolId`.
+pub fn unique_number() -> i64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    i64::from(std::process::id() % 10_000) * 100_000 + NEXT.fetch_add(1, Ordering::Relaxed) as i64
+}
+
+pub fn data(resource: &str) -> String {
+    format!("/data/v3/ed-fi/{resource}")
+}
+
 pub fn student(unique_id: &str) -> Value {
     json!({
         "studentUniqueId": unique_id,
@@ -135,9 +145,24 @@ impl Api {
 
     /// Creates a student; returns its item path and ETag.
     pub async fn create(&self, body: &Value) -> (String, String) {
-        let reply = self.write("POST", STUDENTS, body, &[]).await;
-        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
-        (format!("{STUDENTS}/{}", reply.location_id()), reply.etag())
+        self.create_in("students", body).await
+    }
+
+    /// Creates an item of `resource`; returns its item path and ETag.
+    pub async fn create_in(&self, resource: &str, body: &Value) -> (String, String) {
+        let reply = self.write("POST", &data(resource), body, &[]).await;
+        assert_eq!(reply.status, 201, "POST {resource} {body}: {}", String::from_utf8_lossy(&reply.body));
+        (format!("{}/{}", data(resource), reply.location_id()), reply.etag())
+    }
+
+    /// Creates an item unless its natural key exists (shared reference data such as descriptors).
+    pub async fn ensure(&self, resource: &str, body: &Value) {
+        let reply = self.write("POST", &data(resource), body, &[("If-None-Match", "*")]).await;
+        assert!(
+            matches!(reply.status, 201 | 412),
+            "POST {resource}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
     }
 
     /// The stored item (body and ETag), or `None` when it does not exist.

@@ -1,0 +1,245 @@
+//! The request engine: route, validate, evaluate preconditions, read or write the [`Store`].
+//!
+//! Architecture Invariant: between reading the current ETag and writing, the engine makes only
+//! synchronous [`Store`] calls, so a runtime that runs one request at a time per store (a Durable
+//! Object) serializes every conditional write.
+
+mod query;
+mod read;
+mod route;
+mod write;
+
+use serde_json::{Map, Value};
+
+use crate::etag::EntityTag;
+use crate::http::{Request, Response, PROBLEM_JSON};
+use crate::model::ResourceDef;
+use crate::openapi;
+use crate::precondition::{IfMatchPolicy, Preconditions};
+use crate::problem::Problem;
+use crate::store::{Document, Store, StoreError};
+
+pub use read::render;
+pub use route::{route, MetadataDoc, Route, DATA_PREFIX};
+
+pub const API_VERSION: &str = "7.3";
+pub const DATA_MODEL_VERSION: &str = "5.2.0";
+
+/// Deployment settings (from `wrangler.toml` `[vars]` on the Worker).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub if_match: IfMatchPolicy,
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self { if_match: IfMatchPolicy::Optional, max_body_bytes: 1024 * 1024 }
+    }
+}
+
+impl Config {
+    /// Reads `IF_MATCH` (`optional` | `required`) and `IF_MATCH_REQUIRED_STATUS` (`400` | `428`).
+    pub fn from_vars(if_match: Option<&str>, required_status: Option<&str>) -> Result<Self, String> {
+        let status = match required_status.map(str::trim) {
+            None | Some("") | Some("400") => 400,
+            Some("428") => 428,
+            Some(other) => return Err(format!("IF_MATCH_REQUIRED_STATUS must be 400 or 428, not {other:?}")),
+        };
+        let if_match = match if_match.map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("") | Some("optional") => IfMatchPolicy::Optional,
+            Some("required") => IfMatchPolicy::Required { status },
+            Some(other) => {
+                return Err(format!("IF_MATCH must be \"optional\" or \"required\", not {other:?}"))
+            }
+        };
+        Ok(Self { if_match, ..Self::default() })
+    }
+}
+
+/// What the caller supplies for one request: the core reads no clock and draws no randomness.
+#[derive(Clone, Debug)]
+pub struct Context<'a> {
+    /// Unix seconds now.
+    pub now: i64,
+    /// 16 random bytes, used as the id if the request creates an item.
+    pub random: [u8; 16],
+    pub correlation_id: &'a str,
+    /// Scheme and authority the client used (`http://127.0.0.1:8787`), for absolute URLs.
+    pub base_url: &'a str,
+}
+
+/// Handles one request. `Err` is a storage failure: the caller logs it and answers
+/// [`internal_error`], never the error's text.
+pub fn handle(
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Result<Response, StoreError> {
+    let head = req.method == "HEAD";
+    let method = if head { "GET" } else { req.method.as_str() };
+    let route = match route(&req.path) {
+        Ok(route) => route,
+        Err(problem) => return Ok(problem_response(problem, ctx.correlation_id)),
+    };
+    if let Some(response) = answer_without_storage(&req.method, &route, ctx) {
+        return Ok(response);
+    }
+    let not_allowed = |allow: &[&str]| Err(Problem::method_not_allowed(&req.method, allow).into());
+    let answer = match (route, method) {
+        (Route::Collection(def), "GET") => read::list(def, req, store),
+        (Route::Collection(def), "POST") => write::post(def, req, store, config, ctx),
+        (Route::Collection(_), _) => not_allowed(&["GET", "HEAD", "POST"]),
+        (Route::Item(def, id), "GET") => read::get(def, &id, req, store),
+        (Route::Item(def, id), "PUT") => write::put(def, &id, req, store, config, ctx),
+        (Route::Item(def, id), "DELETE") => write::delete(def, &id, req, store, config),
+        (Route::Item(..), _) => not_allowed(&["GET", "HEAD", "PUT", "DELETE"]),
+        (Route::Deletes(def), "GET") => read::deletes(def, req, store),
+        (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store),
+        (Route::AvailableChangeVersions, "GET") => read::available_change_versions(store),
+        (Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions, _) => {
+            not_allowed(&["GET", "HEAD"])
+        }
+        (Route::Discovery | Route::Metadata(_) | Route::NotFound, _) => {
+            unreachable!("answered without storage")
+        }
+    };
+    let mut response = match answer {
+        Ok(response) => response,
+        Err(Failure::Problem(problem)) => problem_response(problem, ctx.correlation_id),
+        Err(Failure::Store(error)) => return Err(error),
+    };
+    if head {
+        response.body.clear();
+    }
+    Ok(response)
+}
+
+/// Answers the routes that need no storage (discovery, metadata, unknown paths); `None` for the
+/// routes that do.
+pub fn answer_without_storage(method: &str, route: &Route, ctx: &Context) -> Option<Response> {
+    let document = match route {
+        Route::Discovery => discovery(ctx.base_url),
+        Route::Metadata(doc) => Response::json(200, metadata(*doc, ctx.base_url).to_string()),
+        Route::NotFound => {
+            let problem = Problem::not_found("The requested resource does not exist.");
+            return Some(problem_response(problem, ctx.correlation_id));
+        }
+        _ => return None,
+    };
+    Some(match method {
+        "GET" => document,
+        "HEAD" => Response { body: Vec::new(), ..document },
+        _ => problem_response(Problem::method_not_allowed(method, &["GET", "HEAD"]), ctx.correlation_id),
+    })
+}
+
+fn metadata(doc: MetadataDoc, base_url: &str) -> Value {
+    match doc {
+        MetadataDoc::Index => openapi::metadata_index(base_url),
+        MetadataDoc::Resources => openapi::resources_document(base_url),
+        MetadataDoc::Descriptors => openapi::descriptors_document(base_url),
+        MetadataDoc::Dependencies => openapi::dependencies(base_url),
+    }
+}
+
+/// The generic 500 for a failure on our side.
+pub fn internal_error(correlation_id: &str) -> Response {
+    problem_response(Problem::internal(), correlation_id)
+}
+
+pub fn problem_response(problem: Problem, correlation_id: &str) -> Response {
+    let problem = problem.with_correlation_id(correlation_id);
+    let mut response = Response {
+        status: problem.status,
+        headers: vec![("Content-Type", PROBLEM_JSON.to_owned())],
+        body: problem.to_json(),
+    };
+    response.headers.extend(problem.headers.iter().cloned());
+    response
+}
+
+/// The discovery document at `/`.
+pub fn discovery(base_url: &str) -> Response {
+    let body = serde_json::json!({
+        "version": API_VERSION,
+        "informationalVersion": API_VERSION,
+        "apiMode": "Shared Instance",
+        "dataModels": [{ "name": "Ed-Fi", "version": DATA_MODEL_VERSION, "informationalVersion": DATA_MODEL_VERSION }],
+        "urls": {
+            "dependencies": format!("{base_url}/metadata/data/v3/dependencies"),
+            "openApiMetadata": format!("{base_url}/metadata/"),
+            "oauth": format!("{base_url}/oauth/token"),
+            "dataManagementApi": format!("{base_url}/data/v3/"),
+            "changeQueries": format!("{base_url}/changeQueries/v1/"),
+        }
+    });
+    Response::json(200, body.to_string())
+}
+
+/// Why a handler did not answer with success: a problem for the client, or a storage failure.
+enum Failure {
+    Problem(Problem),
+    Store(StoreError),
+}
+
+impl From<Problem> for Failure {
+    fn from(problem: Problem) -> Self {
+        Failure::Problem(problem)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+type Answer = Result<Response, Failure>;
+
+fn preconditions(req: &Request) -> Result<Preconditions, Problem> {
+    Preconditions::parse(
+        req.header_value("If-Match").as_deref(),
+        req.header_value("If-None-Match").as_deref(),
+    )
+}
+
+/// The item with `id`, or a 404. Looked up before preconditions are parsed: an unknown id is a
+/// 404 whatever the headers say.
+fn existing(def: &ResourceDef, id: &str, store: &impl Store) -> Result<Document, Failure> {
+    store
+        .get(def.name, id)?
+        .ok_or_else(|| Problem::not_found(format!("No {} item with id '{id}' exists.", def.name)).into())
+}
+
+fn stored_etag(doc: &Document) -> EntityTag {
+    EntityTag::strong(doc.etag.clone()).expect("stored ETags are base64url")
+}
+
+fn location(base_url: &str, def: &ResourceDef, id: &str) -> String {
+    format!("{base_url}{DATA_PREFIX}{}/{id}", def.name)
+}
+
+/// Checks the media type and size, and parses the body as a JSON object.
+fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Problem> {
+    let content_type = req.header_value("Content-Type");
+    let is_json = content_type.as_deref().is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+    });
+    if !is_json {
+        return Err(Problem::unsupported_media_type(content_type.as_deref()));
+    }
+    if req.body.len() > config.max_body_bytes {
+        return Err(Problem::payload_too_large(config.max_body_bytes));
+    }
+    match serde_json::from_slice::<Value>(&req.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(Problem::unreadable_body("The body must be a JSON object.")),
+        Err(e) => Err(Problem::unreadable_body(format!("The body is not valid JSON: {e}."))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

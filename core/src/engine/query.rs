@@ -1,0 +1,132 @@
+//! The query string of a collection, `/deletes` or `/keyChanges` GET.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+
+use crate::model::{Kind, ResourceDef};
+use crate::problem::Problem;
+use crate::store::{Scalar, Selection};
+
+use super::route::truncate;
+
+pub const MAX_LIMIT: u64 = 500;
+pub const DEFAULT_LIMIT: u64 = 25;
+
+/// A parsed collection query.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CollectionQuery {
+    pub selection: Selection,
+    pub offset: u64,
+    pub limit: u64,
+    pub total_count: bool,
+    /// Keyset paging was asked for (`pageSize` or `pageToken`).
+    pub keyset: bool,
+}
+
+/// What a query may contain besides the paging parameters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Filters {
+    /// Field values and change versions (collections).
+    Fields,
+    /// Change versions only (`/deletes`, `/keyChanges`).
+    ChangeVersions,
+}
+
+impl CollectionQuery {
+    pub fn parse(def: &ResourceDef, query: &str, filters: Filters) -> Result<Self, Problem> {
+        let mut parsed = Self { limit: DEFAULT_LIMIT, ..Self::default() };
+        let mut page_size = None;
+        let mut page_token = None;
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.to_ascii_lowercase().as_str() {
+                "offset" => parsed.offset = whole(&name, &value, u64::MAX)?,
+                "limit" => parsed.limit = whole(&name, &value, MAX_LIMIT)?,
+                "pagesize" => page_size = Some(whole(&name, &value, MAX_LIMIT)?),
+                "pagetoken" => page_token = Some(decode_page_token(&value)?),
+                "totalcount" => parsed.total_count = boolean(&name, &value)?,
+                "minchangeversion" => {
+                    parsed.selection.min_change_version = Some(whole(&name, &value, i64::MAX as u64)? as i64)
+                }
+                "maxchangeversion" => {
+                    parsed.selection.max_change_version = Some(whole(&name, &value, i64::MAX as u64)? as i64)
+                }
+                lower => match (filters, field_filter(def, lower)) {
+                    (Filters::Fields, Some((path, kind))) => {
+                        let scalar = scalar(&name, &value, kind)?;
+                        parsed.selection.equals.push((path, scalar));
+                    }
+                    _ => {
+                        return Err(Problem::bad_request(format!(
+                            "'{}' is not a query parameter of this resource.",
+                            truncate(&name, 64)
+                        )))
+                    }
+                },
+            }
+        }
+        if page_size.is_some() || page_token.is_some() {
+            if parsed.offset > 0 {
+                return Err(Problem::bad_request("Use either 'offset' or 'pageToken' paging, not both."));
+            }
+            parsed.keyset = true;
+            parsed.limit = page_size.unwrap_or(parsed.limit);
+            parsed.selection.after = page_token;
+        }
+        Ok(parsed)
+    }
+}
+
+/// The token of the page after the item at `position`.
+pub fn page_token(position: u64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("after:{position}"))
+}
+
+fn decode_page_token(token: &str) -> Result<u64, Problem> {
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("after:")?.parse().ok())
+        .ok_or_else(|| Problem::bad_request("'pageToken' is not a token this API issued."))
+}
+
+/// A query parameter naming a top-level scalar field or a reference member (`schoolId` for
+/// `schoolReference.schoolId`), matched case-insensitively: its path and kind.
+fn field_filter(def: &ResourceDef, lower_name: &str) -> Option<(String, &'static Kind)> {
+    def.fields.iter().find_map(|field| match &field.kind {
+        Kind::Reference(reference) => reference
+            .members
+            .iter()
+            .find(|m| m.name.eq_ignore_ascii_case(lower_name))
+            .map(|m| (format!("{}.{}", field.name, m.name), &m.kind)),
+        Kind::Object(_) | Kind::Collection { .. } => None,
+        kind => field.name.eq_ignore_ascii_case(lower_name).then(|| (field.name.to_owned(), kind)),
+    })
+}
+
+fn scalar(name: &str, value: &str, kind: &Kind) -> Result<Scalar, Problem> {
+    match kind {
+        Kind::Integer { .. } => value
+            .parse()
+            .map(Scalar::Integer)
+            .map_err(|_| Problem::bad_request(format!("'{}' must be a whole number.", truncate(name, 64)))),
+        Kind::Boolean => boolean(name, value).map(Scalar::Boolean),
+        _ => Ok(Scalar::Text(value.to_owned())),
+    }
+}
+
+fn whole(name: &str, value: &str, max: u64) -> Result<u64, Problem> {
+    value
+        .parse()
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or_else(|| Problem::bad_request(format!("'{name}' must be a whole number from 0 to {max}.")))
+}
+
+fn boolean(name: &str, value: &str) -> Result<bool, Problem> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Problem::bad_request(format!("'{name}' must be true or false."))),
+    }
+}

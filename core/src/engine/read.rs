@@ -1,0 +1,92 @@
+//! GET: one item, a collection page, and the change queries.
+
+use serde_json::json;
+
+use crate::clock;
+use crate::http::{Request, Response};
+use crate::model::ResourceDef;
+use crate::precondition::ReadOutcome;
+use crate::store::{Document, Store};
+use crate::validate::key_values;
+
+use super::query::{page_token, CollectionQuery, Filters};
+use super::{existing, preconditions, stored_etag, Answer};
+
+pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store) -> Answer {
+    let doc = existing(def, id, store)?;
+    let etag = stored_etag(&doc);
+    let response = match preconditions(req)?.evaluate_read(&etag) {
+        ReadOutcome::Failed(problem) => return Err(problem.into()),
+        ReadOutcome::NotModified => Response::empty(304),
+        ReadOutcome::Ok => Response::json(200, render(&doc)),
+    };
+    Ok(response
+        .with_header("Cache-Control", "private")
+        .with_header("ETag", etag.to_string())
+        .with_header("Last-Modified", clock::http_date(doc.last_modified)))
+}
+
+pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
+    let query = CollectionQuery::parse(def, &req.query, Filters::Fields)?;
+    // One more than asked tells whether a next page exists.
+    let fetch = if query.keyset { query.limit + 1 } else { query.limit };
+    let mut page = store.page(def.name, &query.selection, query.offset, fetch)?;
+    let more = query.keyset && page.len() as u64 > query.limit;
+    page.truncate(query.limit as usize);
+    let items: Vec<String> = page.iter().map(|(_, doc)| render(doc)).collect();
+    let mut response = Response::json(200, format!("[{}]", items.join(",")));
+    if let (true, Some((position, _))) = (more, page.last()) {
+        response = response.with_header("Next-Page-Token", page_token(*position));
+    }
+    if query.total_count {
+        let whole = crate::store::Selection { after: None, ..query.selection.clone() };
+        response = response.with_header("Total-Count", store.count(def.name, &whole)?.to_string());
+    }
+    Ok(response)
+}
+
+pub(super) fn deletes(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
+    let query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+    let items: Vec<_> = store
+        .deletes(def.name, &query.selection, query.offset, query.limit)?
+        .into_iter()
+        .map(|t| json!({ "id": t.id, "changeVersion": t.change_version, "keyValues": key_values(def, &t.natural_key) }))
+        .collect();
+    Ok(Response::json(200, serde_json::Value::Array(items).to_string()))
+}
+
+pub(super) fn key_changes(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
+    let query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+    let items: Vec<_> = store
+        .key_changes(def.name, &query.selection, query.offset, query.limit)?
+        .into_iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "changeVersion": c.change_version,
+                "oldKeyValues": key_values(def, &c.old_key),
+                "newKeyValues": key_values(def, &c.new_key),
+            })
+        })
+        .collect();
+    Ok(Response::json(200, serde_json::Value::Array(items).to_string()))
+}
+
+pub(super) fn available_change_versions(store: &impl Store) -> Answer {
+    let body = json!({ "oldestChangeVersion": 0, "newestChangeVersion": store.newest_change_version()? });
+    Ok(Response::json(200, body.to_string()))
+}
+
+/// The JSON of a stored item: `id`, the canonical content, `_etag`, `_lastModifiedDate`,
+/// `changeVersion`. Spliced as text so reads never re-parse or re-hash.
+pub fn render(doc: &Document) -> String {
+    let inner = doc.content.strip_prefix('{').and_then(|c| c.strip_suffix('}')).unwrap_or("");
+    let separator = if inner.is_empty() { "" } else { "," };
+    format!(
+        r#"{{"id":"{}"{separator}{inner},"_etag":"{}","_lastModifiedDate":"{}","changeVersion":{}}}"#,
+        doc.id,
+        doc.etag,
+        clock::rfc3339(doc.last_modified),
+        doc.change_version
+    )
+}

@@ -1,0 +1,91 @@
+//! Where a path leads.
+
+use crate::model::ResourceDef;
+use crate::problem::Problem;
+use crate::resources;
+
+/// Path prefix of the data management API.
+pub const DATA_PREFIX: &str = "/data/v3/ed-fi/";
+pub const AVAILABLE_CHANGE_VERSIONS: &str = "/changeQueries/v1/availableChangeVersions";
+
+/// The metadata documents, generated from the resource definitions.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum MetadataDoc {
+    Index,
+    Resources,
+    Descriptors,
+    Dependencies,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Route {
+    Discovery,
+    Metadata(MetadataDoc),
+    Collection(&'static ResourceDef),
+    Item(&'static ResourceDef, String),
+    Deletes(&'static ResourceDef),
+    KeyChanges(&'static ResourceDef),
+    AvailableChangeVersions,
+    NotFound,
+}
+
+impl Route {
+    /// Whether answering needs the instance's storage (the Durable Object).
+    pub fn needs_storage(&self) -> bool {
+        matches!(
+            self,
+            Route::Collection(_)
+                | Route::Item(..)
+                | Route::Deletes(_)
+                | Route::KeyChanges(_)
+                | Route::AvailableChangeVersions
+        )
+    }
+}
+
+/// Classifies a path. A malformed id is a 400; an unknown resource is [`Route::NotFound`].
+pub fn route(path: &str) -> Result<Route, Problem> {
+    let metadata = match path {
+        "" | "/" => return Ok(Route::Discovery),
+        AVAILABLE_CHANGE_VERSIONS => return Ok(Route::AvailableChangeVersions),
+        "/metadata" | "/metadata/" => Some(MetadataDoc::Index),
+        "/metadata/data/v3/resources/swagger.json" => Some(MetadataDoc::Resources),
+        "/metadata/data/v3/descriptors/swagger.json" => Some(MetadataDoc::Descriptors),
+        "/metadata/data/v3/dependencies" => Some(MetadataDoc::Dependencies),
+        _ => None,
+    };
+    if let Some(doc) = metadata {
+        return Ok(Route::Metadata(doc));
+    }
+    let Some(rest) = path.strip_prefix(DATA_PREFIX) else {
+        return Ok(Route::NotFound);
+    };
+    let mut segments = rest.trim_end_matches('/').split('/');
+    let Some(def) = segments.next().and_then(resources::find) else {
+        return Ok(Route::NotFound);
+    };
+    match (segments.next(), segments.next()) {
+        (None, _) => Ok(Route::Collection(def)),
+        (Some("deletes"), None) => Ok(Route::Deletes(def)),
+        (Some("keyChanges"), None) => Ok(Route::KeyChanges(def)),
+        (Some(id), None) => parse_id(id).map(|id| Route::Item(def, id)),
+        _ => Ok(Route::NotFound),
+    }
+}
+
+/// Accepts a UUID in any common spelling and returns the canonical 32 lowercase hex digits.
+pub fn parse_id(segment: &str) -> Result<String, Problem> {
+    uuid::Uuid::try_parse(segment).map(|id| id.simple().to_string()).map_err(|_| {
+        Problem::bad_request(format!(
+            "The resource id '{}' is not a valid id (32 hex digits).",
+            truncate(segment, 64)
+        ))
+    })
+}
+
+pub fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

@@ -1,0 +1,299 @@
+//! POST, PUT and DELETE: validate, resolve references, evaluate preconditions, write, cascade.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use crate::content::Content;
+use crate::model::{Field, Kind, ResourceDef};
+use crate::problem::{Problem, ValidationErrors};
+use crate::resources;
+use crate::store::{Document, KeyChange, Link, Store, StoreError, Tombstone};
+use crate::validate::{lookup, natural_key, reference_key, validate, Ref};
+use crate::{http::Request, http::Response, precondition::WriteOutcome};
+
+use super::route::parse_id;
+use super::{existing, location, preconditions, read_body, stored_etag, Answer, Config, Context, Failure};
+
+/// A valid body with everything derived from it.
+struct Incoming {
+    body: Map<String, Value>,
+    content: Content,
+    key: String,
+    refs: Vec<Ref>,
+}
+
+fn incoming(def: &ResourceDef, body: Map<String, Value>) -> Result<Incoming, Failure> {
+    let refs = validate(def, &body).map_err(Problem::validation_failed)?;
+    let key = natural_key(def, &body).expect("validated bodies have their key members");
+    Ok(Incoming { content: Content::from_body(&body), body, key, refs })
+}
+
+/// The links to store, once every reference names an existing item. An unknown descriptor is a
+/// validation failure (400); a reference to a missing item is an unresolved reference (409).
+fn resolve(refs: &[Ref], store: &impl Store) -> Result<Vec<Link>, Failure> {
+    let mut unknown_descriptors = ValidationErrors::new();
+    let mut unresolved = ValidationErrors::new();
+    let mut links = BTreeSet::new();
+    for r in refs {
+        if store.get_by_natural_key(r.target, &r.key)?.is_none() {
+            let target = resources::find(r.target).expect("references name defined resources");
+            let (errors, message) = if target.is_descriptor {
+                (&mut unknown_descriptors, format!("is not a known {}.", target.entity()))
+            } else {
+                (&mut unresolved, format!("The referenced {} does not exist.", target.entity()))
+            };
+            errors.entry(r.path.clone()).or_default().push(message);
+        }
+        links.insert(Link { target: r.target.to_owned(), key: r.key.clone() });
+    }
+    if !unknown_descriptors.is_empty() {
+        return Err(Problem::validation_failed(unknown_descriptors).into());
+    }
+    if !unresolved.is_empty() {
+        return Err(Problem::unresolved_reference(unresolved).into());
+    }
+    Ok(links.into_iter().collect())
+}
+
+fn refuse_failed(outcome: WriteOutcome) -> Result<(), Failure> {
+    match outcome {
+        WriteOutcome::Failed(problem) => Err(problem.into()),
+        WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => Ok(()),
+    }
+}
+
+pub(super) fn post(
+    def: &ResourceDef,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Answer {
+    let pre = preconditions(req)?;
+    let body = read_body(req, config)?;
+    if body.contains_key("id") {
+        return Err(validation_problem(
+            "$.id",
+            "A new or upserted resource item is identified by its natural key; do not send 'id' in a POST.",
+        )
+        .into());
+    }
+    let incoming = incoming(def, body)?;
+    let existing = store.get_by_natural_key(def.name, &incoming.key)?;
+    let current = existing.as_ref().map(stored_etag);
+    refuse_failed(pre.evaluate_write(config.if_match, current.as_ref(), Some(incoming.content.etag())))?;
+    let links = resolve(&incoming.refs, store)?;
+    let (status, doc) = match existing {
+        None => {
+            let id = uuid::Builder::from_random_bytes(ctx.random).into_uuid().simple().to_string();
+            let doc = new_version(store, id, incoming.key, incoming.content, ctx.now)?;
+            store.insert(def.name, &doc)?;
+            (201, doc)
+        }
+        Some(existing) => (200, write_update(def, store, existing, incoming.content, ctx.now)?),
+    };
+    store.set_links(def.name, &doc.id, &links)?;
+    Ok(Response::empty(status)
+        .with_header("Location", location(ctx.base_url, def, &doc.id))
+        .with_header("ETag", stored_etag(&doc).to_string()))
+}
+
+pub(super) fn put(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Answer {
+    let existing = existing(def, id, store)?;
+    let pre = preconditions(req)?;
+    let body = read_body(req, config)?;
+    if let Some(body_id) = body.get("id") {
+        let same = body_id.as_str().and_then(|s| parse_id(s).ok()).is_some_and(|b| b == id);
+        if !same {
+            return Err(
+                validation_problem("$.id", "The 'id' in the body does not match the id in the URL.").into()
+            );
+        }
+    }
+    let incoming = incoming(def, body)?;
+    let key_changes = incoming.key != existing.natural_key;
+    if key_changes {
+        if !def.key_change_allowed {
+            return Err(Problem::key_change_not_supported(def.name).into());
+        }
+        if store.get_by_natural_key(def.name, &incoming.key)?.is_some() {
+            return Err(Problem::non_unique_key(def.name).into());
+        }
+    }
+    refuse_failed(pre.evaluate_write(
+        config.if_match,
+        Some(&stored_etag(&existing)),
+        Some(incoming.content.etag()),
+    ))?;
+    let links = resolve(&incoming.refs, store)?;
+    let old_key = existing.natural_key.clone();
+    let doc = Document { natural_key: incoming.key.clone(), ..existing };
+    let doc = write_update(def, store, doc, incoming.content, ctx.now)?;
+    store.set_links(def.name, &doc.id, &links)?;
+    if key_changes {
+        let change = KeyChange {
+            id: doc.id.clone(),
+            old_key: old_key.clone(),
+            new_key: incoming.key,
+            change_version: doc.change_version,
+        };
+        store.record_key_change(def.name, &change)?;
+        cascade(store, def, old_key, incoming.body, ctx.now)?;
+    }
+    Ok(Response::empty(204)
+        .with_header("ETag", stored_etag(&doc).to_string())
+        .with_header("Location", location(ctx.base_url, def, &doc.id)))
+}
+
+pub(super) fn delete(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+) -> Answer {
+    let existing = existing(def, id, store)?;
+    refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing)), None))?;
+    let referrers = store.referrers(def.name, &existing.natural_key)?;
+    if !referrers.is_empty() {
+        let named = referrers.iter().take(10).map(|r| format!("Referenced by {} item {}.", r.resource, r.id));
+        return Err(Problem::dependent_item_exists(named.collect()).into());
+    }
+    let change_version = store.next_change_version()?;
+    let tombstone = Tombstone { id: existing.id.clone(), natural_key: existing.natural_key, change_version };
+    store.record_delete(def.name, &tombstone)?;
+    store.delete(def.name, id)?;
+    store.set_links(def.name, id, &[])?;
+    Ok(Response::empty(204))
+}
+
+/// Rewrites every item that references `changed`'s old key to carry its new key. An item whose own
+/// natural key contains that reference changes key too, and the change travels on to its referrers.
+fn cascade(
+    store: &mut impl Store,
+    changed: &ResourceDef,
+    old_key: String,
+    new_body: Map<String, Value>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut work = vec![(changed.name, old_key, new_body)];
+    while let Some((target, old_key, new_body)) = work.pop() {
+        for referrer in store.referrers(target, &old_key)? {
+            let (Some(def), Some(doc)) =
+                (resources::find(&referrer.resource), store.get(&referrer.resource, &referrer.id)?)
+            else {
+                continue;
+            };
+            let mut body: Map<String, Value> = serde_json::from_str(&doc.content)
+                .map_err(|e| StoreError(format!("stored {} {} is not JSON: {e}", def.name, doc.id)))?;
+            rewrite_references(def.fields, &mut body, target, &old_key, &new_body);
+            let refs = validate(def, &body)
+                .map_err(|e| StoreError(format!("cascade made {} {} invalid: {e:?}", def.name, doc.id)))?;
+            let key = natural_key(def, &body).expect("validated bodies have their key members");
+            let referrer_old_key = doc.natural_key.clone();
+            let updated = write_update(
+                def,
+                store,
+                Document { natural_key: key.clone(), ..doc },
+                Content::from_body(&body),
+                now,
+            )?;
+            let links: BTreeSet<Link> =
+                refs.into_iter().map(|r| Link { target: r.target.to_owned(), key: r.key }).collect();
+            store.set_links(def.name, &updated.id, &links.into_iter().collect::<Vec<_>>())?;
+            if key != referrer_old_key {
+                let change = KeyChange {
+                    id: updated.id.clone(),
+                    old_key: referrer_old_key.clone(),
+                    new_key: key,
+                    change_version: updated.change_version,
+                };
+                store.record_key_change(def.name, &change)?;
+                work.push((def.name, referrer_old_key, body));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Points every reference to `target`'s item `old_key` at the values in `new_body`.
+fn rewrite_references(
+    fields: &[Field],
+    object: &mut Map<String, Value>,
+    target: &str,
+    old_key: &str,
+    new_body: &Map<String, Value>,
+) {
+    for field in fields {
+        let Some(value) = object.get_mut(field.name) else { continue };
+        match (&field.kind, value) {
+            (Kind::Reference(reference), Value::Object(members)) if reference.target == target => {
+                if reference_key(reference, members).as_deref() == Some(old_key) {
+                    for member in reference.members {
+                        if let Some(new_value) = lookup(new_body, member.target_path) {
+                            members.insert(member.name.to_owned(), new_value.clone());
+                        }
+                    }
+                }
+            }
+            (Kind::Object(inner), Value::Object(nested)) => {
+                rewrite_references(inner, nested, target, old_key, new_body)
+            }
+            (Kind::Collection { item, .. }, Value::Array(items)) => {
+                for element in items.iter_mut().filter_map(Value::as_object_mut) {
+                    rewrite_references(item, element, target, old_key, new_body);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Stores new content over `existing`, unless it is the same content: a write that changes
+/// nothing keeps the ETag, `_lastModifiedDate` and change version.
+fn write_update(
+    def: &ResourceDef,
+    store: &mut impl Store,
+    existing: Document,
+    content: Content,
+    now: i64,
+) -> Result<Document, StoreError> {
+    if existing.etag == content.etag().opaque() {
+        return Ok(existing);
+    }
+    let doc = new_version(store, existing.id, existing.natural_key, content, now)?;
+    store.update(def.name, &doc)?;
+    Ok(doc)
+}
+
+fn new_version(
+    store: &mut impl Store,
+    id: String,
+    natural_key: String,
+    content: Content,
+    now: i64,
+) -> Result<Document, StoreError> {
+    let (content, etag) = content.into_parts();
+    Ok(Document {
+        id,
+        natural_key,
+        content,
+        etag: etag.opaque().to_owned(),
+        last_modified: now,
+        change_version: store.next_change_version()?,
+    })
+}
+
+fn validation_problem(path: &str, message: &str) -> Problem {
+    let mut errors = ValidationErrors::new();
+    errors.insert(path.to_owned(), vec![message.to_owned()]);
+    Problem::validation_failed(errors)
+}
