@@ -24,6 +24,9 @@ pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<Vec<Ref>
     let mut check = Check::default();
     check.object(def.fields, body, "$", true);
     if check.errors.is_empty() {
+        check.unified_key_members(def, body);
+    }
+    if check.errors.is_empty() {
         Ok(check.references)
     } else {
         Err(check.errors)
@@ -200,6 +203,26 @@ impl Check {
         }
     }
 
+    /// Ed-Fi key unification: a member of the natural key carried by one reference (such as
+    /// `schoolReference.schoolId`) must have the same value in every other top-level reference
+    /// that carries a member of that name (`sessionReference.schoolId`).
+    fn unified_key_members(&mut self, def: &ResourceDef, body: &Map<String, Value>) {
+        for key_path in def.natural_key {
+            let Some((_, member)) = key_path.split_once('.') else { continue };
+            let Some(expected) = lookup(body, key_path) else { continue };
+            for field in def.fields {
+                let Kind::Reference(reference) = &field.kind else { continue };
+                if !reference.members.iter().any(|m| m.name == member) {
+                    continue;
+                }
+                let path = format!("{}.{member}", field.name);
+                if lookup(body, &path).is_some_and(|value| value != expected) {
+                    self.report(&format!("$.{path}"), format!("must equal $.{key_path}."));
+                }
+            }
+        }
+    }
+
     fn report(&mut self, path: &str, message: String) {
         self.errors.entry(path.to_owned()).or_default().push(message);
     }
@@ -313,6 +336,25 @@ mod tests {
         let mut body = valid_student();
         body["lastSurname"] = Value::Null;
         assert!(check(body).unwrap_err().contains_key("$.lastSurname"));
+    }
+
+    #[test]
+    fn key_members_carried_by_two_references_must_agree() {
+        let offering = |session_school: i64| {
+            json!({
+                "localCourseCode": "ALG-1",
+                "schoolReference": {"schoolId": 1},
+                "sessionReference": {"schoolId": session_school, "schoolYear": 2027, "sessionName": "Fall"},
+                "courseReference": {"courseCode": "ALG-1", "educationOrganizationId": 9},
+            })
+        };
+        let def = &crate::resources::COURSE_OFFERINGS;
+        assert!(
+            validate(def, offering(1).as_object().unwrap()).is_ok(),
+            "a course of another ed org is fine"
+        );
+        let errors = validate(def, offering(2).as_object().unwrap()).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["$.sessionReference.schoolId"]);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Development tasks, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 
+mod bench;
 mod seed;
 mod test_run;
 mod tools;
@@ -14,7 +15,7 @@ use edfi_blackbox::{free_port, fresh_dir, ServerConfig, WranglerServer};
 pub type Result<T> = std::result::Result<T, String>;
 
 /// How long a `wrangler dev` of an already built Worker may take to answer.
-const START_TIMEOUT: Duration = Duration::from_secs(120);
+pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Parser)]
 #[command(about = "Development tasks for the Ed-Fi edge API")]
@@ -40,6 +41,12 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         test_args: Vec<String>,
     },
+    /// Measure the write rate of one instance as its data grows (report in target/bench/).
+    Bench {
+        /// Students to load in total (rates are reported at 1k, 10k, 100k on the way).
+        #[arg(long, default_value_t = 10_000)]
+        documents: usize,
+    },
     /// Build the Worker into `edge/build/` (wrangler's `[build] command`).
     BuildWorker,
     /// Load the sample data into a running API.
@@ -53,6 +60,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Task::Dev { port, fresh } => dev(port, fresh),
         Task::Test { test_args } => test(&test_args),
+        Task::Bench { documents } => bench::run(&root(), documents),
         Task::BuildWorker => build_worker(),
         Task::Seed { url } => seed::load(&url).map(|loaded| {
             println!("seeded {} items ({} were already there)", loaded.created, loaded.present);

@@ -235,12 +235,13 @@ fn rewrite_references(
     for field in fields {
         let Some(value) = object.get_mut(field.name) else { continue };
         match (&field.kind, value) {
-            (Kind::Reference(reference), Value::Object(members)) if reference.target == target => {
-                if reference_key(reference, members).as_deref() == Some(old_key) {
-                    for member in reference.members {
-                        if let Some(new_value) = lookup(new_body, member.target_path) {
-                            members.insert(member.name.to_owned(), new_value.clone());
-                        }
+            (Kind::Reference(reference), Value::Object(members))
+                if reference.target == target
+                    && reference_key(reference, members).as_deref() == Some(old_key) =>
+            {
+                for member in reference.members {
+                    if let Some(new_value) = lookup(new_body, member.target_path) {
+                        members.insert(member.name.to_owned(), new_value.clone());
                     }
                 }
             }

@@ -1,0 +1,213 @@
+//! `cargo xtask bench`: the write rate of one API instance (one Durable Object) on a real
+//! `wrangler dev`, as its data grows, and the disk each document takes. Load comes from threads
+//! on 127.0.0.1, bounded in count. Writes `target/bench/report.md` and `report.json`.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use edfi_blackbox::{free_port, fresh_dir, ServerConfig, WranglerServer};
+use serde_json::{json, Value};
+
+use crate::{tools, Result, START_TIMEOUT};
+
+/// Concurrent clients of each measured phase.
+const CLIENTS: usize = 8;
+
+/// One measured phase.
+struct Phase {
+    name: String,
+    requests: usize,
+    seconds: f64,
+    failures: usize,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.seconds
+    }
+}
+
+pub fn run(root: &Path, documents: usize) -> Result<()> {
+    let tools = tools::ensure(root)?;
+    tools.build_worker()?;
+    let port = free_port().map_err(|e| e.to_string())?;
+    let state = fresh_dir(&root.join("target/bench/state")).map_err(|e| e.to_string())?;
+    let config = ServerConfig {
+        log_file: Some(root.join("target/bench/wrangler.log")),
+        ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
+    };
+    let server = WranglerServer::start(config, START_TIMEOUT)?;
+    let base = server.base_url();
+    let mut phases = Vec::new();
+    let mut loaded = 0;
+    // Creates in steps, measuring the rate at each size.
+    for target in sizes(documents) {
+        phases.push(load(
+            &base,
+            loaded,
+            target - loaded,
+            CLIENTS,
+            &format!("POST create, {loaded}→{target} documents"),
+        ));
+        loaded = target;
+    }
+    phases.push(conditional_updates(&base, loaded.min(2_000), CLIENTS));
+    drop(server);
+    let bytes = sqlite_bytes(&state);
+    write_report(root, &phases, loaded, bytes)
+}
+
+/// 1k, 10k, 100k, ... up to `documents`.
+fn sizes(documents: usize) -> Vec<usize> {
+    let mut sizes: Vec<usize> = [1_000, 10_000, 100_000].into_iter().filter(|s| *s < documents).collect();
+    sizes.push(documents);
+    sizes
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    )
+}
+
+fn student(n: usize) -> Value {
+    json!({
+        "studentUniqueId": format!("B{n:08}"),
+        "firstName": "Bench",
+        "lastSurname": format!("Student {n}"),
+        "birthDate": "2012-01-01",
+        "birthCity": "Austin",
+    })
+}
+
+/// `count` creates numbered from `first`, spread over `clients` threads.
+fn load(base: &str, first: usize, count: usize, clients: usize, name: &str) -> Phase {
+    let next = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+    let url = format!("{base}/data/v3/ed-fi/students");
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..clients {
+            scope.spawn(|| {
+                let agent = agent();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count {
+                        break;
+                    }
+                    let sent = agent
+                        .post(&url)
+                        .header("Content-Type", "application/json")
+                        .send(student(first + i).to_string());
+                    if !matches!(sent, Ok(r) if r.status().as_u16() == 201) {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    Phase {
+        name: name.to_owned(),
+        requests: count,
+        seconds: started.elapsed().as_secs_f64(),
+        failures: failures.into_inner(),
+    }
+}
+
+/// Each client conditionally updates its own share of the documents: If-Match PUTs on distinct
+/// items, each expected to succeed (204).
+fn conditional_updates(base: &str, documents: usize, clients: usize) -> Phase {
+    let failures = AtomicUsize::new(0);
+    let url = format!("{base}/data/v3/ed-fi/students");
+    let items: Vec<Value> = {
+        let agent = agent();
+        let page = |offset: usize| -> Vec<Value> {
+            let mut response = agent.get(&format!("{url}?offset={offset}&limit=500")).call().expect("a page");
+            let items: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+            items.as_array().cloned().unwrap_or_default()
+        };
+        (0..documents).step_by(500).flat_map(page).take(documents).collect()
+    };
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for chunk in items.chunks(items.len().div_ceil(clients).max(1)) {
+            let (url, failures) = (&url, &failures);
+            scope.spawn(move || {
+                let agent = agent();
+                for item in chunk {
+                    let mut update = item.clone();
+                    update["middleName"] = json!("Updated");
+                    let sent = agent
+                        .put(&format!("{url}/{}", item["id"].as_str().unwrap()))
+                        .header("Content-Type", "application/json")
+                        .header("If-Match", &format!("\"{}\"", item["_etag"].as_str().unwrap()))
+                        .send(update.to_string());
+                    if !matches!(sent, Ok(r) if r.status().as_u16() == 204) {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    Phase {
+        name: format!("PUT with If-Match, {} distinct documents", items.len()),
+        requests: items.len(),
+        seconds: started.elapsed().as_secs_f64(),
+        failures: failures.into_inner(),
+    }
+}
+
+/// Bytes of the Durable Object SQLite files under the state directory.
+fn sqlite_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "sqlite") {
+                total += entry.metadata().map(|m| m.len()).unwrap_or(0);
+            }
+        }
+    }
+    total
+}
+
+fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64) -> Result<()> {
+    let out: PathBuf = root.join("target/bench");
+    let mut md = String::from("# Write rate of one instance (`cargo xtask bench`)\n\n");
+    md.push_str(&format!("{CLIENTS} concurrent clients on 127.0.0.1 against `wrangler dev`.\n\n"));
+    md.push_str("| phase | requests | seconds | requests/s | failures |\n|---|---:|---:|---:|---:|\n");
+    for p in phases {
+        md.push_str(&format!(
+            "| {} | {} | {:.1} | {:.0} | {} |\n",
+            p.name,
+            p.requests,
+            p.seconds,
+            p.rate(),
+            p.failures
+        ));
+    }
+    let per_document = if documents > 0 { bytes / documents as u64 } else { 0 };
+    md.push_str(&format!(
+        "\nSQLite on disk: {bytes} bytes for {documents} students, {per_document} bytes per document.\n"
+    ));
+    let json = json!({
+        "clients": CLIENTS,
+        "phases": phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures})).collect::<Vec<_>>(),
+        "documents": documents,
+        "sqlite_bytes": bytes,
+        "bytes_per_document": per_document,
+    });
+    std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&json).unwrap())
+        .map_err(|e| e.to_string())?;
+    println!("{md}");
+    println!("written to {}", out.display());
+    Ok(())
+}
