@@ -8,6 +8,7 @@
 // A `Problem` is built at most once per request and becomes the response; boxing it buys nothing.
 #![allow(clippy::result_large_err)]
 
+pub mod auth;
 pub mod clock;
 pub mod content;
 pub mod engine;

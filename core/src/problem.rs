@@ -29,6 +29,8 @@ pub const TYPE_DATA_VALIDATION_FAILED: &str = "urn:ed-fi:api:bad-request:data-va
 pub const TYPE_KEY_CHANGE_NOT_SUPPORTED: &str =
     "urn:ed-fi:api:bad-request:data-validation-failed:key-change-not-supported";
 pub const TYPE_PRECONDITION_REQUIRED: &str = "urn:ed-fi:api:bad-request:precondition-required";
+pub const TYPE_AUTHENTICATION: &str = "urn:ed-fi:api:security:authentication";
+pub const TYPE_AUTHORIZATION: &str = "urn:ed-fi:api:security:authorization";
 pub const TYPE_NOT_FOUND: &str = "urn:ed-fi:api:not-found";
 pub const TYPE_METHOD_NOT_ALLOWED: &str = "urn:ed-fi:api:method-not-allowed";
 pub const TYPE_UNRESOLVED_REFERENCE: &str = "urn:ed-fi:api:data-conflict:unresolved-reference";
@@ -112,6 +114,22 @@ impl Problem {
                 .to_owned(),
         );
         p
+    }
+
+    /// No, or no valid, bearer token.
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        let mut p = Self::new(401, TYPE_AUTHENTICATION, "Authentication Failed", detail);
+        p.errors.push(
+            "Request an access token from /oauth/token and send it as 'Authorization: Bearer <token>'."
+                .to_owned(),
+        );
+        p.headers.push(("WWW-Authenticate", "Bearer".to_owned()));
+        p
+    }
+
+    /// A valid token that may not do this.
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(403, TYPE_AUTHORIZATION, "Authorization Denied", detail)
     }
 
     pub fn not_found(detail: impl Into<String>) -> Self {

@@ -1,7 +1,7 @@
 //! Conversions between the Workers runtime's HTTP types and `edfi-core`'s.
 
 use futures_util::StreamExt;
-use worker::{Headers, Request, Response, Result, Url};
+use worker::{Headers, Method, Request, RequestInit, Response, Result, Url};
 
 use edfi_core::engine::{self, Config, Context};
 use edfi_core::problem::Problem;
@@ -84,4 +84,32 @@ pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {
     let reply =
         if response.body.is_empty() { Response::empty()? } else { Response::from_bytes(response.body)? };
     Ok(reply.with_status(response.status).with_headers(headers))
+}
+
+/// The same request, with the calling client named in [`crate::CLIENT_HEADER`] (any value the
+/// caller sent there is replaced). The body streams through unread.
+pub fn with_client(req: Request, client: &str) -> Result<Request> {
+    let headers = Headers::new();
+    for (name, value) in req.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    headers.set(crate::CLIENT_HEADER, client)?;
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(headers);
+    if let Some(body) = req.inner().body() {
+        init.with_body(Some(body.into()));
+    }
+    Request::new_with_init(&req.url()?.to_string(), &init)
+}
+
+/// A request between this Worker and a Durable Object, on a path no client can reach.
+pub fn internal_request(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<Request> {
+    let mut init = RequestInit::new();
+    init.with_method(method);
+    if let Some(body) = body {
+        let headers = Headers::new();
+        headers.set("Content-Type", "application/json")?;
+        init.with_headers(headers).with_body(Some(body.to_string().into()));
+    }
+    Request::new_with_init(&format!("https://internal{path}"), &init)
 }

@@ -15,6 +15,9 @@ use edfi_core::resources;
 use crate::convert;
 use crate::sql_store::SqlStore;
 
+/// The Worker tells an instance here that a client was revoked.
+pub const REVOKE: &str = "/internal/revoke";
+
 #[durable_object]
 pub struct InstanceStore {
     state: State,
@@ -35,6 +38,18 @@ impl DurableObject for InstanceStore {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let correlation_id = convert::new_correlation_id();
+        if req.path() == REVOKE {
+            let notice: serde_json::Value = req.json().await?;
+            let client = notice["client"].as_str().unwrap_or_default();
+            self.store.revoke_client(client).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            return Ok(Response::empty()?.with_status(204));
+        }
+        // A token stays valid until it expires; a revoked client's tokens stop here at once.
+        let client = req.headers().get(crate::CLIENT_HEADER)?.unwrap_or_default();
+        if self.store.is_revoked(&client).map_err(|e| worker::Error::RustError(e.to_string()))? {
+            let problem = edfi_core::problem::Problem::unauthorized("This client's access has been revoked.");
+            return convert::to_worker_response(engine::problem_response(problem, &correlation_id));
+        }
         let base_url = convert::base_url(&req.url()?);
         // The only await: reading the request. From here on the engine runs synchronously.
         let core_req = convert::to_core_request(&mut req).await?;

@@ -1,22 +1,35 @@
 //! The Cloudflare Worker: a thin adapter around `edfi-core`.
 //!
-//! The Worker routes each request; data requests go to the instance's Durable Object
-//! ([`instance::InstanceStore`]), which runs the core engine over its SQLite storage.
+//! The Worker routes each request. It answers discovery and metadata itself, issues tokens (asking
+//! the [`directory::ClientDirectory`] about clients), serves the client administration API, and
+//! sends each data request, once its bearer token checks out, to the Durable Object of the token's
+//! API instance ([`instance::InstanceStore`]), which runs the core engine over its SQLite storage.
 
+mod admin;
 mod convert;
+mod directory;
 mod instance;
+mod settings;
 mod sql_store;
 
 use worker::{event, Env, Request, Response, Result};
 
-use edfi_core::engine;
+use edfi_core::auth;
+use edfi_core::engine::{self, Route};
+use edfi_core::problem::Problem;
 
+pub use directory::ClientDirectory;
 pub use instance::InstanceStore;
 
-/// The binding of the Durable Object namespace in `wrangler.toml`.
+use settings::Settings;
+
+/// The binding of the instances' Durable Object namespace in `wrangler.toml`.
 const INSTANCE_BINDING: &str = "INSTANCE_STORE";
-/// One API instance for now; later instances map to their own objects.
-const DEFAULT_INSTANCE: &str = "default";
+/// The binding of the client directory's namespace; it has one object.
+const DIRECTORY_BINDING: &str = "CLIENT_DIRECTORY";
+const DIRECTORY_NAME: &str = "clients";
+/// The header that tells an instance which client is calling; set only by this Worker.
+pub const CLIENT_HEADER: &str = "x-edfi-client";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
@@ -34,11 +47,10 @@ async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response
 async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response> {
     let url = req.url()?;
     let base_url = convert::base_url(&url);
+    let problem = |p: Problem| convert::to_worker_response(engine::problem_response(p, correlation_id));
     let route = match engine::route(url.path()) {
         Ok(route) => route,
-        Err(problem) => {
-            return convert::to_worker_response(engine::problem_response(problem, correlation_id))
-        }
+        Err(p) => return problem(p),
     };
     let ctx = convert::context(&base_url, correlation_id, 0);
     if let Some(response) = engine::answer_without_storage(req.method().as_ref(), &route, &ctx) {
@@ -47,6 +59,25 @@ async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response
     if let Some(too_large) = convert::reject_oversized(&req, correlation_id)? {
         return Ok(too_large);
     }
-    let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(DEFAULT_INSTANCE)?;
-    stub.fetch_with_request(req).await
+    let settings =
+        Settings::from_env(env).map_err(|e| worker::Error::RustError(format!("configuration: {e}")))?;
+    match route {
+        Route::Token => admin::token(req, env, &settings).await,
+        Route::Admin(admin_route) => admin::serve(req, env, &settings, admin_route, correlation_id).await,
+        _ => {
+            let authorization = req.headers().get("Authorization")?;
+            let claims =
+                match auth::authenticate(authorization.as_deref(), &settings.signing_key, settings::now()) {
+                    Ok(claims) => claims,
+                    Err(p) => return problem(p),
+                };
+            if claims.admin {
+                return problem(Problem::forbidden(
+                    "The administrator's token manages clients; it does not reach data.",
+                ));
+            }
+            let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&claims.instance)?;
+            stub.fetch_with_request(convert::with_client(req, &claims.client)?).await
+        }
+    }
 }

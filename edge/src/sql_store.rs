@@ -41,6 +41,9 @@ CREATE TABLE IF NOT EXISTS links (
     PRIMARY KEY (resource, id, target, key)
 );
 CREATE INDEX IF NOT EXISTS links_by_target ON links (target, key);
+CREATE TABLE IF NOT EXISTS revoked_clients (
+    client TEXT PRIMARY KEY
+);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq INTEGER PRIMARY KEY,
     resource TEXT NOT NULL,
@@ -98,6 +101,20 @@ impl SqlStore {
     pub fn open(sql: SqlStorage) -> Self {
         let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
         Self { sql, schema }
+    }
+
+    /// Remembers that a client was revoked, so its unexpired tokens are refused.
+    pub fn revoke_client(&self, client: &str) -> StoreResult<()> {
+        self.exec("INSERT OR IGNORE INTO revoked_clients (client) VALUES (?)", vec![client.into()])
+            .map(|_| ())
+    }
+
+    pub fn is_revoked(&self, client: &str) -> StoreResult<bool> {
+        let count: Count = self
+            .exec("SELECT COUNT(*) AS n FROM revoked_clients WHERE client = ?", vec![client.into()])?
+            .one()
+            .map_err(err)?;
+        Ok(count.n > 0)
     }
 
     fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<worker::SqlCursor> {

@@ -68,7 +68,8 @@ impl ServerConfig {
         let root = var("EDFI_ROOT")?;
         let port = free_port().map_err(|e| e.to_string())?;
         let log_file = root.join("target").join(format!("wrangler-{port}.log"));
-        Ok(Self { log_file: Some(log_file), ..Self::new(root, var("EDFI_NODE")?, port, persist_dir) })
+        let vars = Secrets::from_env()?.vars();
+        Ok(Self { log_file: Some(log_file), vars, ..Self::new(root, var("EDFI_NODE")?, port, persist_dir) })
     }
 
     pub fn base_url(&self) -> String {
@@ -235,4 +236,61 @@ pub fn fresh_dir(path: &Path) -> std::io::Result<PathBuf> {
     }
     std::fs::create_dir_all(path)?;
     Ok(path.to_path_buf())
+}
+
+/// The secrets one run's servers share: the token signing key and the administrator's credential.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Secrets {
+    pub signing_key: String,
+    pub admin_key: String,
+    pub admin_secret: String,
+}
+
+impl Secrets {
+    /// Fresh random secrets.
+    pub fn generate() -> std::io::Result<Self> {
+        Ok(Self {
+            signing_key: random_hex(32)?,
+            admin_key: format!("admin-{}", random_hex(4)?),
+            admin_secret: random_hex(24)?,
+        })
+    }
+
+    /// The secrets `cargo xtask test` passed to the test process.
+    pub fn from_env() -> Result<Self, String> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .map_err(|_| format!("{name} is not set: run the black-box tests with `cargo xtask test`"))
+        };
+        Ok(Self {
+            signing_key: var("EDFI_SIGNING_KEY")?,
+            admin_key: var("EDFI_ADMIN_KEY")?,
+            admin_secret: var("EDFI_ADMIN_SECRET")?,
+        })
+    }
+
+    /// As `wrangler dev --var` overrides.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        vec![
+            ("TOKEN_SIGNING_KEY".into(), self.signing_key.clone()),
+            ("ADMIN_KEY".into(), self.admin_key.clone()),
+            ("ADMIN_SECRET".into(), self.admin_secret.clone()),
+        ]
+    }
+
+    /// As the environment of a test process ([`Secrets::from_env`] reads it back).
+    pub fn env(&self) -> [(&'static str, &str); 3] {
+        [
+            ("EDFI_SIGNING_KEY", &self.signing_key),
+            ("EDFI_ADMIN_KEY", &self.admin_key),
+            ("EDFI_ADMIN_SECRET", &self.admin_secret),
+        ]
+    }
+}
+
+/// `bytes` random bytes from the operating system, as hex.
+pub fn random_hex(bytes: usize) -> std::io::Result<String> {
+    let mut buffer = vec![0u8; bytes];
+    File::open("/dev/urandom")?.read_exact(&mut buffer)?;
+    Ok(buffer.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use edfi_blackbox::{free_port, fresh_dir, ServerConfig, WranglerServer};
+use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer};
 use serde_json::{json, Value};
 
 use crate::{tools, Result, START_TIMEOUT};
@@ -33,26 +33,25 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     tools.build_worker()?;
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/state")).map_err(|e| e.to_string())?;
+    let secrets = Secrets::generate().map_err(|e| e.to_string())?;
     let config = ServerConfig {
         log_file: Some(root.join("target/bench/wrangler.log")),
+        vars: secrets.vars(),
         ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
     };
     let server = WranglerServer::start(config, START_TIMEOUT)?;
     let base = server.base_url();
+    let token = crate::client::new_client_token(&base, (&secrets.admin_key, &secrets.admin_secret), "bench")?;
+    let authorization = format!("Bearer {token}");
     let mut phases = Vec::new();
     let mut loaded = 0;
     // Creates in steps, measuring the rate at each size.
     for target in sizes(documents) {
-        phases.push(load(
-            &base,
-            loaded,
-            target - loaded,
-            CLIENTS,
-            &format!("POST create, {loaded}→{target} documents"),
-        ));
+        let name = format!("POST create, {loaded}→{target} documents");
+        phases.push(load(&base, &authorization, loaded, target - loaded, &name));
         loaded = target;
     }
-    phases.push(conditional_updates(&base, loaded.min(2_000), CLIENTS));
+    phases.push(conditional_updates(&base, &authorization, loaded.min(2_000)));
     drop(server);
     let bytes = sqlite_bytes(&state);
     write_report(root, &phases, loaded, bytes)
@@ -65,14 +64,7 @@ fn sizes(documents: usize) -> Vec<usize> {
     sizes
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::new_with_config(
-        ureq::config::Config::builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(30)))
-            .build(),
-    )
-}
+use crate::client::agent;
 
 fn student(n: usize) -> Value {
     json!({
@@ -85,13 +77,13 @@ fn student(n: usize) -> Value {
 }
 
 /// `count` creates numbered from `first`, spread over `clients` threads.
-fn load(base: &str, first: usize, count: usize, clients: usize, name: &str) -> Phase {
+fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
     let url = format!("{base}/data/v3/ed-fi/students");
     let started = Instant::now();
     std::thread::scope(|scope| {
-        for _ in 0..clients {
+        for _ in 0..CLIENTS {
             scope.spawn(|| {
                 let agent = agent();
                 loop {
@@ -102,6 +94,7 @@ fn load(base: &str, first: usize, count: usize, clients: usize, name: &str) -> P
                     let sent = agent
                         .post(&url)
                         .header("Content-Type", "application/json")
+                        .header("Authorization", authorization)
                         .send(student(first + i).to_string());
                     if !matches!(sent, Ok(r) if r.status().as_u16() == 201) {
                         failures.fetch_add(1, Ordering::Relaxed);
@@ -120,13 +113,17 @@ fn load(base: &str, first: usize, count: usize, clients: usize, name: &str) -> P
 
 /// Each client conditionally updates its own share of the documents: If-Match PUTs on distinct
 /// items, each expected to succeed (204).
-fn conditional_updates(base: &str, documents: usize, clients: usize) -> Phase {
+fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Phase {
     let failures = AtomicUsize::new(0);
     let url = format!("{base}/data/v3/ed-fi/students");
     let items: Vec<Value> = {
         let agent = agent();
         let page = |offset: usize| -> Vec<Value> {
-            let mut response = agent.get(&format!("{url}?offset={offset}&limit=500")).call().expect("a page");
+            let mut response = agent
+                .get(&format!("{url}?offset={offset}&limit=500"))
+                .header("Authorization", authorization)
+                .call()
+                .expect("a page");
             let items: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
             items.as_array().cloned().unwrap_or_default()
         };
@@ -134,7 +131,7 @@ fn conditional_updates(base: &str, documents: usize, clients: usize) -> Phase {
     };
     let started = Instant::now();
     std::thread::scope(|scope| {
-        for chunk in items.chunks(items.len().div_ceil(clients).max(1)) {
+        for chunk in items.chunks(items.len().div_ceil(CLIENTS).max(1)) {
             let (url, failures) = (&url, &failures);
             scope.spawn(move || {
                 let agent = agent();
@@ -144,6 +141,7 @@ fn conditional_updates(base: &str, documents: usize, clients: usize) -> Phase {
                     let sent = agent
                         .put(&format!("{url}/{}", item["id"].as_str().unwrap()))
                         .header("Content-Type", "application/json")
+                        .header("Authorization", authorization)
                         .header("If-Match", &format!("\"{}\"", item["_etag"].as_str().unwrap()))
                         .send(update.to_string());
                     if !matches!(sent, Ok(r) if r.status().as_u16() == 204) {

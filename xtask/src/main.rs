@@ -1,6 +1,8 @@
 //! Development tasks, run as `cargo xtask <command>` (alias in `.cargo/config.toml`).
 
 mod bench;
+mod client;
+mod dev_vars;
 mod seed;
 mod test_run;
 mod tools;
@@ -10,7 +12,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
-use edfi_blackbox::{free_port, fresh_dir, ServerConfig, WranglerServer};
+use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer};
 
 pub type Result<T> = std::result::Result<T, String>;
 
@@ -62,9 +64,12 @@ fn main() -> ExitCode {
         Task::Test { test_args } => test(&test_args),
         Task::Bench { documents } => bench::run(&root(), documents),
         Task::BuildWorker => build_worker(),
-        Task::Seed { url } => seed::load(&url).map(|loaded| {
-            println!("seeded {} items ({} were already there)", loaded.created, loaded.present);
-        }),
+        Task::Seed { url } => dev_vars::ensure(&root())
+            .and_then(|secrets| dev_vars::dev_client(&root(), &url, &secrets))
+            .and_then(|(_, _, token)| seed::load(&url, &token))
+            .map(|loaded| {
+                println!("seeded {} items ({} were already there)", loaded.created, loaded.present)
+            }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,6 +92,7 @@ fn dev(port: u16, fresh: bool) -> Result<()> {
     let root = root();
     let tools = tools::ensure(&root)?;
     tools.build_worker()?;
+    let secrets = dev_vars::ensure(&root)?;
     let state = root.join(".wrangler/state");
     if fresh {
         fresh_dir(&state).map_err(|e| format!("cannot clear {}: {e}", state.display()))?;
@@ -98,11 +104,14 @@ fn dev(port: u16, fresh: bool) -> Result<()> {
     };
     let mut server = WranglerServer::start(config, START_TIMEOUT)?;
     let base = server.base_url();
-    let loaded = seed::load(&base)?;
+    let (key, secret, token) = dev_vars::dev_client(&root, &base, &secrets)?;
+    let loaded = seed::load(&base, &token)?;
     println!(
-        "\nEd-Fi edge API on {base}  (seeded {} items, {} already there)\n\
-         \n  curl -s {base}/\
-         \n  curl -s '{base}/data/v3/ed-fi/students?limit=2&totalCount=true' -i\
+        "\nEd-Fi edge API on {base}  (instance \"dev\"; seeded {} items, {} already there)\n\
+         \n  client key:    {key}\
+         \n  client secret: {secret}\
+         \n\n  TOKEN=$(curl -s {base}/oauth/token -d grant_type=client_credentials -u {key}:{secret} | sed 's/.*access_token\":\"\\([^\"]*\\).*/\\1/')\
+         \n  curl -s '{base}/data/v3/ed-fi/students?limit=2&totalCount=true' -i -H \"Authorization: Bearer $TOKEN\"\
          \n\nState persists in .wrangler/state (`cargo xtask dev --fresh` starts empty). Ctrl-C stops.\n",
         loaded.created, loaded.present
     );
@@ -129,8 +138,10 @@ fn test(test_args: &[String]) -> Result<()> {
     tools.build_worker()?;
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join(format!("target/blackbox-state/{port}"))).map_err(|e| e.to_string())?;
+    let secrets = Secrets::generate().map_err(|e| e.to_string())?;
     let config = ServerConfig {
         log_file: Some(root.join(format!("target/wrangler-{port}.log"))),
+        vars: secrets.vars(),
         ..ServerConfig::new(root.clone(), tools.node.clone(), port, state)
     };
     eprintln!("xtask: starting wrangler dev on 127.0.0.1:{port}");
@@ -143,7 +154,8 @@ fn test(test_args: &[String]) -> Result<()> {
             .args(test_args)
             .env("EDFI_BASE_URL", server.base_url())
             .env("EDFI_ROOT", &root)
-            .env("EDFI_NODE", &tools.node),
+            .env("EDFI_NODE", &tools.node)
+            .envs(secrets.env()),
     );
     drop(server);
     let blackbox = blackbox?;

@@ -274,10 +274,10 @@ pub struct Loaded {
     pub present: usize,
 }
 
-/// POSTs the district, create-only.
-pub fn load(base_url: &str) -> Result<Loaded> {
-    let agent =
-        ureq::Agent::new_with_config(ureq::config::Config::builder().http_status_as_error(false).build());
+/// POSTs the district, create-only, as the client whose token is given.
+pub fn load(base_url: &str, token: &str) -> Result<Loaded> {
+    let agent = crate::client::agent();
+    let authorization = format!("Bearer {token}");
     let mut loaded = Loaded::default();
     for (resource, items) in district() {
         let url = format!("{base_url}/data/v3/ed-fi/{resource}");
@@ -285,6 +285,7 @@ pub fn load(base_url: &str) -> Result<Loaded> {
             let mut response = agent
                 .post(&url)
                 .header("Content-Type", "application/json")
+                .header("Authorization", &authorization)
                 .header("If-None-Match", "*")
                 .send(item.to_string())
                 .map_err(|e| format!("seeding {url}: {e}"))?;

@@ -20,7 +20,7 @@ use crate::problem::Problem;
 use crate::store::{Document, Store, StoreError};
 
 pub use read::render;
-pub use route::{route, MetadataDoc, Route, DATA_PREFIX};
+pub use route::{route, AdminRoute, MetadataDoc, Route, DATA_PREFIX};
 
 pub const API_VERSION: &str = "7.3";
 pub const DATA_MODEL_VERSION: &str = "5.2.0";
@@ -100,6 +100,10 @@ pub fn handle(
         (Route::AvailableChangeVersions, "GET") => read::available_change_versions(store),
         (Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions, _) => {
             not_allowed(&["GET", "HEAD"])
+        }
+        // The Worker answers these before an instance is involved; an instance never serves them.
+        (Route::Token | Route::Admin(_), _) => {
+            Err(Problem::not_found("The requested resource does not exist.").into())
         }
         (Route::Discovery | Route::Metadata(_) | Route::NotFound, _) => {
             unreachable!("answered without storage")

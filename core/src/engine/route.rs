@@ -17,9 +17,21 @@ pub enum MetadataDoc {
     Dependencies,
 }
 
+/// The client administration API under `/admin/v1/`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminRoute {
+    /// `/admin/v1/clients`: list (GET) or create (POST).
+    Clients,
+    /// `/admin/v1/clients/{key}`: revoke (DELETE).
+    Client(String),
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Route {
     Discovery,
+    /// `/oauth/token`.
+    Token,
+    Admin(AdminRoute),
     Metadata(MetadataDoc),
     Collection(&'static ResourceDef),
     Item(&'static ResourceDef, String),
@@ -30,7 +42,7 @@ pub enum Route {
 }
 
 impl Route {
-    /// Whether answering needs the instance's storage (the Durable Object).
+    /// Whether answering needs an instance's storage (its Durable Object) and so a token for it.
     pub fn needs_storage(&self) -> bool {
         matches!(
             self,
@@ -47,6 +59,8 @@ impl Route {
 pub fn route(path: &str) -> Result<Route, Problem> {
     let metadata = match path {
         "" | "/" => return Ok(Route::Discovery),
+        "/oauth/token" => return Ok(Route::Token),
+        "/admin/v1/clients" => return Ok(Route::Admin(AdminRoute::Clients)),
         AVAILABLE_CHANGE_VERSIONS => return Ok(Route::AvailableChangeVersions),
         "/metadata" | "/metadata/" => Some(MetadataDoc::Index),
         "/metadata/data/v3/resources/swagger.json" => Some(MetadataDoc::Resources),
@@ -56,6 +70,9 @@ pub fn route(path: &str) -> Result<Route, Problem> {
     };
     if let Some(doc) = metadata {
         return Ok(Route::Metadata(doc));
+    }
+    if let Some(key) = path.strip_prefix("/admin/v1/clients/") {
+        return Ok(Route::Admin(AdminRoute::Client(key.to_owned())));
     }
     let Some(rest) = path.strip_prefix(DATA_PREFIX) else {
         return Ok(Route::NotFound);

@@ -76,7 +76,7 @@ const JSON: (&str, &[u8]) = ("Content-Type", b"application/json");
 
 #[tokio::test]
 async fn bad_posts_are_refused_and_create_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let unique = unique_id("badpost");
     for bad in bad_bodies(&unique) {
         let reply = api.send("POST", STUDENTS, &[JSON], Some(bad.body.clone())).await;
@@ -97,7 +97,7 @@ async fn bad_posts_are_refused_and_create_nothing() {
 
 #[tokio::test]
 async fn bad_puts_are_refused_and_change_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let unique = unique_id("badput");
     let (path, _) = api.create(&student(&unique)).await;
     let before = api.current(&path).await.unwrap();
@@ -135,7 +135,7 @@ async fn bad_puts_are_refused_and_change_nothing() {
 
 #[tokio::test]
 async fn malformed_ids_are_400() {
-    let api = Api::new();
+    let api = Api::new().await;
     for id in [
         "123",
         "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
@@ -153,15 +153,17 @@ async fn malformed_ids_are_400() {
 /// An 8 MiB body sent in chunks, without `Content-Length`, is refused with 413 too.
 #[tokio::test]
 async fn a_chunked_oversized_body_is_413() {
-    let base = crate::support::base_url();
-    let status = tokio::task::spawn_blocking(move || chunked_post(&base, 8 * 1024 * 1024)).await.unwrap();
+    let api = Api::new().await;
+    let token = api.token.clone().unwrap();
+    let status =
+        tokio::task::spawn_blocking(move || chunked_post(&api.base, &token, 8 * 1024 * 1024)).await.unwrap();
     assert_eq!(status, 413);
 }
 
 /// Writes a chunked POST by hand (the client library always knows the length) and returns the
 /// status. The server may answer and close before the body is all sent, so a second thread
 /// reads the answer while this one writes.
-fn chunked_post(base: &str, size: usize) -> u16 {
+fn chunked_post(base: &str, token: &str, size: usize) -> u16 {
     use std::io::{BufRead, BufReader, Write};
     let authority = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(authority).unwrap();
@@ -172,7 +174,7 @@ fn chunked_post(base: &str, size: usize) -> u16 {
     });
     let head = format!(
         "POST {STUDENTS} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\n\
-         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+         Authorization: Bearer {token}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
     stream.write_all(head.as_bytes()).unwrap();
     let chunk = vec![b' '; 64 * 1024];

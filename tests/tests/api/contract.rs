@@ -15,7 +15,7 @@ fn renamed(body: &serde_json::Value, first_name: &str) -> serde_json::Value {
 
 #[tokio::test]
 async fn get_by_id_answers_the_representation_with_its_validators() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("get"));
     let (path, etag) = api.create(&body).await;
     let reply = api.get(&path, &[]).await;
@@ -39,7 +39,7 @@ async fn get_by_id_answers_the_representation_with_its_validators() {
 
 #[tokio::test]
 async fn get_if_none_match_answers_304_and_if_match_mismatch_412() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (path, etag) = api.create(&student(&unique_id("inm"))).await;
     let weak = format!("W/{etag}");
     for value in [etag.as_str(), weak.as_str(), "*"] {
@@ -56,7 +56,7 @@ async fn get_if_none_match_answers_304_and_if_match_mismatch_412() {
 
 #[tokio::test]
 async fn put_with_matching_if_match_updates_and_answers_the_new_etag() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("put"));
     let (path, etag) = api.create(&body).await;
     let unquoted = etag.trim_matches('"').to_owned();
@@ -87,7 +87,7 @@ async fn put_with_matching_if_match_updates_and_answers_the_new_etag() {
 
 #[tokio::test]
 async fn stale_if_match_is_412_with_the_ed_fi_body_and_changes_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("stale"));
     let (path, old_etag) = api.create(&body).await;
     let reply = api.write("PUT", &path, &renamed(&body, "Second"), &[("If-Match", &old_etag)]).await;
@@ -112,7 +112,7 @@ async fn stale_if_match_is_412_with_the_ed_fi_body_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_retried_put_whose_change_is_already_stored_succeeds_without_writing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("retry"));
     let (path, etag) = api.create(&body).await;
     let update = renamed(&body, "Applied");
@@ -128,7 +128,7 @@ async fn a_retried_put_whose_change_is_already_stored_succeeds_without_writing()
 
 #[tokio::test]
 async fn a_write_that_changes_nothing_keeps_etag_and_last_modified() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("same"));
     let (path, etag) = api.create(&body).await;
     let before = api.current(&path).await.unwrap();
@@ -144,7 +144,7 @@ async fn a_write_that_changes_nothing_keeps_etag_and_last_modified() {
 
 #[tokio::test]
 async fn delete_with_matching_if_match_removes_the_item() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (path, etag) = api.create(&student(&unique_id("del"))).await;
     let reply = api.delete(&path, &[("If-Match", &etag)]).await;
     assert_eq!(reply.status, 204);
@@ -158,7 +158,7 @@ async fn delete_with_matching_if_match_removes_the_item() {
 
 #[tokio::test]
 async fn post_upserts_by_natural_key_and_honours_if_match() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("post"));
     let created = api.write("POST", STUDENTS, &body, &[]).await;
     assert_eq!(created.status, 201);
@@ -186,7 +186,7 @@ async fn post_upserts_by_natural_key_and_honours_if_match() {
 
 #[tokio::test]
 async fn post_of_a_new_key_with_if_match_is_412_and_creates_nothing() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("new"));
     for if_match in ["\"anything\"", "*"] {
         api.write("POST", STUDENTS, &body, &[("If-Match", if_match)]).await.assert_problem(412, LOCK_FAILED);
@@ -197,7 +197,7 @@ async fn post_of_a_new_key_with_if_match_is_412_and_creates_nothing() {
 
 #[tokio::test]
 async fn collection_pages_with_offset_limit_and_total_count() {
-    let api = Api::new();
+    let api = Api::new().await;
     for _ in 0..3 {
         api.create(&student(&unique_id("page"))).await;
     }
@@ -237,7 +237,7 @@ async fn collection_pages_with_offset_limit_and_total_count() {
 
 #[tokio::test]
 async fn discovery_unknown_paths_and_methods() {
-    let api = Api::new();
+    let api = Api::new().await;
     let discovery = api.get("/", &[]).await;
     assert_eq!(discovery.status, 200);
     let doc = discovery.json();

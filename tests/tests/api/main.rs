@@ -6,4 +6,5 @@ mod contract;
 mod model;
 mod own_server;
 mod races;
+mod security;
 mod support;

@@ -90,7 +90,7 @@ async fn section_at_new_school(api: &Api) -> (i64, String, String, Value) {
 
 #[tokio::test]
 async fn references_must_resolve_and_referenced_items_cannot_be_deleted() {
-    let api = Api::new();
+    let api = Api::new().await;
     let missing_school = unique_number();
     let reply = api.write("POST", &data("classPeriods"), &class_period(missing_school, "01"), &[]).await;
     let problem = reply.assert_problem(409, UNRESOLVED);
@@ -115,7 +115,7 @@ async fn references_must_resolve_and_referenced_items_cannot_be_deleted() {
 
 #[tokio::test]
 async fn a_key_change_cascades_to_referencing_items_and_is_reported() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (school_id, section_path, _, _) = section_at_new_school(&api).await;
     let period_path = {
         let page = api
@@ -161,7 +161,7 @@ async fn a_key_change_cascades_to_referencing_items_and_is_reported() {
 
 #[tokio::test]
 async fn a_session_key_change_cascades_through_offerings_to_sections() {
-    let api = Api::new();
+    let api = Api::new().await;
     let (school_id, section_path, session_path, mut session) = section_at_new_school(&api).await;
     session["sessionName"] = json!("Autumn");
     let reply = api.write("PUT", &session_path, &session, &[]).await;
@@ -174,7 +174,7 @@ async fn a_session_key_change_cascades_through_offerings_to_sections() {
 
 #[tokio::test]
 async fn change_queries_report_creates_updates_deletes_in_version_order() {
-    let api = Api::new();
+    let api = Api::new().await;
     let versions = || async { api.get("/changeQueries/v1/availableChangeVersions", &[]).await.json() };
     let start = versions().await["newestChangeVersion"].as_i64().unwrap();
     let body = json!({"studentUniqueId": unique_id("cq"), "firstName": "C", "lastSurname": "Q", "birthDate": "2011-03-04"});
@@ -222,7 +222,7 @@ async fn change_queries_report_creates_updates_deletes_in_version_order() {
 
 #[tokio::test]
 async fn collections_filter_by_fields_and_page_by_keyset() {
-    let api = Api::new();
+    let api = Api::new().await;
     let surname = format!("Keyset{}", unique_number());
     for i in 0..7 {
         let body = json!({"studentUniqueId": unique_id("ks"), "firstName": format!("F{i}"), "lastSurname": surname, "birthDate": "2012-05-06"});
@@ -265,7 +265,7 @@ async fn collections_filter_by_fields_and_page_by_keyset() {
 
 #[tokio::test]
 async fn metadata_describes_every_resource() {
-    let api = Api::new();
+    let api = Api::new().await;
     let index = api.get("/metadata/", &[]).await.json();
     let endpoints: Vec<&str> =
         index.as_array().unwrap().iter().map(|e| e["endpointUri"].as_str().unwrap()).collect();

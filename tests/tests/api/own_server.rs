@@ -25,7 +25,7 @@ async fn start(config: ServerConfig) -> WranglerServer {
 async fn data_survives_a_restart() {
     let config = own_config("restart");
     let mut server = start(config.clone()).await;
-    let api = Api::at(server.base_url());
+    let api = Api::connect(server.base_url(), "blackbox").await;
     let mut items = Vec::new();
     for i in 0..5 {
         let body = student(&unique_id("durable"));
@@ -43,7 +43,7 @@ async fn data_survives_a_restart() {
     assert!(tokio::net::TcpStream::connect(("127.0.0.1", config.port)).await.is_err(), "the server is down");
 
     let server = start(config).await;
-    let api = Api::at(server.base_url());
+    let api = Api::connect(server.base_url(), "blackbox").await;
     for (path, before) in &items {
         assert_eq!(api.current(path).await.as_ref(), Some(before), "{path} after restart");
     }
@@ -61,10 +61,12 @@ async fn data_survives_a_restart() {
 async fn if_match_can_be_required_with_400_or_428() {
     for status in ["400", "428"] {
         let mut config = own_config(&format!("required{status}"));
-        config.vars =
-            vec![("IF_MATCH".into(), "required".into()), ("IF_MATCH_REQUIRED_STATUS".into(), status.into())];
+        config.vars.extend([
+            ("IF_MATCH".into(), "required".into()),
+            ("IF_MATCH_REQUIRED_STATUS".into(), status.into()),
+        ]);
         let server = start(config).await;
-        let api = Api::at(server.base_url());
+        let api = Api::connect(server.base_url(), "blackbox").await;
         let expected: u16 = status.parse().unwrap();
         let body = student(&unique_id("required"));
         let (path, etag) = api.create(&body).await;

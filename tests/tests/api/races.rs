@@ -9,7 +9,7 @@ use crate::support::{student, unique_id, Api};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn forty_puts_with_one_if_match_have_exactly_one_winner() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("race40"));
     let (path, etag) = api.create(&body).await;
     let mut racers = JoinSet::new();
@@ -47,7 +47,7 @@ async fn forty_puts_with_one_if_match_have_exactly_one_winner() {
 async fn read_modify_write_increments_are_never_lost() {
     const CLIENTS: usize = 8;
     const INCREMENTS: usize = 15;
-    let api = Api::new();
+    let api = Api::new().await;
     let mut body = student(&unique_id("rmw"));
     body["middleName"] = json!("0");
     let (path, _) = api.create(&body).await;
@@ -97,7 +97,7 @@ async fn read_modify_write_increments_are_never_lost() {
 /// "already applied" row). A client that counts its own writes must make them distinct.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn identical_writes_from_one_version_store_one_change() {
-    let api = Api::new();
+    let api = Api::new().await;
     let body = student(&unique_id("same"));
     let (path, etag) = api.create(&body).await;
     let mut update = body.clone();

@@ -88,17 +88,82 @@ impl Reply {
 pub struct Api {
     client: reqwest::Client,
     pub base: String,
+    /// Sent as `Authorization: Bearer …` unless a request carries its own `Authorization`.
+    pub token: Option<String>,
 }
 
+/// The instance the shared server's tests use.
+pub const TEST_INSTANCE: &str = "blackbox";
+
 impl Api {
-    pub fn new() -> Self {
-        Self::at(base_url())
+    /// A client of the shared test server's test instance.
+    pub async fn new() -> Self {
+        Self::connect(base_url(), TEST_INSTANCE).await
     }
 
-    pub fn at(base: String) -> Self {
+    /// A client of `instance` on the server at `base`, created once per server and instance.
+    pub async fn connect(base: String, instance: &str) -> Self {
+        static TOKENS: std::sync::Mutex<Vec<(String, String, String)>> = std::sync::Mutex::new(Vec::new());
+        let cached =
+            TOKENS.lock().unwrap().iter().find(|(b, i, _)| *b == base && i == instance).map(|t| t.2.clone());
+        let token = match cached {
+            Some(token) => token,
+            None => {
+                let admin = Self::admin(base.clone()).await;
+                let (key, secret) = admin.create_client(instance).await;
+                let token = Self::anonymous(base.clone()).token_for(&key, &secret).await.expect("a token");
+                TOKENS.lock().unwrap().push((base.clone(), instance.to_owned(), token.clone()));
+                token
+            }
+        };
+        Self { token: Some(token), ..Self::anonymous(base) }
+    }
+
+    /// The administrator of the server at `base`.
+    pub async fn admin(base: String) -> Self {
+        let secrets = edfi_blackbox::Secrets::from_env().unwrap();
+        let token = Self::anonymous(base.clone()).token_for(&secrets.admin_key, &secrets.admin_secret).await;
+        Self { token: Some(token.expect("the administrator's token")), ..Self::anonymous(base) }
+    }
+
+    /// No token at all.
+    pub fn anonymous(base: String) -> Self {
         let client =
             reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("an HTTP client");
-        Self { client, base }
+        Self { client, base, token: None }
+    }
+
+    /// The same client with another token (or none).
+    pub fn with_token(&self, token: Option<String>) -> Self {
+        Self { token, ..self.clone() }
+    }
+
+    /// Asks `/oauth/token` with a form body; the token, or `None` if refused.
+    pub async fn token_for(&self, key: &str, secret: &str) -> Option<String> {
+        let form = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}",
+            form_escape(key),
+            form_escape(secret)
+        );
+        let reply = self
+            .send(
+                "POST",
+                "/oauth/token",
+                &[("Content-Type", b"application/x-www-form-urlencoded")],
+                Some(form.into_bytes()),
+            )
+            .await;
+        (reply.status == 200).then(|| reply.json()["access_token"].as_str().unwrap().to_owned())
+    }
+
+    /// Creates an API client of `instance` (as the administrator); its key and secret.
+    pub async fn create_client(&self, instance: &str) -> (String, String) {
+        let reply = self
+            .write("POST", "/admin/v1/clients", &json!({"name": "black-box test", "instance": instance}), &[])
+            .await;
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        let created = reply.json();
+        (created["key"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
     }
 
     /// Any request: `headers` are sent as raw bytes, so malformed values can be tested too.
@@ -111,6 +176,10 @@ impl Api {
     ) -> Reply {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let mut request = self.client.request(method, format!("{}{path}", self.base));
+        let own_authorization = headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+        if let (Some(token), false) = (&self.token, own_authorization) {
+            request = request.bearer_auth(token);
+        }
         for (name, value) in headers {
             request = request.header(
                 HeaderName::from_bytes(name.as_bytes()).unwrap(),
@@ -180,6 +249,15 @@ impl Api {
         let reply = self.get(&format!("{STUDENTS}?limit=0&totalCount=true"), &[]).await;
         reply.header("Total-Count").expect("Total-Count").parse().unwrap()
     }
+}
+
+fn form_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn as_bytes<'a>(headers: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a [u8])> {

@@ -1,0 +1,176 @@
+//! `/oauth/token` and the client administration API (`/admin/v1/clients`).
+
+use serde_json::json;
+use worker::{Env, Headers, Method, Request, Response, Result};
+
+use edfi_core::auth::{self, Claims, Credentials, OAuthError};
+use edfi_core::engine::{self, AdminRoute};
+use edfi_core::problem::{Problem, ValidationErrors};
+
+use crate::directory::{self, ClientInfo, NewClient};
+use crate::settings::{self, Settings};
+use crate::{convert, DIRECTORY_BINDING, DIRECTORY_NAME, INSTANCE_BINDING};
+
+/// Issues a bearer token for valid client credentials (or the administrator's).
+pub async fn token(mut req: Request, env: &Env, settings: &Settings) -> Result<Response> {
+    if req.method() != Method::Post {
+        return oauth_error(&OAuthError {
+            status: 405,
+            error: "invalid_request",
+            description: "Use POST.".into(),
+        });
+    }
+    let content_type = req.headers().get("Content-Type")?;
+    let authorization = req.headers().get("Authorization")?;
+    let body = req.bytes().await?;
+    let credentials =
+        match auth::parse_token_request(content_type.as_deref(), authorization.as_deref(), &body) {
+            Ok(credentials) => credentials,
+            Err(e) => return oauth_error(&e),
+        };
+    let (client, instance, admin) = match &settings.admin {
+        Some((key, secret)) if auth::constant_time_eq(&credentials.client_id, key) => {
+            if !auth::constant_time_eq(&credentials.client_secret, secret) {
+                return oauth_error(&OAuthError::invalid_client());
+            }
+            (key.clone(), String::new(), true)
+        }
+        _ => match authenticate_client(env, &credentials).await? {
+            Some(instance) => (credentials.client_id, instance, false),
+            None => return oauth_error(&OAuthError::invalid_client()),
+        },
+    };
+    let claims = Claims { client, instance, admin, expires: settings::now() + settings.token_seconds };
+    let body = json!({
+        "access_token": auth::sign_token(&claims, &settings.signing_key),
+        "expires_in": settings.token_seconds,
+        "token_type": "bearer",
+    });
+    let headers = Headers::new();
+    headers.set("Cache-Control", "no-store")?;
+    Ok(Response::from_json(&body)?.with_headers(json_headers(headers)?))
+}
+
+async fn authenticate_client(env: &Env, credentials: &Credentials) -> Result<Option<String>> {
+    let body = json!({"client_id": credentials.client_id, "client_secret": credentials.client_secret});
+    let mut response = directory_request(env, Method::Post, directory::AUTHENTICATE, Some(body)).await?;
+    if response.status_code() != 200 {
+        return Ok(None);
+    }
+    let answer: serde_json::Value = response.json().await?;
+    Ok(answer["instance"].as_str().map(str::to_owned))
+}
+
+/// The administration API: only the administrator's token may use it.
+pub async fn serve(
+    mut req: Request,
+    env: &Env,
+    settings: &Settings,
+    route: AdminRoute,
+    correlation_id: &str,
+) -> Result<Response> {
+    let problem = |p: Problem| convert::to_worker_response(engine::problem_response(p, correlation_id));
+    let authorization = req.headers().get("Authorization")?;
+    match auth::authenticate(authorization.as_deref(), &settings.signing_key, settings::now()) {
+        Err(p) => return problem(p),
+        Ok(claims) if !claims.admin => {
+            return problem(Problem::forbidden("Only the administrator may manage API clients."))
+        }
+        Ok(_) => {}
+    }
+    match (route, req.method()) {
+        (AdminRoute::Clients, Method::Get) => {
+            let mut listed = directory_request(env, Method::Get, directory::CLIENTS, None).await?;
+            let clients: Vec<ClientInfo> = listed.json().await?;
+            Response::from_json(&clients)
+        }
+        (AdminRoute::Clients, Method::Post) => {
+            let new: serde_json::Value = match req.json().await {
+                Ok(value) => value,
+                Err(_) => {
+                    return problem(Problem::unreadable_body(
+                        "The body must be a JSON object {\"name\", \"instance\"}.",
+                    ))
+                }
+            };
+            let new = match new_client(&new) {
+                Ok(new) => new,
+                Err(errors) => return problem(Problem::validation_failed(errors)),
+            };
+            let body = json!({"name": new.name, "instance": new.instance});
+            let mut created = directory_request(env, Method::Post, directory::CLIENTS, Some(body)).await?;
+            let created: serde_json::Value = created.json().await?;
+            Ok(Response::from_json(&created)?.with_status(201))
+        }
+        (AdminRoute::Client(key), Method::Delete) => {
+            let path = format!("{}/{key}", directory::CLIENTS);
+            let mut revoked = directory_request(env, Method::Delete, &path, None).await?;
+            if revoked.status_code() == 404 {
+                return problem(Problem::not_found(format!("No client with key '{key}' exists.")));
+            }
+            let client: ClientInfo = revoked.json().await?;
+            // The instance refuses the client's existing tokens from now on.
+            let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&client.instance)?;
+            let notice = convert::internal_request(
+                Method::Post,
+                crate::instance::REVOKE,
+                Some(json!({"client": key})),
+            )?;
+            stub.fetch_with_request(notice).await?;
+            Ok(Response::empty()?.with_status(204))
+        }
+        (AdminRoute::Clients, _) => {
+            problem(Problem::method_not_allowed(req.method().as_ref(), &["GET", "POST"]))
+        }
+        (AdminRoute::Client(_), _) => {
+            problem(Problem::method_not_allowed(req.method().as_ref(), &["DELETE"]))
+        }
+    }
+}
+
+/// Checks `{"name": …, "instance": …}`.
+fn new_client(body: &serde_json::Value) -> std::result::Result<NewClient, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let name = body["name"].as_str().filter(|n| !n.trim().is_empty() && n.chars().count() <= 100);
+    if name.is_none() {
+        errors.insert("$.name".into(), vec!["must be a string of 1 to 100 characters.".into()]);
+    }
+    let instance = body["instance"].as_str().filter(|i| auth::is_instance_name(i));
+    if instance.is_none() {
+        errors.insert(
+            "$.instance".into(),
+            vec!["must be 1 to 63 lower-case letters, digits or '-', starting with a letter or digit.".into()],
+        );
+    }
+    match (name, instance) {
+        (Some(name), Some(instance)) => {
+            Ok(NewClient { name: name.to_owned(), instance: instance.to_owned() })
+        }
+        _ => Err(errors),
+    }
+}
+
+async fn directory_request(
+    env: &Env,
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Response> {
+    let stub = env.durable_object(DIRECTORY_BINDING)?.get_by_name(DIRECTORY_NAME)?;
+    stub.fetch_with_request(convert::internal_request(method, path, body)?).await
+}
+
+fn oauth_error(error: &OAuthError) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Cache-Control", "no-store")?;
+    if error.status == 401 {
+        headers.set("WWW-Authenticate", "Basic realm=\"oauth\"")?;
+    }
+    Ok(Response::from_bytes(error.to_json())?.with_status(error.status).with_headers(json_headers(headers)?))
+}
+
+fn json_headers(headers: Headers) -> Result<Headers> {
+    headers.set("Content-Type", "application/json; charset=utf-8")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(headers)
+}

@@ -1,0 +1,41 @@
+//! Deployment settings the Worker reads from its environment (`[vars]` and secrets).
+
+use worker::Env;
+
+use edfi_core::auth::DEFAULT_TOKEN_SECONDS;
+
+pub struct Settings {
+    /// Secret `TOKEN_SIGNING_KEY`: signs and checks bearer tokens.
+    pub signing_key: Vec<u8>,
+    /// Secrets `ADMIN_KEY` / `ADMIN_SECRET`: the administrator's credential, if configured.
+    pub admin: Option<(String, String)>,
+    /// `TOKEN_SECONDS`: how long a token lives.
+    pub token_seconds: i64,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Self, String> {
+        let value = |name: &str| {
+            env.secret(name).map(|s| s.to_string()).or_else(|_| env.var(name).map(|v| v.to_string())).ok()
+        };
+        let signing_key = value("TOKEN_SIGNING_KEY")
+            .filter(|k| k.len() >= 32)
+            .ok_or("TOKEN_SIGNING_KEY must be set (a secret of at least 32 characters)")?;
+        let admin = match (value("ADMIN_KEY"), value("ADMIN_SECRET")) {
+            (Some(key), Some(secret)) if !key.is_empty() && secret.len() >= 16 => Some((key, secret)),
+            _ => None,
+        };
+        let token_seconds = match value("TOKEN_SECONDS") {
+            None => DEFAULT_TOKEN_SECONDS,
+            Some(s) => {
+                s.trim().parse().ok().filter(|n| *n > 0).ok_or("TOKEN_SECONDS must be a positive number")?
+            }
+        };
+        Ok(Self { signing_key: signing_key.into_bytes(), admin, token_seconds })
+    }
+}
+
+/// Unix seconds now.
+pub fn now() -> i64 {
+    (worker::Date::now().as_millis() / 1000) as i64
+}
