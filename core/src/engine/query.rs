@@ -19,8 +19,6 @@ pub struct CollectionQuery {
     pub offset: u64,
     pub limit: u64,
     pub total_count: bool,
-    /// Keyset paging was asked for (`pageSize` or `pageToken`).
-    pub keyset: bool,
 }
 
 /// What a query may contain besides the paging parameters.
@@ -68,7 +66,6 @@ impl CollectionQuery {
             if parsed.offset > 0 {
                 return Err(Problem::bad_request("Use either 'offset' or 'pageToken' paging, not both."));
             }
-            parsed.keyset = true;
             parsed.limit = page_size.unwrap_or(parsed.limit);
             parsed.selection.after = page_token;
         }

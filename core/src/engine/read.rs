@@ -28,10 +28,10 @@ pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store
 
 pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
     let query = CollectionQuery::parse(def, &req.query, Filters::Fields)?;
-    // One more than asked tells whether a next page exists.
-    let fetch = if query.keyset { query.limit + 1 } else { query.limit };
-    let mut page = store.page(def.name, &query.selection, query.offset, fetch)?;
-    let more = query.keyset && page.len() as u64 > query.limit;
+    // One more than asked tells whether a next page exists. Every page that has one says so in
+    // Next-Page-Token, offset pages too: Ed-Fi clients start cursor paging with a plain GET.
+    let mut page = store.page(def.name, &query.selection, query.offset, query.limit + 1)?;
+    let more = page.len() as u64 > query.limit;
     page.truncate(query.limit as usize);
     let items: Vec<String> = page.iter().map(|(_, doc)| render(doc)).collect();
     let mut response = Response::json(200, format!("[{}]", items.join(",")));

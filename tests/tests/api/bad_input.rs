@@ -150,20 +150,31 @@ async fn malformed_ids_are_400() {
     }
 }
 
-/// An 8 MiB body sent in chunks, without `Content-Length`, is refused with 413 too.
+/// An 8 MiB body sent in chunks, without `Content-Length`, is refused with 413 too. The server
+/// answers before the upload ends; under load the local proxy may close such a connection before
+/// its answer is read, so that counts as no answer (never as success) and the upload is retried.
 #[tokio::test]
 async fn a_chunked_oversized_body_is_413() {
     let api = Api::new().await;
     let token = api.token.clone().unwrap();
-    let status =
-        tokio::task::spawn_blocking(move || chunked_post(&api.base, &token, 8 * 1024 * 1024)).await.unwrap();
-    assert_eq!(status, 413);
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        let (base, token) = (api.base.clone(), token.clone());
+        let status =
+            tokio::task::spawn_blocking(move || chunked_post(&base, &token, 8 * 1024 * 1024)).await.unwrap();
+        answers.push(status);
+        if status == Some(413) {
+            break;
+        }
+    }
+    assert!(answers.iter().all(|a| matches!(a, None | Some(413))), "{answers:?}");
+    assert_eq!(answers.last(), Some(&Some(413)), "{answers:?}");
 }
 
 /// Writes a chunked POST by hand (the client library always knows the length) and returns the
 /// status. The server may answer and close before the body is all sent, so a second thread
 /// reads the answer while this one writes.
-fn chunked_post(base: &str, token: &str, size: usize) -> u16 {
+fn chunked_post(base: &str, token: &str, size: usize) -> Option<u16> {
     use std::io::{BufRead, BufReader, Write};
     let authority = base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(authority).unwrap();
@@ -187,6 +198,6 @@ fn chunked_post(base: &str, token: &str, size: usize) -> u16 {
         sent += chunk.len();
     }
     let _ = stream.write_all(b"0\r\n\r\n");
-    let status_line = status.join().unwrap().expect("an answer before the connection closed");
-    status_line.split(' ').nth(1).unwrap().parse().unwrap()
+    let status_line = status.join().unwrap().ok()?;
+    status_line.split(' ').nth(1)?.parse().ok()
 }

@@ -5,6 +5,7 @@ mod bad_input;
 mod contract;
 mod model;
 mod own_server;
+mod python_client;
 mod races;
 mod security;
 mod support;
