@@ -11,9 +11,11 @@
 pub mod auth;
 pub mod clock;
 pub mod content;
+pub mod cors;
 pub mod engine;
 pub mod etag;
 pub mod http;
+pub mod limits;
 pub mod model;
 pub mod openapi;
 pub mod precondition;

@@ -56,7 +56,11 @@ pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
     })
 }
 
-/// Reads the body in chunks and stops one byte past the limit, so a huge body without
+/// Past the size limit, a body is still read (and dropped) up to this many bytes, so the client
+/// gets the 413 on a cleanly closed connection instead of a reset that loses it.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Reads the body in chunks and keeps at most one byte past the limit, so a huge body without
 /// `Content-Length` is refused (413 by the engine) without being held in memory.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>> {
     if req.inner().body().is_none() {
@@ -65,10 +69,14 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>> {
     let limit = Config::default().max_body_bytes;
     let mut stream = req.stream()?;
     let mut body = Vec::new();
+    let mut seen = 0;
     while let Some(chunk) = stream.next().await {
-        body.extend_from_slice(&chunk?);
-        if body.len() > limit {
-            body.truncate(limit + 1);
+        let chunk = chunk?;
+        seen += chunk.len();
+        if body.len() <= limit {
+            body.extend_from_slice(&chunk[..chunk.len().min(limit + 1 - body.len())]);
+        }
+        if seen > DRAIN_LIMIT {
             break;
         }
     }
@@ -112,4 +120,19 @@ pub fn internal_request(method: Method, path: &str, body: Option<serde_json::Val
         init.with_headers(headers).with_body(Some(body.to_string().into()));
     }
     Request::new_with_init(&format!("https://internal{path}"), &init)
+}
+
+/// Adds headers to a response (from this Worker or a Durable Object); unchanged when none.
+pub fn with_headers(response: Response, extra: &[(&'static str, String)]) -> Result<Response> {
+    if extra.is_empty() {
+        return Ok(response);
+    }
+    let headers = Headers::new();
+    for (name, value) in response.headers().entries() {
+        headers.append(&name, &value)?;
+    }
+    for (name, value) in extra {
+        headers.set(name, value)?;
+    }
+    Ok(response.with_headers(headers))
 }

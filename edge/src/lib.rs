@@ -15,7 +15,9 @@ mod sql_store;
 use worker::{event, Env, Request, Response, Result};
 
 use edfi_core::auth;
+use edfi_core::cors::AllowedOrigins;
 use edfi_core::engine::{self, Route};
+use edfi_core::limits;
 use edfi_core::problem::Problem;
 
 pub use directory::ClientDirectory;
@@ -34,20 +36,38 @@ pub const CLIENT_HEADER: &str = "x-edfi-client";
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
     let correlation_id = convert::new_correlation_id();
-    match serve(req, &env, &correlation_id).await {
-        Ok(response) => Ok(response),
+    let cors = AllowedOrigins::parse(env.var("CORS_ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
+    let origin = req.headers().get("Origin")?;
+    let request_method = req.headers().get("Access-Control-Request-Method")?;
+    if let Some(headers) = cors.preflight(req.method().as_ref(), origin.as_deref(), request_method.as_deref())
+    {
+        let response = edfi_core::Response { status: 204, headers, body: Vec::new() };
+        return convert::to_worker_response(response);
+    }
+    let response = match serve(req, &env, &correlation_id).await {
+        Ok(response) => response,
         Err(error) => {
             // Details go to the log; the client only sees a generic problem with the id.
             worker::console_error!("correlationId={correlation_id} error: {error}");
-            convert::to_worker_response(engine::internal_error(&correlation_id))
+            convert::to_worker_response(engine::internal_error(&correlation_id))?
         }
-    }
+    };
+    convert::with_headers(response, &cors.response_headers(origin.as_deref()))
 }
 
 async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response> {
     let url = req.url()?;
     let base_url = convert::base_url(&url);
     let problem = |p: Problem| convert::to_worker_response(engine::problem_response(p, correlation_id));
+    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    let head = limits::check_head(
+        url.path(),
+        url.query().unwrap_or(""),
+        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+    );
+    if let Err(p) = head {
+        return problem(p);
+    }
     let route = match engine::route(url.path()) {
         Ok(route) => route,
         Err(p) => return problem(p),

@@ -238,6 +238,12 @@ fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Probl
     if req.body.len() > config.max_body_bytes {
         return Err(Problem::payload_too_large(config.max_body_bytes));
     }
+    if crate::limits::json_too_deep(&req.body) {
+        return Err(Problem::unreadable_body(format!(
+            "The body nests arrays and objects deeper than {} levels.",
+            crate::limits::MAX_JSON_DEPTH
+        )));
+    }
     match serde_json::from_slice::<Value>(&req.body) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(Problem::unreadable_body("The body must be a JSON object.")),

@@ -201,3 +201,38 @@ fn chunked_post(base: &str, token: &str, size: usize) -> Option<u16> {
     let status_line = status.join().unwrap().ok()?;
     status_line.split(' ').nth(1)?.parse().ok()
 }
+
+#[tokio::test]
+async fn oversized_heads_are_4xx_before_anything_else() {
+    let api = Api::new().await;
+    let big = vec![b'a'; 9 * 1024];
+    api.send("GET", STUDENTS, &[("If-None-Match", &big)], None).await.assert_problem(431, BAD_REQUEST);
+    let many = (0..40).map(|i| format!("p{i}=1")).collect::<Vec<_>>().join("&");
+    api.get(&format!("{STUDENTS}?{many}"), &[]).await.assert_problem(400, BAD_REQUEST);
+    let long = format!("lastSurname={}", "x".repeat(5000));
+    api.get(&format!("{STUDENTS}?{long}"), &[]).await.assert_problem(414, BAD_REQUEST);
+    // Limits hold on the token endpoint too, where no token is needed.
+    let anonymous = Api::anonymous(api.base.clone());
+    anonymous
+        .send("POST", "/oauth/token", &[("X-Padding", &big)], None)
+        .await
+        .assert_problem(431, BAD_REQUEST);
+    let nested =
+        format!(r#"{{"studentUniqueId":"deep","firstName":{}"x"{}}}"#, "[".repeat(33), "]".repeat(33));
+    let reply = api.send("POST", STUDENTS, &[JSON], Some(nested.into_bytes())).await;
+    reply.assert_problem(400, VALIDATION);
+}
+
+#[tokio::test]
+async fn cors_is_off_unless_configured() {
+    let api = Api::new().await;
+    let origin = ("Origin", &b"https://app.example"[..]);
+    let preflight = [origin, ("Access-Control-Request-Method", b"PUT")];
+    let reply = api.send("OPTIONS", STUDENTS, &preflight, None).await;
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), None);
+    assert!(reply.status >= 400, "no preflight answer: {}", reply.status);
+    let reply = api.send("GET", STUDENTS, &[origin], None).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), None);
+    assert_eq!(reply.header("X-Content-Type-Options"), Some("nosniff"));
+}

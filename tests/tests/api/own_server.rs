@@ -83,3 +83,21 @@ async fn if_match_can_be_required_with_400_or_428() {
         assert_eq!(api.delete(&path, &[("If-Match", &etag)]).await.status, 204);
     }
 }
+
+#[tokio::test]
+async fn cors_answers_configured_origins_only() {
+    let mut config = own_config("cors");
+    config.vars.push(("CORS_ALLOWED_ORIGINS".into(), "https://app.example".into()));
+    let server = start(config).await;
+    let api = Api::connect(server.base_url(), "blackbox").await;
+    let preflight = [("Origin", &b"https://app.example"[..]), ("Access-Control-Request-Method", b"PUT")];
+    let reply = api.send("OPTIONS", STUDENTS, &preflight, None).await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), Some("https://app.example"));
+    assert!(reply.header("Access-Control-Allow-Headers").unwrap().contains("If-Match"));
+    let reply = api.send("GET", STUDENTS, &[("Origin", b"https://app.example")], None).await;
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), Some("https://app.example"));
+    assert!(reply.header("Access-Control-Expose-Headers").unwrap().contains("ETag"));
+    let reply = api.send("GET", STUDENTS, &[("Origin", b"https://evil.example")], None).await;
+    assert_eq!(reply.header("Access-Control-Allow-Origin"), None);
+}

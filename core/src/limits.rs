@@ -1,0 +1,126 @@
+//! Limits on what a request may carry, so hostile input is a clear 4xx and never a large
+//! allocation, a deep recursion or a 5xx.
+
+use crate::problem::Problem;
+
+/// All header names and values together.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// One header value (an `If-Match` list, a token).
+pub const MAX_HEADER_VALUE_BYTES: usize = 8 * 1024;
+pub const MAX_QUERY_BYTES: usize = 4 * 1024;
+pub const MAX_QUERY_PARAMETERS: usize = 32;
+pub const MAX_PATH_BYTES: usize = 1024;
+/// Nesting of arrays and objects in a body; Ed-Fi documents need a handful.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Checks the request line and headers.
+pub fn check_head<'a>(
+    path: &str,
+    query: &str,
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<(), Problem> {
+    if path.len() > MAX_PATH_BYTES {
+        return Err(too_large(
+            414,
+            "URI Too Long",
+            format!("The path is longer than {MAX_PATH_BYTES} bytes."),
+        ));
+    }
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(too_large(
+            414,
+            "URI Too Long",
+            format!("The query string is longer than {MAX_QUERY_BYTES} bytes."),
+        ));
+    }
+    let parameters = form_urlencoded::parse(query.as_bytes()).count();
+    if parameters > MAX_QUERY_PARAMETERS {
+        return Err(Problem::bad_request(format!(
+            "At most {MAX_QUERY_PARAMETERS} query parameters are accepted."
+        )));
+    }
+    let mut total = 0;
+    for (name, value) in headers {
+        if value.len() > MAX_HEADER_VALUE_BYTES {
+            return Err(too_large(
+                431,
+                "Request Header Fields Too Large",
+                format!("The '{name}' header is longer than {MAX_HEADER_VALUE_BYTES} bytes."),
+            ));
+        }
+        total += name.len() + value.len();
+    }
+    if total > MAX_HEADER_BYTES {
+        return Err(too_large(
+            431,
+            "Request Header Fields Too Large",
+            format!("The headers are larger than {MAX_HEADER_BYTES} bytes."),
+        ));
+    }
+    Ok(())
+}
+
+fn too_large(status: u16, title: &str, detail: String) -> Problem {
+    let mut problem = Problem::bad_request(detail);
+    problem.status = status;
+    problem.title = title.to_owned();
+    problem
+}
+
+/// Whether JSON text nests arrays and objects deeper than [`MAX_JSON_DEPTH`]. A byte scan that
+/// skips strings, run before parsing so a hostile body never reaches a recursive parser.
+pub fn json_too_deep(body: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &byte in body {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_JSON_DEPTH {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_depth_ignores_brackets_in_strings() {
+        let nested = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(!json_too_deep(nested(MAX_JSON_DEPTH).as_bytes()));
+        assert!(json_too_deep(nested(MAX_JSON_DEPTH + 1).as_bytes()));
+        let brackets_in_string = format!(r#"{{"a":"{}\"{}"}}"#, "[".repeat(100), "{".repeat(100));
+        assert!(!json_too_deep(brackets_in_string.as_bytes()));
+    }
+
+    #[test]
+    fn heads_within_limits_pass_and_beyond_are_4xx() {
+        assert!(check_head("/data/v3/ed-fi/students", "limit=5", [("If-Match", "\"a\"")]).is_ok());
+        let status = |path: &str, query: &str, headers: Vec<(&str, &str)>| {
+            check_head(path, query, headers).unwrap_err().status
+        };
+        assert_eq!(status(&"/a".repeat(600), "", vec![]), 414);
+        assert_eq!(status("/", &"a=1&".repeat(1100), vec![]), 414);
+        assert_eq!(status("/", &"a=1&".repeat(40), vec![]), 400);
+        let long = "x".repeat(MAX_HEADER_VALUE_BYTES + 1);
+        assert_eq!(status("/", "", vec![("If-Match", &long)]), 431);
+        let medium = "x".repeat(6000);
+        assert_eq!(status("/", "", vec![("a", &medium), ("b", &medium), ("c", &medium)]), 431);
+    }
+}
