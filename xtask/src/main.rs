@@ -3,6 +3,7 @@
 mod bench;
 mod client;
 mod dev_vars;
+mod fuzz;
 mod seed;
 mod test_run;
 mod tools;
@@ -17,6 +18,8 @@ use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer}
 pub type Result<T> = std::result::Result<T, String>;
 
 /// How long a `wrangler dev` of an already built Worker may take to answer.
+/// Each fuzz target's share of `cargo xtask test`: a smoke run; `cargo xtask fuzz` runs longer.
+const FUZZ_SECONDS_IN_TEST: u64 = 10;
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
 
 #[derive(Parser)]
@@ -49,6 +52,15 @@ enum Task {
         #[arg(long, default_value_t = 10_000)]
         documents: usize,
     },
+    /// Run the coverage-guided fuzz targets (fuzz/) for a bounded time each.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Only this target (entity_tags, canonical_json, request_bodies, token_requests).
+        #[arg(long)]
+        target: Option<String>,
+    },
     /// Build the Worker into `edge/build/` (wrangler's `[build] command`).
     BuildWorker,
     /// Load the sample data into a running API.
@@ -63,6 +75,19 @@ fn main() -> ExitCode {
         Task::Dev { port, fresh } => dev(port, fresh),
         Task::Test { test_args } => test(&test_args),
         Task::Bench { documents } => bench::run(&root(), documents),
+        Task::Fuzz { seconds, target } => {
+            let targets: Vec<&'static str> =
+                fuzz::TARGETS.into_iter().filter(|t| target.as_deref().is_none_or(|only| only == *t)).collect();
+            if targets.is_empty() {
+                Err(format!("no fuzz target named {target:?}; targets: {:?}", fuzz::TARGETS))
+            } else {
+                fuzz::run(&root(), &targets, seconds).map(|runs| {
+                    let executions: u64 = runs.iter().map(|r| r.executions).sum();
+                    let seconds: u64 = runs.iter().map(|r| r.seconds).sum();
+                    println!("fuzz: {executions} executions in {seconds} s over {} targets, no crash", runs.len());
+                })
+            }
+        }
         Task::BuildWorker => build_worker(),
         Task::Seed { url } => dev_vars::ensure(&root())
             .and_then(|secrets| dev_vars::dev_client(&root(), &url, &secrets))
@@ -134,6 +159,8 @@ fn test(test_args: &[String]) -> Result<()> {
             .args(["test", "--workspace", "--exclude", "edfi-blackbox", "--"])
             .args(test_args),
     )?;
+    eprintln!("xtask: bounded fuzz run ({FUZZ_SECONDS_IN_TEST} s per target)");
+    fuzz::run(&root, &fuzz::TARGETS, FUZZ_SECONDS_IN_TEST)?;
     eprintln!("xtask: building the Worker");
     tools.build_worker()?;
     let port = free_port().map_err(|e| e.to_string())?;

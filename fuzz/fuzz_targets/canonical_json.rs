@@ -1,0 +1,18 @@
+//! RFC 8785 canonical JSON: canonicalizing is stable (its output canonicalizes to itself) and the
+//! ETag depends only on content, never on spelling.
+#![no_main]
+
+use edfi_core::content::Content;
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(data) else { return };
+    let content = Content::from_body(&body);
+    let Ok(Value::Object(again)) = serde_json::from_str::<Value>(content.canonical()) else {
+        panic!("canonical output is a JSON object");
+    };
+    let twice = Content::from_body(&again);
+    assert_eq!(twice.canonical(), content.canonical());
+    assert_eq!(twice.etag(), content.etag());
+});
