@@ -76,15 +76,20 @@ fn main() -> ExitCode {
         Task::Test { test_args } => test(&test_args),
         Task::Bench { documents } => bench::run(&root(), documents),
         Task::Fuzz { seconds, target } => {
-            let targets: Vec<&'static str> =
-                fuzz::TARGETS.into_iter().filter(|t| target.as_deref().is_none_or(|only| only == *t)).collect();
+            let targets: Vec<&'static str> = fuzz::TARGETS
+                .into_iter()
+                .filter(|t| target.as_deref().is_none_or(|only| only == *t))
+                .collect();
             if targets.is_empty() {
                 Err(format!("no fuzz target named {target:?}; targets: {:?}", fuzz::TARGETS))
             } else {
                 fuzz::run(&root(), &targets, seconds).map(|runs| {
                     let executions: u64 = runs.iter().map(|r| r.executions).sum();
                     let seconds: u64 = runs.iter().map(|r| r.seconds).sum();
-                    println!("fuzz: {executions} executions in {seconds} s over {} targets, no crash", runs.len());
+                    println!(
+                        "fuzz: {executions} executions in {seconds} s over {} targets, no crash",
+                        runs.len()
+                    );
                 })
             }
         }

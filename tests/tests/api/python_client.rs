@@ -45,6 +45,22 @@ async fn load(api: &Api) -> Vec<(&'static str, usize)> {
     ]
 }
 
+/// Runs a script of tests/python/ with the suite's Python; its standard output.
+async fn python(script: &str, args: &[&str]) -> Vec<u8> {
+    let python = std::env::var("EDFI_PYTHON").expect("EDFI_PYTHON: run with `cargo xtask test`");
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python").join(script);
+    let output = tokio::process::Command::new(python).arg(&script).args(args).output().await.unwrap();
+    assert!(output.status.success(), "{}:\n{}", script.display(), String::from_utf8_lossy(&output.stderr));
+    output.stdout
+}
+
+#[tokio::test]
+async fn the_openapi_documents_are_valid_openapi_3() {
+    let validated: Value =
+        serde_json::from_slice(&python("validate_openapi.py", &[&base_url()]).await).unwrap();
+    assert_eq!(validated, json!(["resources", "descriptors"]));
+}
+
 #[tokio::test]
 async fn edfi_api_client_pulls_every_resource_with_paging() {
     let instance = format!("python-{}", std::process::id());
