@@ -55,6 +55,33 @@ pub struct KeyChange {
     pub change_version: i64,
 }
 
+/// One past version of an item, kept for its history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// The ETag of this version; empty for a tombstone.
+    pub etag: String,
+    /// The canonical content; `None` for a tombstone (the item was deleted).
+    pub content: Option<String>,
+    pub last_modified: i64,
+    pub change_version: i64,
+    /// The API client whose request wrote it.
+    pub client: String,
+}
+
+/// How much history each item keeps: at most `max_versions`, none older than `max_age_seconds`
+/// (the newest version is always kept).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryLimits {
+    pub max_versions: u32,
+    pub max_age_seconds: Option<i64>,
+}
+
+impl Default for HistoryLimits {
+    fn default() -> Self {
+        Self { max_versions: 50, max_age_seconds: None }
+    }
+}
+
 /// A value a collection is filtered by. Text compares case-insensitively, as Ed-Fi does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scalar {
@@ -150,6 +177,29 @@ pub trait Store {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<KeyChange>>;
+    /// Appends a version to an item's history, then drops what `limits` no longer keeps.
+    fn record_version(
+        &mut self,
+        resource: &str,
+        id: &str,
+        version: &Version,
+        limits: HistoryLimits,
+        now: i64,
+    ) -> StoreResult<()>;
+    /// An item's kept versions, oldest first (also after it was deleted).
+    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>>;
+}
+
+/// The versions `limits` keeps of a history, oldest first: the newest always, then the newest
+/// `max_versions` of those young enough.
+pub fn kept(versions: Vec<Version>, limits: HistoryLimits, now: i64) -> Vec<Version> {
+    let newest = versions.len().saturating_sub(1);
+    let young = |v: &Version| limits.max_age_seconds.is_none_or(|age| now - v.last_modified <= age);
+    let mut kept: Vec<Version> =
+        versions.into_iter().enumerate().filter(|(i, v)| *i == newest || young(v)).map(|(_, v)| v).collect();
+    let excess = kept.len().saturating_sub(limits.max_versions.max(1) as usize);
+    kept.drain(..excess);
+    kept
 }
 
 /// An in-memory [`Store`] for tests and benchmarks.
@@ -163,6 +213,8 @@ pub struct MemoryStore {
     links: BTreeMap<(String, String), Vec<Link>>,
     tombstones: Vec<(String, Tombstone)>,
     key_changes: Vec<(String, KeyChange)>,
+    /// (resource, id) → versions, oldest first.
+    history: BTreeMap<(String, String), Vec<Version>>,
 }
 
 impl MemoryStore {
@@ -321,5 +373,23 @@ impl Store for MemoryStore {
             .filter(|(r, c)| r == resource && selection.change_version_in_range(c.change_version))
             .map(|(_, c)| c.clone());
         Ok(window(selected, offset, limit))
+    }
+
+    fn record_version(
+        &mut self,
+        resource: &str,
+        id: &str,
+        version: &Version,
+        limits: HistoryLimits,
+        now: i64,
+    ) -> StoreResult<()> {
+        let history = self.history.entry((resource.to_owned(), id.to_owned())).or_default();
+        history.push(version.clone());
+        *history = kept(std::mem::take(history), limits, now);
+        Ok(())
+    }
+
+    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
+        Ok(self.history.get(&(resource.to_owned(), id.to_owned())).cloned().unwrap_or_default())
     }
 }

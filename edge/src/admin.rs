@@ -117,6 +117,13 @@ pub async fn serve(
                 Some(json!({"client": key})),
             )?;
             stub.fetch_with_request(notice).await?;
+            // Edge reads do not reach the instance; they look for this mark.
+            if let Ok(kv) = env.kv(crate::replica::BINDING) {
+                let mark = kv
+                    .put(&crate::replica::revoked_key(&key), "revoked")
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                mark.execute().await.map_err(|e| worker::Error::RustError(e.to_string()))?;
+            }
             Ok(Response::empty()?.with_status(204))
         }
         (AdminRoute::Clients, _) => {

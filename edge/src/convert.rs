@@ -22,7 +22,7 @@ pub fn new_correlation_id() -> String {
 }
 
 pub fn context<'a>(base_url: &'a str, correlation_id: &'a str, now: i64) -> Context<'a> {
-    Context { now, random: random_bytes(), correlation_id, base_url }
+    Context { now, random: random_bytes(), correlation_id, base_url, client: "" }
 }
 
 /// A 413 when `Content-Length` already says the body is over the limit, so it is never read.
@@ -94,14 +94,16 @@ pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {
     Ok(reply.with_status(response.status).with_headers(headers))
 }
 
-/// The same request, with the calling client named in [`crate::CLIENT_HEADER`] (any value the
-/// caller sent there is replaced). The body streams through unread.
-pub fn with_client(req: Request, client: &str) -> Result<Request> {
+/// The same request, naming the calling client and its instance in [`crate::CLIENT_HEADER`] and
+/// [`crate::INSTANCE_HEADER`] (values a caller sent there are replaced). The body streams
+/// through unread.
+pub fn with_identity(req: Request, client: &str, instance: &str) -> Result<Request> {
     let headers = Headers::new();
     for (name, value) in req.headers().entries() {
         headers.append(&name, &value)?;
     }
     headers.set(crate::CLIENT_HEADER, client)?;
+    headers.set(crate::INSTANCE_HEADER, instance)?;
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);
     if let Some(body) = req.inner().body() {

@@ -13,6 +13,7 @@ use edfi_core::engine::{self, Config, Context};
 use edfi_core::resources;
 
 use crate::convert;
+use crate::replica::Publisher;
 use crate::sql_store::SqlStore;
 
 /// The Worker tells an instance here that a client was revoked.
@@ -21,19 +22,20 @@ pub const REVOKE: &str = "/internal/revoke";
 #[durable_object]
 pub struct InstanceStore {
     state: State,
+    env: Env,
     store: SqlStore,
     config: std::result::Result<Config, String>,
+    publisher: Publisher,
 }
 
 impl DurableObject for InstanceStore {
     fn new(state: State, env: Env) -> Self {
         let var = |name: &str| env.var(name).ok().map(|v| v.to_string());
-        let config =
-            resources::check_definitions().map_err(|e| format!("resource definitions: {e}")).and_then(|()| {
-                Config::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref())
-            });
+        let config = resources::check_definitions()
+            .map_err(|e| format!("resource definitions: {e}"))
+            .and_then(|()| Config::from_env(var));
         let store = SqlStore::open(state.storage().sql());
-        Self { state, store, config }
+        Self { state, env, store, config, publisher: Publisher::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -54,11 +56,17 @@ impl DurableObject for InstanceStore {
         // The only await: reading the request. From here on the engine runs synchronously.
         let core_req = convert::to_core_request(&mut req).await?;
         let now = (worker::Date::now().as_millis() / 1000) as i64;
-        let ctx = convert::context(&base_url, &correlation_id, now);
+        let ctx = Context { client: &client, ..convert::context(&base_url, &correlation_id, now) };
         let response = match &self.config {
             Err(reason) => Err(format!("configuration: {reason}")),
             Ok(config) => self.in_transaction(core_req, config.clone(), &ctx),
         };
+        // Committed writes go to the read replica after the response; rolled back ones never.
+        let changes = self.store.take_changes();
+        if response.is_ok() {
+            let instance = req.headers().get(crate::INSTANCE_HEADER)?.unwrap_or_default();
+            self.publisher.publish(&self.state, &self.env, &instance, changes);
+        }
         convert::to_worker_response(response.unwrap_or_else(|error| {
             worker::console_error!("correlationId={correlation_id} error: {error}");
             engine::internal_error(&correlation_id)
@@ -77,10 +85,17 @@ impl InstanceStore {
     ) -> std::result::Result<edfi_core::Response, String> {
         let outcome: Rc<RefCell<Option<std::result::Result<edfi_core::Response, String>>>> = Rc::default();
         let (store, now, random) = (self.store.clone(), ctx.now, ctx.random);
-        let (correlation_id, base_url) = (ctx.correlation_id.to_owned(), ctx.base_url.to_owned());
+        let (correlation_id, base_url, client) =
+            (ctx.correlation_id.to_owned(), ctx.base_url.to_owned(), ctx.client.to_owned());
         let result_slot = outcome.clone();
         let body = Closure::once_into_js(move || -> std::result::Result<JsValue, JsValue> {
-            let ctx = Context { now, random, correlation_id: &correlation_id, base_url: &base_url };
+            let ctx = Context {
+                now,
+                random,
+                correlation_id: &correlation_id,
+                base_url: &base_url,
+                client: &client,
+            };
             let mut store = store;
             let result = engine::handle(&req, &mut store, &config, &ctx).map_err(|e| format!("storage: {e}"));
             let failed = result.is_err();

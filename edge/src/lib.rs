@@ -8,7 +8,9 @@
 mod admin;
 mod convert;
 mod directory;
+mod edge;
 mod instance;
+mod replica;
 mod settings;
 mod sql_store;
 
@@ -32,6 +34,8 @@ const DIRECTORY_BINDING: &str = "CLIENT_DIRECTORY";
 const DIRECTORY_NAME: &str = "clients";
 /// The header that tells an instance which client is calling; set only by this Worker.
 pub const CLIENT_HEADER: &str = "x-edfi-client";
+/// The header that tells an instance its own name (for its read replica keys).
+pub const INSTANCE_HEADER: &str = "x-edfi-instance";
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
@@ -91,13 +95,32 @@ async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response
                     Ok(claims) => claims,
                     Err(p) => return problem(p),
                 };
-            if claims.admin {
-                return problem(Problem::forbidden(
-                    "The administrator's token manages clients; it does not reach data.",
-                ));
+            let instance = match (&route, claims.admin) {
+                (_, false) => claims.instance.clone(),
+                // The administrator reads any instance's history, naming it.
+                (Route::History(..), true) => {
+                    match url.query_pairs().find(|(k, _)| k == "instance").map(|(_, v)| v.into_owned()) {
+                        Some(instance) if auth::is_instance_name(&instance) => instance,
+                        _ => return problem(Problem::bad_request("Name the instance: ?instance=<name>.")),
+                    }
+                }
+                (_, true) => {
+                    return problem(Problem::forbidden(
+                        "The administrator's token manages clients; it does not reach data.",
+                    ))
+                }
+            };
+            if let Route::Item(def, id) = &route {
+                if req.method() == worker::Method::Get && settings.reads_from_edge(&instance) {
+                    if let Some(answer) =
+                        edge::read(&req, env, &instance, &claims.client, def, id, correlation_id).await?
+                    {
+                        return Ok(answer);
+                    }
+                }
             }
-            let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&claims.instance)?;
-            stub.fetch_with_request(convert::with_client(req, &claims.client)?).await
+            let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&instance)?;
+            stub.fetch_with_request(convert::with_identity(req, &claims.client, &instance)?).await
         }
     }
 }

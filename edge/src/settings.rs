@@ -11,6 +11,10 @@ pub struct Settings {
     pub admin: Option<(String, String)>,
     /// `TOKEN_SECONDS`: how long a token lives.
     pub token_seconds: i64,
+    /// `READ_PATH` (`durable` | `edge`), the default for every instance.
+    pub edge_reads: bool,
+    /// `READ_PATH_BY_INSTANCE` (`district-a=edge,district-b=durable`): per-instance policies.
+    pub read_paths: Vec<(String, bool)>,
 }
 
 impl Settings {
@@ -31,7 +35,29 @@ impl Settings {
                 s.trim().parse().ok().filter(|n| *n > 0).ok_or("TOKEN_SECONDS must be a positive number")?
             }
         };
-        Ok(Self { signing_key: signing_key.into_bytes(), admin, token_seconds })
+        let policy = |name: &str, value: &str| match value.trim() {
+            "" | "durable" => Ok(false),
+            "edge" => Ok(true),
+            other => Err(format!("{name}: read path must be \"durable\" or \"edge\", not {other:?}")),
+        };
+        let edge_reads = policy("READ_PATH", &value("READ_PATH").unwrap_or_default())?;
+        let read_paths = value("READ_PATH_BY_INSTANCE")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|pair| !pair.trim().is_empty())
+            .map(|pair| {
+                let (instance, path) = pair
+                    .split_once('=')
+                    .ok_or(format!("READ_PATH_BY_INSTANCE: {pair:?} is not name=path"))?;
+                Ok((instance.trim().to_owned(), policy("READ_PATH_BY_INSTANCE", path)?))
+            })
+            .collect::<Result<_, String>>()?;
+        Ok(Self { signing_key: signing_key.into_bytes(), admin, token_seconds, edge_reads, read_paths })
+    }
+
+    /// Whether GET by id of this instance is answered from the KV replica.
+    pub fn reads_from_edge(&self, instance: &str) -> bool {
+        self.read_paths.iter().find(|(name, _)| name == instance).map_or(self.edge_reads, |(_, edge)| *edge)
     }
 }
 

@@ -1,15 +1,22 @@
 //! [`Store`] on a Durable Object's SQLite database. Every call is synchronous.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
+use crate::replica::Change;
 use edfi_core::store::{
-    Document, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError, StoreResult, Tombstone,
+    kept, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
+    StoreResult, Tombstone, Version,
 };
 
 #[derive(Clone)]
 pub struct SqlStore {
     sql: SqlStorage,
+    /// Writes made since [`SqlStore::take_changes`], for the read replica.
+    changes: Rc<RefCell<Vec<Change>>>,
     /// A schema failure is kept and reported on every call rather than panicking in `new`.
     schema: Result<(), String>,
 }
@@ -41,6 +48,17 @@ CREATE TABLE IF NOT EXISTS links (
     PRIMARY KEY (resource, id, target, key)
 );
 CREATE INDEX IF NOT EXISTS links_by_target ON links (target, key);
+CREATE TABLE IF NOT EXISTS versions (
+    seq INTEGER PRIMARY KEY,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    content TEXT,
+    last_modified INTEGER NOT NULL,
+    change_version INTEGER NOT NULL,
+    client TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS versions_by_item ON versions (resource, id, seq);
 CREATE TABLE IF NOT EXISTS revoked_clients (
     client TEXT PRIMARY KEY
 );
@@ -100,7 +118,20 @@ impl SqlStore {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: SqlStorage) -> Self {
         let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
-        Self { sql, schema }
+        Self { sql, schema, changes: Rc::default() }
+    }
+
+    /// The writes made since the last call, oldest first.
+    pub fn take_changes(&self) -> Vec<Change> {
+        std::mem::take(&mut *self.changes.borrow_mut())
+    }
+
+    fn changed(&self, resource: &str, id: &str, doc: Option<&Document>) {
+        self.changes.borrow_mut().push(Change {
+            resource: resource.to_owned(),
+            id: id.to_owned(),
+            doc: doc.cloned(),
+        });
     }
 
     /// Remembers that a client was revoked, so its unexpired tokens are refused.
@@ -172,8 +203,9 @@ impl Store for SqlStore {
                 doc.last_modified.into(),
                 doc.change_version.into(),
             ],
-        )
-        .map(|_| ())
+        )?;
+        self.changed(resource, &doc.id, Some(doc));
+        Ok(())
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
@@ -194,14 +226,18 @@ impl Store for SqlStore {
             .to_array()
             .map_err(err)?;
         match updated.len() {
-            1 => Ok(()),
+            1 => {
+                self.changed(resource, &doc.id, Some(doc));
+                Ok(())
+            }
             n => Err(StoreError(format!("update of {resource} {} matched {n} rows", doc.id))),
         }
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])
-            .map(|_| ())
+        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
+        self.changed(resource, id, None);
+        Ok(())
     }
 
     fn page(
@@ -352,6 +388,73 @@ impl Store for SqlStore {
                 old_key: r.old_key,
                 new_key: r.new_key,
                 change_version: r.change_version,
+            })
+            .collect())
+    }
+
+    fn record_version(
+        &mut self,
+        resource: &str,
+        id: &str,
+        version: &Version,
+        limits: HistoryLimits,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO versions (resource, id, etag, content, last_modified, change_version, client)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                resource.into(),
+                id.into(),
+                version.etag.as_str().into(),
+                version.content.clone().into(),
+                version.last_modified.into(),
+                version.change_version.into(),
+                version.client.as_str().into(),
+            ],
+        )?;
+        // Prune by the same rule the core states, oldest first.
+        let rows = self.version_rows(resource, id)?;
+        let keep = kept(rows.iter().map(|(_, v)| v.clone()).collect(), limits, now).len();
+        for (seq, _) in rows.iter().take(rows.len() - keep) {
+            self.exec("DELETE FROM versions WHERE seq = ?", vec![(*seq).into()])?;
+        }
+        Ok(())
+    }
+
+    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
+        Ok(self.version_rows(resource, id)?.into_iter().map(|(_, v)| v).collect())
+    }
+}
+
+impl SqlStore {
+    /// An item's versions with their row numbers, oldest first.
+    fn version_rows(&self, resource: &str, id: &str) -> StoreResult<Vec<(i64, Version)>> {
+        #[derive(Deserialize)]
+        struct Row {
+            seq: i64,
+            etag: String,
+            content: Option<String>,
+            last_modified: i64,
+            change_version: i64,
+            client: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT seq, etag, content, last_modified, change_version, client FROM versions
+             WHERE resource = ? AND id = ? ORDER BY seq",
+            vec![resource.into(), id.into()],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let version = Version {
+                    etag: r.etag,
+                    content: r.content,
+                    last_modified: r.last_modified,
+                    change_version: r.change_version,
+                    client: r.client,
+                };
+                (r.seq, version)
             })
             .collect())
     }

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Some((&selector, body)) = data.split_first() else { return };
     let def = resources::ALL[selector as usize % resources::ALL.len()];
     let mut store = MemoryStore::new();
-    let ctx = Context { now: 1_795_603_441, random: [7; 16], correlation_id: "fuzz", base_url: "http://fuzz" };
+    let ctx = Context { now: 1_795_603_441, random: [7; 16], correlation_id: "fuzz", base_url: "http://fuzz", client: "fuzz" };
     let post = Request::new("POST", &format!("/data/v3/ed-fi/{}", def.name))
         .header("Content-Type", "application/json")
         .body(body.to_vec());

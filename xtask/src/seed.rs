@@ -344,7 +344,13 @@ mod tests {
                 created += 1;
                 let mut random = [0u8; 16];
                 random[..4].copy_from_slice(&created.to_be_bytes());
-                let ctx = Context { now: 0, random, correlation_id: "seed", base_url: "http://test" };
+                let ctx = Context {
+                    now: 0,
+                    random,
+                    correlation_id: "seed",
+                    base_url: "http://test",
+                    client: "seed",
+                };
                 let req = Request::new("POST", &format!("/data/v3/ed-fi/{resource}"))
                     .header("Content-Type", "application/json")
                     .header("If-None-Match", "*")

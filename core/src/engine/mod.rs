@@ -17,7 +17,7 @@ use crate::model::ResourceDef;
 use crate::openapi;
 use crate::precondition::{IfMatchPolicy, Preconditions};
 use crate::problem::Problem;
-use crate::store::{Document, Store, StoreError};
+use crate::store::{Document, HistoryLimits, Store, StoreError};
 
 pub use read::render;
 pub use route::{route, AdminRoute, MetadataDoc, Route, DATA_PREFIX};
@@ -30,15 +30,45 @@ pub const DATA_MODEL_VERSION: &str = "5.2.0";
 pub struct Config {
     pub if_match: IfMatchPolicy,
     pub max_body_bytes: usize,
+    /// How much version history each item keeps.
+    pub history: HistoryLimits,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Self { if_match: IfMatchPolicy::Optional, max_body_bytes: 1024 * 1024 }
+        Self {
+            if_match: IfMatchPolicy::Optional,
+            max_body_bytes: 1024 * 1024,
+            history: HistoryLimits::default(),
+        }
     }
 }
 
 impl Config {
+    /// Reads every setting by name: `IF_MATCH`, `IF_MATCH_REQUIRED_STATUS`,
+    /// `HISTORY_MAX_VERSIONS` (default 50) and `HISTORY_MAX_AGE_DAYS` (default: no age limit).
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let config = Self::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref())?;
+        let number = |name: &str| -> Result<Option<i64>, String> {
+            match var(name).as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(text) => text
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name} must be a positive whole number, not {text:?}")),
+            }
+        };
+        let defaults = HistoryLimits::default();
+        let history = HistoryLimits {
+            max_versions: number("HISTORY_MAX_VERSIONS")?
+                .map_or(defaults.max_versions, |n| n.min(u32::MAX as i64) as u32),
+            max_age_seconds: number("HISTORY_MAX_AGE_DAYS")?.map(|days| days.saturating_mul(86_400)),
+        };
+        Ok(Self { history, ..config })
+    }
+
     /// Reads `IF_MATCH` (`optional` | `required`) and `IF_MATCH_REQUIRED_STATUS` (`400` | `428`).
     pub fn from_vars(if_match: Option<&str>, required_status: Option<&str>) -> Result<Self, String> {
         let status = match required_status.map(str::trim) {
@@ -67,6 +97,8 @@ pub struct Context<'a> {
     pub correlation_id: &'a str,
     /// Scheme and authority the client used (`http://127.0.0.1:8787`), for absolute URLs.
     pub base_url: &'a str,
+    /// The API client making the request, recorded in version history.
+    pub client: &'a str,
 }
 
 /// Handles one request. `Err` is a storage failure: the caller logs it and answers
@@ -93,14 +125,17 @@ pub fn handle(
         (Route::Collection(_), _) => not_allowed(&["GET", "HEAD", "POST"]),
         (Route::Item(def, id), "GET") => read::get(def, &id, req, store),
         (Route::Item(def, id), "PUT") => write::put(def, &id, req, store, config, ctx),
-        (Route::Item(def, id), "DELETE") => write::delete(def, &id, req, store, config),
+        (Route::Item(def, id), "DELETE") => write::delete(def, &id, req, store, config, ctx),
         (Route::Item(..), _) => not_allowed(&["GET", "HEAD", "PUT", "DELETE"]),
         (Route::Deletes(def), "GET") => read::deletes(def, req, store),
         (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store),
         (Route::AvailableChangeVersions, "GET") => read::available_change_versions(store),
-        (Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions, _) => {
-            not_allowed(&["GET", "HEAD"])
-        }
+        (Route::History(def, id, None), "GET") => read::history(def, &id, store),
+        (Route::History(def, id, Some(etag)), "GET") => read::version(def, &id, &etag, store),
+        (
+            Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions | Route::History(..),
+            _,
+        ) => not_allowed(&["GET", "HEAD"]),
         // The Worker answers these before an instance is involved; an instance never serves them.
         (Route::Token | Route::Admin(_), _) => {
             Err(Problem::not_found("The requested resource does not exist.").into())

@@ -6,6 +6,7 @@ use crate::clock;
 use crate::http::{Request, Response};
 use crate::model::ResourceDef;
 use crate::precondition::ReadOutcome;
+use crate::problem::Problem;
 use crate::store::{Document, Store};
 use crate::validate::key_values;
 
@@ -75,6 +76,52 @@ pub(super) fn key_changes(def: &ResourceDef, req: &Request, store: &impl Store) 
 pub(super) fn available_change_versions(store: &impl Store) -> Answer {
     let body = json!({ "oldestChangeVersion": 0, "newestChangeVersion": store.newest_change_version()? });
     Ok(Response::json(200, body.to_string()))
+}
+
+/// An item's kept versions, oldest first, deletions as tombstones.
+pub(super) fn history(def: &ResourceDef, id: &str, store: &impl Store) -> Answer {
+    let versions = store.versions(def.name, id)?;
+    if versions.is_empty() {
+        return Err(
+            Problem::not_found(format!("No {} item with id '{id}' has any history.", def.name)).into()
+        );
+    }
+    let items: Vec<_> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "etag": (!v.etag.is_empty()).then_some(&v.etag),
+                "lastModifiedDate": clock::rfc3339(v.last_modified),
+                "changeVersion": v.change_version,
+                "client": v.client,
+                "deleted": v.content.is_none(),
+            })
+        })
+        .collect();
+    Ok(Response::json(200, serde_json::Value::Array(items).to_string()))
+}
+
+/// One kept version of an item, by its ETag, as it was served then.
+pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Store) -> Answer {
+    let etag = etag.trim_matches('"');
+    let found =
+        store.versions(def.name, id)?.into_iter().rev().find(|v| v.etag == etag && v.content.is_some());
+    let Some(version) = found else {
+        return Err(Problem::not_found(format!(
+            "No kept version of {} item '{id}' has ETag '{etag}'.",
+            def.name
+        ))
+        .into());
+    };
+    let doc = Document {
+        id: id.to_owned(),
+        natural_key: String::new(),
+        content: version.content.unwrap_or_default(),
+        etag: version.etag,
+        last_modified: version.last_modified,
+        change_version: version.change_version,
+    };
+    Ok(Response::json(200, render(&doc)).with_header("ETag", stored_etag(&doc).to_string()))
 }
 
 /// The JSON of a stored item: `id`, the canonical content, `_etag`, `_lastModifiedDate`,

@@ -6,6 +6,7 @@ use crate::resources;
 
 /// Path prefix of the data management API.
 pub const DATA_PREFIX: &str = "/data/v3/ed-fi/";
+pub const HISTORY_PREFIX: &str = "/admin/v1/history/";
 pub const AVAILABLE_CHANGE_VERSIONS: &str = "/changeQueries/v1/availableChangeVersions";
 
 /// The metadata documents, generated from the resource definitions.
@@ -38,6 +39,8 @@ pub enum Route {
     Deletes(&'static ResourceDef),
     KeyChanges(&'static ResourceDef),
     AvailableChangeVersions,
+    /// `/admin/v1/history/{resource}/{id}[/{etag}]`: an item's versions, or one of them.
+    History(&'static ResourceDef, String, Option<String>),
     NotFound,
 }
 
@@ -51,6 +54,7 @@ impl Route {
                 | Route::Deletes(_)
                 | Route::KeyChanges(_)
                 | Route::AvailableChangeVersions
+                | Route::History(..)
         )
     }
 }
@@ -70,6 +74,16 @@ pub fn route(path: &str) -> Result<Route, Problem> {
     };
     if let Some(doc) = metadata {
         return Ok(Route::Metadata(doc));
+    }
+    if let Some(rest) = path.strip_prefix(HISTORY_PREFIX) {
+        let mut segments = rest.split('/');
+        let def = segments.next().and_then(resources::find);
+        return match (def, segments.next(), segments.next(), segments.next()) {
+            (Some(def), Some(id), etag, None) => {
+                Ok(Route::History(def, parse_id(id)?, etag.filter(|e| !e.is_empty()).map(str::to_owned)))
+            }
+            _ => Ok(Route::NotFound),
+        };
     }
     if let Some(key) = path.strip_prefix("/admin/v1/clients/") {
         return Ok(Route::Admin(AdminRoute::Client(key.to_owned())));

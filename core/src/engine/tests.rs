@@ -64,7 +64,13 @@ impl Api {
         self.requests += 1;
         let mut random = [0x5a; 16];
         random[..8].copy_from_slice(&self.requests.to_be_bytes());
-        let ctx = Context { now: self.now, random, correlation_id: CORRELATION_ID, base_url: BASE_URL };
+        let ctx = Context {
+            now: self.now,
+            random,
+            correlation_id: CORRELATION_ID,
+            base_url: BASE_URL,
+            client: "test-client",
+        };
         let response =
             handle(&req, &mut self.store, &self.config, &ctx).expect("the memory store never fails");
         assert!(response.status < 500, "{} answered {}", describe(&req), response.status);
@@ -1042,4 +1048,85 @@ fn head_answers_the_get_headers_without_a_body() {
     assert_eq!(head.status, 404);
     assert!(head.body.is_empty());
     assert_eq!(header(&head, "Content-Type"), "application/problem+json");
+}
+
+// ------------------------------------------------------------------------------------- history
+
+fn history(id: &str) -> Request {
+    Request::new("GET", &format!("/admin/v1/history/students/{id}"))
+}
+
+#[test]
+fn every_write_leaves_a_version_and_a_delete_a_tombstone() {
+    let mut api = Api::new();
+    let (id, first) = api.create(&student("S1"));
+    let mut etags = vec![first];
+    for n in 1..=3 {
+        api.now = NOW + n;
+        let response = api.expect(put(&id, &renamed("S1", &format!("Name{n}"))), 204);
+        etags.push(header(&response, "ETag").to_owned());
+    }
+    api.expect(put(&id, &renamed("S1", "Name3")), 204); // no change, no version
+    let versions = body(&api.expect(history(&id), 200));
+    let listed: Vec<String> =
+        versions.as_array().unwrap().iter().map(|v| format!("\"{}\"", v["etag"].as_str().unwrap())).collect();
+    assert_eq!(listed, etags, "N updates give N+1 versions, oldest first");
+    assert!(versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|v| v["client"] == "test-client" && v["deleted"] == false));
+
+    let old = api.expect(Request::new("GET", &format!("/admin/v1/history/students/{id}/{}", etags[1])), 200);
+    assert_eq!(body(&old)["firstName"], "Name1");
+    assert_eq!(header(&old, "ETag"), etags[1]);
+
+    api.expect(delete(&id), 204);
+    let versions = body(&api.expect(history(&id), 200));
+    let last = versions.as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["deleted"].clone(), last["etag"].clone()), (json!(true), Value::Null));
+    api.refuse(Request::new("GET", &format!("/admin/v1/history/students/{UNKNOWN_ID}")), 404, NOT_FOUND);
+}
+
+#[test]
+fn history_is_bounded_by_count_and_age() {
+    let limits = crate::store::HistoryLimits { max_versions: 3, max_age_seconds: None };
+    let mut api = Api::with_config(Config { history: limits, ..Config::default() });
+    let (id, _) = api.create(&student("S1"));
+    for n in 1..=5 {
+        api.expect(put(&id, &renamed("S1", &format!("Name{n}"))), 204);
+    }
+    let versions = body(&api.expect(history(&id), 200));
+    assert_eq!(versions.as_array().unwrap().len(), 3);
+    let newest = api.etag(&id);
+    assert_eq!(format!("\"{}\"", versions[2]["etag"].as_str().unwrap()), newest, "the newest is kept");
+
+    let limits = crate::store::HistoryLimits { max_versions: 100, max_age_seconds: Some(60) };
+    let mut api = Api::with_config(Config { history: limits, ..Config::default() });
+    let (id, _) = api.create(&student("S2"));
+    api.now = NOW + 100;
+    api.expect(put(&id, &renamed("S2", "Later")), 204);
+    api.now = NOW + 120;
+    api.expect(put(&id, &renamed("S2", "Two minutes")), 204);
+    let versions = body(&api.expect(history(&id), 200));
+    let ages: Vec<&str> =
+        versions.as_array().unwrap().iter().map(|v| v["lastModifiedDate"].as_str().unwrap()).collect();
+    assert_eq!(
+        ages,
+        ["2026-11-25T10:45:41Z", "2026-11-25T10:46:01Z"],
+        "the version older than 60 s is dropped"
+    );
+}
+
+#[test]
+fn history_settings_are_read_from_the_environment() {
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    };
+    let config =
+        Config::from_env(vars(&[("HISTORY_MAX_VERSIONS", "7"), ("HISTORY_MAX_AGE_DAYS", "2")])).unwrap();
+    assert_eq!((config.history.max_versions, config.history.max_age_seconds), (7, Some(172_800)));
+    assert_eq!(Config::from_env(vars(&[])).unwrap().history, crate::store::HistoryLimits::default());
+    assert!(Config::from_env(vars(&[("HISTORY_MAX_VERSIONS", "0")])).is_err());
+    assert!(Config::from_env(vars(&[("HISTORY_MAX_AGE_DAYS", "soon")])).is_err());
 }

@@ -8,7 +8,7 @@ use crate::content::Content;
 use crate::model::{Field, Kind, ResourceDef};
 use crate::problem::{Problem, ValidationErrors};
 use crate::resources;
-use crate::store::{Document, KeyChange, Link, Store, StoreError, Tombstone};
+use crate::store::{Document, HistoryLimits, KeyChange, Link, Store, StoreError, Tombstone, Version};
 use crate::validate::{lookup, natural_key, reference_key, validate, Ref};
 use crate::{http::Request, http::Response, precondition::WriteOutcome};
 
@@ -84,14 +84,16 @@ pub(super) fn post(
     let current = existing.as_ref().map(stored_etag);
     refuse_failed(pre.evaluate_write(config.if_match, current.as_ref(), Some(incoming.content.etag())))?;
     let links = resolve(&incoming.refs, store)?;
+    let stamp = Stamp::new(ctx, config);
     let (status, doc) = match existing {
         None => {
             let id = uuid::Builder::from_random_bytes(ctx.random).into_uuid().simple().to_string();
-            let doc = new_version(store, id, incoming.key, incoming.content, ctx.now)?;
+            let doc = new_version(store, id, incoming.key, incoming.content, &stamp)?;
             store.insert(def.name, &doc)?;
+            stamp.record(store, def, &doc.id, Some(&doc), doc.change_version)?;
             (201, doc)
         }
-        Some(existing) => (200, write_update(def, store, existing, incoming.content, ctx.now)?),
+        Some(existing) => (200, write_update(def, store, existing, incoming.content, &stamp)?),
     };
     store.set_links(def.name, &doc.id, &links)?;
     Ok(Response::empty(status)
@@ -136,7 +138,8 @@ pub(super) fn put(
     let links = resolve(&incoming.refs, store)?;
     let old_key = existing.natural_key.clone();
     let doc = Document { natural_key: incoming.key.clone(), ..existing };
-    let doc = write_update(def, store, doc, incoming.content, ctx.now)?;
+    let stamp = Stamp::new(ctx, config);
+    let doc = write_update(def, store, doc, incoming.content, &stamp)?;
     store.set_links(def.name, &doc.id, &links)?;
     if key_changes {
         let change = KeyChange {
@@ -146,7 +149,7 @@ pub(super) fn put(
             change_version: doc.change_version,
         };
         store.record_key_change(def.name, &change)?;
-        cascade(store, def, old_key, incoming.body, ctx.now)?;
+        cascade(store, def, old_key, incoming.body, &stamp)?;
     }
     Ok(Response::empty(204)
         .with_header("ETag", stored_etag(&doc).to_string())
@@ -159,6 +162,7 @@ pub(super) fn delete(
     req: &Request,
     store: &mut impl Store,
     config: &Config,
+    ctx: &Context,
 ) -> Answer {
     let existing = existing(def, id, store)?;
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing)), None))?;
@@ -172,6 +176,7 @@ pub(super) fn delete(
     store.record_delete(def.name, &tombstone)?;
     store.delete(def.name, id)?;
     store.set_links(def.name, id, &[])?;
+    Stamp::new(ctx, config).record(store, def, id, None, change_version)?;
     Ok(Response::empty(204))
 }
 
@@ -182,7 +187,7 @@ fn cascade(
     changed: &ResourceDef,
     old_key: String,
     new_body: Map<String, Value>,
-    now: i64,
+    stamp: &Stamp,
 ) -> Result<(), StoreError> {
     let mut work = vec![(changed.name, old_key, new_body)];
     while let Some((target, old_key, new_body)) = work.pop() {
@@ -204,7 +209,7 @@ fn cascade(
                 store,
                 Document { natural_key: key.clone(), ..doc },
                 Content::from_body(&body),
-                now,
+                stamp,
             )?;
             let links: BTreeSet<Link> =
                 refs.into_iter().map(|r| Link { target: r.target.to_owned(), key: r.key }).collect();
@@ -265,13 +270,14 @@ fn write_update(
     store: &mut impl Store,
     existing: Document,
     content: Content,
-    now: i64,
+    stamp: &Stamp,
 ) -> Result<Document, StoreError> {
     if existing.etag == content.etag().opaque() {
         return Ok(existing);
     }
-    let doc = new_version(store, existing.id, existing.natural_key, content, now)?;
+    let doc = new_version(store, existing.id, existing.natural_key, content, stamp)?;
     store.update(def.name, &doc)?;
+    stamp.record(store, def, &doc.id, Some(&doc), doc.change_version)?;
     Ok(doc)
 }
 
@@ -280,7 +286,7 @@ fn new_version(
     id: String,
     natural_key: String,
     content: Content,
-    now: i64,
+    stamp: &Stamp,
 ) -> Result<Document, StoreError> {
     let (content, etag) = content.into_parts();
     Ok(Document {
@@ -288,9 +294,41 @@ fn new_version(
         natural_key,
         content,
         etag: etag.opaque().to_owned(),
-        last_modified: now,
+        last_modified: stamp.now,
         change_version: store.next_change_version()?,
     })
+}
+
+/// Who writes, when, and how much history to keep: the same for every item one request changes.
+pub(super) struct Stamp<'a> {
+    now: i64,
+    client: &'a str,
+    history: HistoryLimits,
+}
+
+impl<'a> Stamp<'a> {
+    pub(super) fn new(ctx: &Context<'a>, config: &Config) -> Self {
+        Self { now: ctx.now, client: ctx.client, history: config.history }
+    }
+
+    /// Adds a version to an item's history: its content, or a tombstone (`None`).
+    fn record(
+        &self,
+        store: &mut impl Store,
+        def: &ResourceDef,
+        id: &str,
+        doc: Option<&Document>,
+        change_version: i64,
+    ) -> Result<(), StoreError> {
+        let version = Version {
+            etag: doc.map(|d| d.etag.clone()).unwrap_or_default(),
+            content: doc.map(|d| d.content.clone()),
+            last_modified: self.now,
+            change_version,
+            client: self.client.to_owned(),
+        };
+        store.record_version(def.name, id, &version, self.history, self.now)
+    }
 }
 
 fn validation_problem(path: &str, message: &str) -> Problem {
