@@ -18,6 +18,9 @@ use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer}
 pub type Result<T> = std::result::Result<T, String>;
 
 /// How long a `wrangler dev` of an already built Worker may take to answer.
+/// `[vars]` of the black-box suite's server (tests/tests/api/replica.rs relies on them).
+const TEST_SERVER_VARS: [(&str, &str); 2] =
+    [("READ_PATH_BY_INSTANCE", "edge-reads=edge"), ("HISTORY_MAX_VERSIONS", "5")];
 /// Each fuzz target's share of `cargo xtask test`: a smoke run; `cargo xtask fuzz` runs longer.
 const FUZZ_SECONDS_IN_TEST: u64 = 10;
 pub const START_TIMEOUT: Duration = Duration::from_secs(120);
@@ -171,9 +174,12 @@ fn test(test_args: &[String]) -> Result<()> {
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join(format!("target/blackbox-state/{port}"))).map_err(|e| e.to_string())?;
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
+    let mut vars = secrets.vars();
+    // The suite reads one instance from the edge replica and keeps short histories.
+    vars.extend(TEST_SERVER_VARS.iter().map(|(n, v)| (n.to_string(), v.to_string())));
     let config = ServerConfig {
         log_file: Some(root.join(format!("target/wrangler-{port}.log"))),
-        vars: secrets.vars(),
+        vars,
         ..ServerConfig::new(root.clone(), tools.node.clone(), port, state)
     };
     eprintln!("xtask: starting wrangler dev on 127.0.0.1:{port}");

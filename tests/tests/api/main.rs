@@ -7,5 +7,6 @@ mod model;
 mod own_server;
 mod python_client;
 mod races;
+mod replica;
 mod security;
 mod support;

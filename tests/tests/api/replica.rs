@@ -1,0 +1,142 @@
+//! The edge read path through KV and version history. The suite's server reads instance
+//! `edge-reads` from the replica and keeps at most 5 versions per item (xtask TEST_SERVER_VARS).
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::{base_url, student, unique_id, Api};
+
+const EDGE_INSTANCE: &str = "edge-reads";
+const MAX_VERSIONS: usize = 5;
+
+fn renamed(body: &Value, name: &str) -> Value {
+    let mut body = body.clone();
+    body["firstName"] = json!(name);
+    body
+}
+
+/// GETs until the ETag is `expected` (the replica converges), for at most 10 s; whether any
+/// answer came from the edge.
+async fn until_etag(api: &Api, path: &str, expected: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut from_edge = false;
+    loop {
+        let reply = api.get(path, &[]).await;
+        from_edge |= reply.header("X-Read-Path") == Some("edge");
+        if reply.status == 200 && reply.etag() == expected {
+            return from_edge;
+        }
+        assert!(Instant::now() < deadline, "{path} never showed {expected}; last {}", reply.etag());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn edge_reads_converge_to_the_latest_write() {
+    let api = Api::connect(base_url(), EDGE_INSTANCE).await;
+    let body = student(&unique_id("edge"));
+    let (path, created) = api.create(&body).await;
+    assert!(until_etag(&api, &path, &created).await, "the replica served the item");
+    let reply = api.write("PUT", &path, &renamed(&body, "Second"), &[]).await;
+    assert_eq!(reply.status, 204);
+    until_etag(&api, &path, &reply.etag()).await;
+    // If-None-Match revalidation is answered from the replica too.
+    let reply = api.get(&path, &[("If-None-Match", &reply.etag())]).await;
+    assert_eq!(reply.status, 304);
+    assert_eq!(api.delete(&path, &[]).await.status, 204);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api.get(&path, &[]).await.status != 404 {
+        assert!(Instant::now() < deadline, "the deletion reached the replica");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_stale_etag_from_the_replica_gets_412_and_changes_nothing() {
+    let api = Api::connect(base_url(), EDGE_INSTANCE).await;
+    let body = student(&unique_id("stale-edge"));
+    let (path, first) = api.create(&body).await;
+    until_etag(&api, &path, &first).await;
+    let stale = api.get(&path, &[]).await.etag();
+    let newer = api.write("PUT", &path, &renamed(&body, "Newer"), &[("If-Match", &stale)]).await;
+    assert_eq!(newer.status, 204);
+    // Whatever the replica still says, the write path decides against the object.
+    let lost = api.write("PUT", &path, &renamed(&body, "Lost"), &[("If-Match", &stale)]).await;
+    lost.assert_problem(412, "urn:ed-fi:api:optimistic-lock-failed");
+    let fresh = api.get(&path, &[("Cache-Control", "no-cache")]).await;
+    assert_eq!((fresh.etag(), fresh.json()["firstName"].clone()), (newer.etag(), json!("Newer")));
+}
+
+#[tokio::test]
+async fn no_cache_reads_are_fresh_and_durable_reads_are_read_your_writes() {
+    let edge = Api::connect(base_url(), EDGE_INSTANCE).await;
+    let durable = Api::new().await;
+    for (api, headers) in [(&edge, vec![("Cache-Control", "no-cache")]), (&durable, vec![])] {
+        let body = student(&unique_id("ryw"));
+        let (path, _) = api.create(&body).await;
+        for n in 0..25 {
+            let written = api.write("PUT", &path, &renamed(&body, &format!("N{n}")), &[]).await;
+            assert_eq!(written.status, 204);
+            let read = api.get(&path, &headers).await;
+            assert_eq!(read.etag(), written.etag(), "write {n} is read back at once");
+            assert_eq!(read.header("X-Read-Path"), None, "answered by the Durable Object");
+        }
+    }
+}
+
+#[tokio::test]
+async fn history_lists_every_version_in_order_within_its_bound() {
+    let api = Api::new().await;
+    let body = student(&unique_id("hist"));
+    let (path, first) = api.create(&body).await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let history_path = format!("/admin/v1/history/students/{id}");
+    let mut etags = vec![first];
+    for n in 1..MAX_VERSIONS {
+        let reply = api.write("PUT", &path, &renamed(&body, &format!("V{n}")), &[]).await;
+        etags.push(reply.etag());
+    }
+    let listed = |history: &Value| -> Vec<String> {
+        history
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| format!("\"{}\"", v["etag"].as_str().unwrap_or("")))
+            .collect()
+    };
+    let history = api.get(&history_path, &[]).await.json();
+    assert_eq!(listed(&history), etags, "{} updates, {} versions, in order", MAX_VERSIONS - 1, MAX_VERSIONS);
+    let old = api.get(&format!("{history_path}/{}", etags[1].trim_matches('"')), &[]).await;
+    assert_eq!((old.status, old.json()["firstName"].clone()), (200, json!("V1")));
+
+    for n in MAX_VERSIONS..MAX_VERSIONS + 2 {
+        etags.push(api.write("PUT", &path, &renamed(&body, &format!("V{n}")), &[]).await.etag());
+    }
+    let history = api.get(&history_path, &[]).await.json();
+    assert_eq!(listed(&history), etags[etags.len() - MAX_VERSIONS..], "bounded to the newest {MAX_VERSIONS}");
+
+    assert_eq!(api.delete(&path, &[]).await.status, 204);
+    let history = api.get(&history_path, &[]).await.json();
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!((last["deleted"].clone(), last["etag"].clone()), (json!(true), Value::Null), "a tombstone");
+}
+
+#[tokio::test]
+async fn history_is_for_the_owning_instance_or_the_administrator() {
+    let api = Api::new().await;
+    let (path, _) = api.create(&student(&unique_id("hist-auth"))).await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let history_path = format!("/admin/v1/history/students/{id}");
+    let other = Api::connect(base_url(), "district-a").await;
+    other.get(&history_path, &[]).await.assert_problem(404, "urn:ed-fi:api:not-found");
+    Api::anonymous(base_url())
+        .get(&history_path, &[])
+        .await
+        .assert_problem(401, "urn:ed-fi:api:security:authentication");
+    let admin = Api::admin(base_url()).await;
+    admin.get(&history_path, &[]).await.assert_problem(400, "urn:ed-fi:api:bad-request");
+    let reply = admin.get(&format!("{history_path}?instance=blackbox"), &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json().as_array().unwrap().len(), 1);
+}
