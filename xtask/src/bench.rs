@@ -34,9 +34,11 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/state")).map_err(|e| e.to_string())?;
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
+    let mut vars = secrets.vars();
+    vars.push(("READ_PATH_BY_INSTANCE".into(), format!("{EDGE_INSTANCE}=edge")));
     let config = ServerConfig {
         log_file: Some(root.join("target/bench/wrangler.log")),
-        vars: secrets.vars(),
+        vars,
         ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
     };
     let server = WranglerServer::start(config, START_TIMEOUT)?;
@@ -52,9 +54,75 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
         loaded = target;
     }
     phases.push(conditional_updates(&base, &authorization, loaded.min(2_000)));
+    // GET by id: the same documents read through the Durable Object and from the KV replica.
+    let admin = (secrets.admin_key.as_str(), secrets.admin_secret.as_str());
+    let edge_token = crate::client::new_client_token(&base, admin, EDGE_INSTANCE)?;
+    let edge_authorization = format!("Bearer {edge_token}");
+    let edge_documents = loaded.min(READ_DOCUMENTS);
+    load(&base, &edge_authorization, 0, edge_documents, "load the edge instance");
+    let durable_ids = ids(&base, &authorization, edge_documents);
+    let edge_ids = ids(&base, &edge_authorization, edge_documents);
+    // One pass so every item is in the replica (publication runs after each write's response).
+    gets(&base, &edge_authorization, &edge_ids, edge_ids.len(), "warm the replica");
+    let durable = gets(&base, &authorization, &durable_ids, READS, "GET by id, READ_PATH durable");
+    let edge = gets(&base, &edge_authorization, &edge_ids, READS, "GET by id, READ_PATH edge");
+    let ratio = edge.rate() / durable.rate();
+    phases.extend([durable, edge]);
     drop(server);
     let bytes = sqlite_bytes(&state);
-    write_report(root, &phases, loaded, bytes)
+    write_report(root, &phases, loaded, bytes, ratio)
+}
+
+/// The instance whose reads come from the KV replica.
+const EDGE_INSTANCE: &str = "bench-edge";
+/// Documents read by id, and reads per read phase.
+const READ_DOCUMENTS: usize = 1_000;
+const READS: usize = 8_000;
+
+/// The ids of the first `count` students the token's instance holds.
+fn ids(base: &str, authorization: &str, count: usize) -> Vec<String> {
+    let agent = agent();
+    let mut ids = Vec::new();
+    while ids.len() < count {
+        let url = format!("{base}/data/v3/ed-fi/students?offset={}&limit=500", ids.len());
+        let Ok(mut response) = agent.get(&url).header("Authorization", authorization).call() else { break };
+        let page: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or_default();
+        let Some(items) = page.as_array().filter(|items| !items.is_empty()) else { break };
+        ids.extend(items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)));
+    }
+    ids.truncate(count);
+    ids
+}
+
+/// `count` GETs by id spread over the ids, from [`CLIENTS`] threads.
+fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &str) -> Phase {
+    let next = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..CLIENTS {
+            scope.spawn(|| {
+                let agent = agent();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= count || ids.is_empty() {
+                        break;
+                    }
+                    let url = format!("{base}/data/v3/ed-fi/students/{}", ids[i % ids.len()]);
+                    let got = agent.get(&url).header("Authorization", authorization).call();
+                    match got {
+                        Ok(mut r) if r.status().as_u16() == 200 => {
+                            let _ = r.body_mut().read_to_vec();
+                        }
+                        _ => {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    Phase { name: name.to_owned(), requests: count, seconds: started.elapsed().as_secs_f64(), failures: failures.into_inner() }
 }
 
 /// 1k, 10k, 100k, ... up to `documents`.
@@ -176,7 +244,7 @@ fn sqlite_bytes(dir: &Path) -> u64 {
     total
 }
 
-fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64) -> Result<()> {
+fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64, edge_ratio: f64) -> Result<()> {
     let out: PathBuf = root.join("target/bench");
     let mut md = String::from("# Write rate of one instance (`cargo xtask bench`)\n\n");
     md.push_str(&format!("{CLIENTS} concurrent clients on 127.0.0.1 against `wrangler dev`.\n\n"));
@@ -195,12 +263,14 @@ fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64) -> 
     md.push_str(&format!(
         "\nSQLite on disk: {bytes} bytes for {documents} students, {per_document} bytes per document.\n"
     ));
+    md.push_str(&format!("\nGET by id, edge / durable throughput: {edge_ratio:.2}×\n"));
     let json = json!({
         "clients": CLIENTS,
         "phases": phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures})).collect::<Vec<_>>(),
         "documents": documents,
         "sqlite_bytes": bytes,
         "bytes_per_document": per_document,
+        "get_by_id_edge_over_durable": edge_ratio,
     });
     std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&json).unwrap())
