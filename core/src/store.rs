@@ -56,7 +56,7 @@ pub struct KeyChange {
 }
 
 /// One past version of an item, kept for its history.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Version {
     /// The ETag of this version; empty for a tombstone.
     pub etag: String,

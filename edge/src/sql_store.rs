@@ -413,11 +413,24 @@ impl Store for SqlStore {
                 version.client.as_str().into(),
             ],
         )?;
-        // Prune by the same rule the core states, oldest first.
-        let rows = self.version_rows(resource, id)?;
-        let keep = kept(rows.iter().map(|(_, v)| v.clone()).collect(), limits, now).len();
-        for (seq, _) in rows.iter().take(rows.len() - keep) {
-            self.exec("DELETE FROM versions WHERE seq = ?", vec![(*seq).into()])?;
+        // Prune by the same rule the core states, deciding on times alone (no content read).
+        #[derive(Deserialize)]
+        struct Stamp {
+            seq: i64,
+            last_modified: i64,
+        }
+        let stamps: Vec<Stamp> = self.rows(
+            "SELECT seq, last_modified FROM versions WHERE resource = ? AND id = ? ORDER BY seq",
+            vec![resource.into(), id.into()],
+        )?;
+        let times =
+            stamps.iter().map(|s| Version { last_modified: s.last_modified, ..Version::default() }).collect();
+        let keep = kept(times, limits, now).len();
+        if let Some(newest_dropped) = stamps.len().checked_sub(keep + 1).map(|i| stamps[i].seq) {
+            self.exec(
+                "DELETE FROM versions WHERE resource = ? AND id = ? AND seq <= ?",
+                vec![resource.into(), id.into(), newest_dropped.into()],
+            )?;
         }
         Ok(())
     }

@@ -86,7 +86,8 @@ fn ids(base: &str, authorization: &str, count: usize) -> Vec<String> {
     while ids.len() < count {
         let url = format!("{base}/data/v3/ed-fi/students?offset={}&limit=500", ids.len());
         let Ok(mut response) = agent.get(&url).header("Authorization", authorization).call() else { break };
-        let page: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or_default();
+        let page: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default())
+            .unwrap_or_default();
         let Some(items) = page.as_array().filter(|items| !items.is_empty()) else { break };
         ids.extend(items.iter().filter_map(|i| i["id"].as_str().map(str::to_owned)));
     }
@@ -122,7 +123,12 @@ fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &st
             });
         }
     });
-    Phase { name: name.to_owned(), requests: count, seconds: started.elapsed().as_secs_f64(), failures: failures.into_inner() }
+    Phase {
+        name: name.to_owned(),
+        requests: count,
+        seconds: started.elapsed().as_secs_f64(),
+        failures: failures.into_inner(),
+    }
 }
 
 /// 1k, 10k, 100k, ... up to `documents`.

@@ -169,8 +169,9 @@ fn test(test_args: &[String]) -> Result<()> {
     )?;
     eprintln!("xtask: bounded fuzz run ({FUZZ_SECONDS_IN_TEST} s per target)");
     fuzz::run(&root, &fuzz::TARGETS, FUZZ_SECONDS_IN_TEST)?;
-    eprintln!("xtask: building the Worker");
+    eprintln!("xtask: building the Worker and the admin app");
     tools.build_worker()?;
+    run(Command::new(tools::cargo()).current_dir(&root).args(["build", "-p", "edfi-admin"]))?;
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join(format!("target/blackbox-state/{port}"))).map_err(|e| e.to_string())?;
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
@@ -194,6 +195,7 @@ fn test(test_args: &[String]) -> Result<()> {
             .env("EDFI_ROOT", &root)
             .env("EDFI_NODE", &tools.node)
             .env("EDFI_PYTHON", &tools.python)
+            .env("EDFI_ADMIN_BIN", root.join("target/debug/edfi-admin"))
             .envs(secrets.env()),
     );
     drop(server);

@@ -1,6 +1,7 @@
 //! Black-box tests: real HTTP against a real `wrangler dev` (workerd, SQLite Durable Objects).
 //! Run them with `cargo xtask test`, which starts the server and sets `EDFI_BASE_URL`.
 
+mod admin_app;
 mod bad_input;
 mod contract;
 mod model;

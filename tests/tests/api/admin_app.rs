@@ -1,0 +1,171 @@
+//! The admin terminal app against the real server: headless (its state machine and runtime,
+//! real HTTP), and as a person would use it, in tmux.
+
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use edfi_admin::api::Client;
+use edfi_admin::app::{Msg, Screen};
+use edfi_admin::runtime::Headless;
+use serde_json::json;
+
+use crate::support::{base_url, student, unique_id, Api};
+
+/// A client key and secret of a fresh instance, with one student in it.
+async fn instance_with_student(name: &str) -> (String, String, Api, String) {
+    let instance = format!("{name}-{}", std::process::id());
+    let admin = Api::admin(base_url()).await;
+    let (key, secret) = admin.create_client(&instance).await;
+    let api = Api::connect(base_url(), &instance).await;
+    let (path, _) = api.create(&student(&unique_id("tui"))).await;
+    (key, secret, api, path)
+}
+
+async fn open_first_student(app: &mut Headless) {
+    app.send(Msg::Key(KeyCode::Char(':').into())).await;
+    for c in "students".chars() {
+        app.key(KeyCode::Char(c)).await;
+    }
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.screen, Screen::List, "{}", app.app.status);
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.screen, Screen::Detail, "{}", app.app.status);
+}
+
+fn set_buffer_field(app: &mut Headless, field: &str, value: &str) {
+    let edit = app.app.edit.as_mut().expect("editing");
+    let mut body: serde_json::Value = serde_json::from_str(&edit.buffer.text()).unwrap();
+    body[field] = json!(value);
+    edit.buffer = edfi_admin::editor::TextBuffer::from_text(&serde_json::to_string_pretty(&body).unwrap());
+}
+
+#[tokio::test]
+async fn open_edit_save() {
+    let (key, secret, api, path) = instance_with_student("tui-edit").await;
+    let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    assert!(
+        app.app.resources.iter().any(|r| r.info.name == "students" && r.count == Some(1)),
+        "{}",
+        app.app.status
+    );
+    open_first_student(&mut app).await;
+    let opened = app.app.detail.as_ref().unwrap().etag.clone();
+    app.key(KeyCode::Char('e')).await;
+    set_buffer_field(&mut app, "middleName", "Edited");
+    app.send(Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))).await;
+    assert_eq!(app.app.screen, Screen::Detail, "{}", app.app.status);
+    let (stored, etag) = api.current(&path).await.unwrap();
+    assert_eq!(stored["middleName"], "Edited");
+    assert_ne!(etag, opened);
+    assert_eq!(app.app.detail.as_ref().unwrap().etag, etag, "the app shows the new version");
+}
+
+#[tokio::test]
+async fn a_concurrent_change_forces_the_conflict_flow_and_both_changes_survive() {
+    let (key, secret, api, path) = instance_with_student("tui-conflict").await;
+    let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    open_first_student(&mut app).await;
+    app.key(KeyCode::Char('e')).await;
+    set_buffer_field(&mut app, "firstName", "Administrator");
+    // Meanwhile another client changes the last name.
+    let (current, etag) = api.current(&path).await.unwrap();
+    let mut theirs = current.clone();
+    theirs["lastSurname"] = json!("Concurrent");
+    assert_eq!(api.write("PUT", &path, &theirs, &[("If-Match", &etag)]).await.status, 204);
+
+    app.send(Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))).await;
+    assert_eq!(app.app.screen, Screen::Conflict, "the stale save got a 412: {}", app.app.status);
+    let merge = app.app.conflict.as_ref().unwrap().merge.clone().expect("merged with the current version");
+    assert!(merge.is_clean());
+    app.key(KeyCode::Char('a')).await;
+    assert_eq!(app.app.screen, Screen::Detail, "{}", app.app.status);
+    let (stored, _) = api.current(&path).await.unwrap();
+    assert_eq!(
+        (stored["firstName"].as_str(), stored["lastSurname"].as_str()),
+        (Some("Administrator"), Some("Concurrent"))
+    );
+}
+
+/// The real binary in a real terminal (tmux): browse, edit, and resolve a conflict.
+#[tokio::test]
+async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
+    let (key, secret, api, path) = instance_with_student("tui-tmux").await;
+    let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
+    let session = format!("edfi-admin-{}", std::process::id());
+    let state = std::env::temp_dir().join(&session);
+    let command = format!(
+        "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url {} --key {key} --secret {secret}",
+        state.display(),
+        base_url()
+    );
+    let tmux = Tmux { session };
+    tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
+    tmux.wait_for("students");
+    tmux.keys(&[":", "students", "Enter"]);
+    tmux.wait_for("(1 of 1)");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("ETag");
+    // Edit: the built-in editor; change the first name on the studentUniqueId... line set.
+    tmux.keys(&["e"]);
+    tmux.wait_for("Ctrl-S save");
+    let (current, etag) = api.current(&path).await.unwrap();
+    // Find the firstName line and retype its value.
+    let body = serde_json::to_string_pretty(&edfi_admin::merge::content(&current)).unwrap();
+    let line = body.lines().position(|l| l.contains("\"firstName\"")).unwrap();
+    for _ in 0..line {
+        tmux.keys(&["Down"]);
+    }
+    tmux.keys(&["End", "Left", "Left", "Left", "X"]);
+    // Someone else changes the last name before the save.
+    let mut theirs = current.clone();
+    theirs["lastSurname"] = json!("FromElsewhere");
+    assert_eq!(api.write("PUT", &path, &theirs, &[("If-Match", &etag)]).await.status, 204);
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Merged cleanly");
+    tmux.keys(&["a"]);
+    tmux.wait_for("Saved.");
+    tmux.keys(&["Escape", "Escape", "q"]);
+    let (stored, _) = api.current(&path).await.unwrap();
+    assert_eq!(stored["lastSurname"], "FromElsewhere");
+    assert!(stored["firstName"].as_str().unwrap().contains('X'), "{stored}");
+}
+
+struct Tmux {
+    session: String,
+}
+
+impl Tmux {
+    fn run(&self, args: &[&str]) -> String {
+        let out = std::process::Command::new("tmux").args(args).output().expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.run(&["send-keys", "-t", &self.session, key]);
+            std::thread::sleep(Duration::from_millis(40));
+        }
+    }
+
+    fn screen(&self) -> String {
+        self.run(&["capture-pane", "-p", "-t", &self.session])
+    }
+
+    fn wait_for(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "'{text}' never appeared; the screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-session", "-t", &self.session]);
+    }
+}

@@ -1,0 +1,1522 @@
+//! The HTTP client of the Ed-Fi API: tokens, metadata, reads, conditional writes and history.
+//!
+//! [`Client`] is cheap to clone (its state is shared) and safe to use from many tasks at once:
+//! one token is fetched and shared, renewed [`RENEW_MARGIN`] before it expires, and renewed once
+//! more (with the request retried once) when the API answers 401 to a data request. Writes never
+//! fail silently: every answer of the API is a [`WriteOutcome`] the app can act on, and only
+//! server faults (5xx) and transport failures are [`ApiError`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{
+    HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION,
+};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+use tokio::sync::Mutex;
+
+/// A token is renewed when it has less than this left to live.
+pub const RENEW_MARGIN: Duration = Duration::from_secs(30);
+/// The longest a request may take, answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Where the Ed-Fi resources are, under the base URL.
+const DATA_PATH: &str = "/data/v3/ed-fi";
+const HISTORY_PATH: &str = "/admin/v1/history";
+/// The metadata document holding the descriptors; every other document holds resources.
+const DESCRIPTORS_DOCUMENT: &str = "descriptors";
+const SCHEMAS_POINTER: &str = "#/components/schemas/";
+
+// ------------------------------------------------------------------------------------------ types
+
+/// A resource the API serves (`students`, `gradeLevelDescriptors`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceInfo {
+    pub name: String,
+    /// It is described by the descriptors document.
+    pub descriptor: bool,
+}
+
+/// One page of a collection and the collection's size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub total: u64,
+}
+
+/// One item as read, with its ETag as sent by the API, quotes included (`"abc"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub body: Value,
+    pub etag: String,
+}
+
+/// What became of a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// Done (2xx): the new ETag (quoted, when the API sent one) and the item's id (from `Location`).
+    Saved { etag: Option<String>, id: Option<String> },
+    /// 412: someone changed the item since it was read (or, for a create, the item exists).
+    Conflict { detail: String },
+    /// 400: the document is invalid; `errors` are the messages by JSON path.
+    Invalid { detail: String, errors: BTreeMap<String, Vec<String>> },
+    /// Any other 4xx (404, 409 reference problems, 403, 428…), with the API's explanation.
+    Refused { status: u16, detail: String },
+}
+
+/// One kept version of an item, as `/admin/v1/history` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct VersionInfo {
+    /// The version's ETag (as the API lists it); `None` for a deletion's tombstone.
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(rename = "lastModifiedDate", default)]
+    pub last_modified: String,
+    #[serde(rename = "changeVersion", default)]
+    pub change_version: i64,
+    /// The key of the client that wrote it.
+    #[serde(default)]
+    pub client: String,
+    #[serde(default)]
+    pub deleted: bool,
+}
+
+/// Why a request gave no answer the app can use. Displayed as one line for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The key and secret, or a fresh token, were refused.
+    Unauthorized(String),
+    NotFound,
+    /// The API could not be reached, or its answer was unusable.
+    Http(String),
+    /// The API answered an error status the app has no other use for (a 5xx, or a 4xx to a read).
+    Server {
+        status: u16,
+        detail: String,
+    },
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Unauthorized(message) | ApiError::Http(message) => f.write_str(message),
+            ApiError::NotFound => f.write_str("Not found: it does not exist, or no longer"),
+            ApiError::Server { status, detail } => {
+                if *status >= 500 {
+                    write!(f, "The API failed ({status})")?;
+                } else {
+                    write!(f, "The API refused the request ({status})")?;
+                }
+                if detail.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {detail}")
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+// ----------------------------------------------------------------------------------------- client
+
+/// The API client. Clones share the token and the cached metadata.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+    secret: String,
+    /// Held while a token is fetched, so concurrent requests wait for one fetch.
+    token: Mutex<Option<Token>>,
+    documents: Mutex<Option<Arc<Vec<Document>>>>,
+}
+
+struct Token {
+    value: String,
+    /// `None` when the API did not say: then it is renewed on a 401 only.
+    expires: Option<Instant>,
+}
+
+impl Token {
+    fn usable(&self, now: Instant) -> bool {
+        self.expires.is_none_or(|at| now + RENEW_MARGIN < at)
+    }
+}
+
+/// A metadata (OpenAPI) document and its name in the `/metadata/` index.
+struct Document {
+    name: String,
+    body: Value,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base)
+            .field("key", &self.inner.key)
+            .field("secret", &"<hidden>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client of the API at `base_url` (`http://127.0.0.1:8787`), with a client's key and secret.
+    /// Nothing is sent until the first request.
+    pub fn new(base_url: &str, key: &str, secret: &str) -> Client {
+        let base = base_url.trim().trim_end_matches('/').to_owned();
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("edfi-admin/", env!("CARGO_PKG_VERSION")));
+        if is_loopback(&base) {
+            // A local API is never behind the environment's proxy.
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().unwrap_or_else(|_| reqwest::Client::new());
+        Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                key: key.to_owned(),
+                secret: secret.to_owned(),
+                token: Mutex::new(None),
+                documents: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// Every resource and descriptor the metadata describes: resources first, then descriptors,
+    /// each sorted by name. Fetches the metadata afresh (and caches it for [`Client::template`]).
+    pub async fn resources(&self) -> Result<Vec<ResourceInfo>, ApiError> {
+        let documents = self.load_documents().await?;
+        let mut resources = BTreeSet::new();
+        let mut descriptors = BTreeSet::new();
+        for document in documents.iter() {
+            let names = if document.name == DESCRIPTORS_DOCUMENT { &mut descriptors } else { &mut resources };
+            let paths = document.body.get("paths").and_then(Value::as_object);
+            names
+                .extend(paths.into_iter().flat_map(|paths| paths.keys()).filter_map(|p| resource_of_path(p)));
+        }
+        descriptors.retain(|name| !resources.contains(name));
+        let resources = resources.into_iter().map(|name| ResourceInfo { name, descriptor: false });
+        let descriptors = descriptors.into_iter().map(|name| ResourceInfo { name, descriptor: true });
+        Ok(resources.chain(descriptors).collect())
+    }
+
+    /// How many items `resource` has.
+    pub async fn count(&self, resource: &str) -> Result<u64, ApiError> {
+        let url = format!("{}?limit=0&totalCount=true", self.collection_url(resource));
+        let (headers, _) = self.read(&url, false).await?;
+        total_count(&headers)
+            .ok_or_else(|| ApiError::Http(format!("The API did not say how many {resource} there are")))
+    }
+
+    /// `limit` items of `resource` from `offset`, those whose field equals the value when a
+    /// filter is given, with the number of matching items.
+    pub async fn page(
+        &self,
+        resource: &str,
+        offset: u64,
+        limit: u64,
+        filter: Option<(&str, &str)>,
+    ) -> Result<Page, ApiError> {
+        let mut url =
+            format!("{}?offset={offset}&limit={limit}&totalCount=true", self.collection_url(resource));
+        if let Some((field, value)) = filter {
+            let _ = write!(url, "&{}={}", encode(field), encode(value));
+        }
+        let (headers, text) = self.read(&url, false).await?;
+        let items = match parse_json(&text, resource)? {
+            Value::Array(items) => items,
+            _ => return Err(ApiError::Http(format!("The API's list of {resource} is not a JSON array"))),
+        };
+        let total = total_count(&headers).unwrap_or(offset + items.len() as u64);
+        Ok(Page { items, total })
+    }
+
+    /// The current version of one item, read fresh (past any replica cache), with its ETag.
+    pub async fn get(&self, resource: &str, id: &str) -> Result<Item, ApiError> {
+        let (headers, text) = self.read(&self.item_url(resource, id), true).await?;
+        let body = parse_json(&text, "the item")?;
+        let etag = header_text(&headers, ETAG)
+            .or_else(|| body.get("_etag").and_then(Value::as_str).map(|tag| format!("\"{tag}\"")))
+            .unwrap_or_default();
+        Ok(Item { body, etag })
+    }
+
+    /// Replaces an item if its current ETag is `if_match` (sent as given).
+    pub async fn put(
+        &self,
+        resource: &str,
+        id: &str,
+        body: &Value,
+        if_match: &str,
+    ) -> Result<WriteOutcome, ApiError> {
+        let if_match = precondition(if_match)?;
+        self.write(Method::PUT, self.item_url(resource, id), Some(body), (IF_MATCH, if_match)).await
+    }
+
+    /// Deletes an item if its current ETag is `if_match` (sent as given).
+    pub async fn delete(&self, resource: &str, id: &str, if_match: &str) -> Result<WriteOutcome, ApiError> {
+        let if_match = precondition(if_match)?;
+        self.write(Method::DELETE, self.item_url(resource, id), None, (IF_MATCH, if_match)).await
+    }
+
+    /// Creates an item, only if no item has its natural key (`If-None-Match: *`): an existing
+    /// item is a [`WriteOutcome::Conflict`], never overwritten.
+    pub async fn create(&self, resource: &str, body: &Value) -> Result<WriteOutcome, ApiError> {
+        let create_only = (IF_NONE_MATCH, HeaderValue::from_static("*"));
+        self.write(Method::POST, self.collection_url(resource), Some(body), create_only).await
+    }
+
+    /// The kept versions of an item, oldest first, deletions as tombstones.
+    pub async fn history(&self, resource: &str, id: &str) -> Result<Vec<VersionInfo>, ApiError> {
+        let url = format!("{}{HISTORY_PATH}/{}/{}", self.inner.base, encode(resource), encode(id));
+        let (_, text) = self.read(&url, false).await?;
+        serde_json::from_str(&text)
+            .map_err(|e| ApiError::Http(format!("The API's history of the item is unreadable: {e}")))
+    }
+
+    /// One kept version of an item, by its ETag (quoted or not).
+    pub async fn version(&self, resource: &str, id: &str, etag: &str) -> Result<Value, ApiError> {
+        let etag = etag.trim();
+        let etag = etag.strip_prefix("W/").unwrap_or(etag).trim_matches('"');
+        let url =
+            format!("{}{HISTORY_PATH}/{}/{}/{}", self.inner.base, encode(resource), encode(id), encode(etag));
+        let (_, text) = self.read(&url, false).await?;
+        parse_json(&text, "the version")
+    }
+
+    /// A new document for `resource`: every required member with a placeholder value, built from
+    /// the metadata's schema of the resource.
+    pub async fn template(&self, resource: &str) -> Result<Value, ApiError> {
+        let documents = self.documents().await?;
+        let reference = schema_reference(&documents, resource).ok_or_else(|| {
+            ApiError::Http(format!("The API's metadata describes no {resource}: there is no template for it"))
+        })?;
+        let (document, schema) = documents
+            .iter()
+            .find_map(|document| resolve(&document.body, &reference).map(|schema| (document, schema)))
+            .ok_or_else(|| ApiError::Http(format!("The API's metadata has no schema {reference}")))?;
+        Ok(placeholder(&document.body, schema, &mut vec![reference]))
+    }
+
+    // ------------------------------------------------------------------------------------ tokens
+
+    /// A usable token: the kept one, unless it is about to expire or is `stale` (refused by the
+    /// API), in which case a new one is fetched (once, however many tasks ask).
+    async fn token(&self, stale: Option<&str>) -> Result<String, ApiError> {
+        let mut slot = self.inner.token.lock().await;
+        if let Some(token) = slot.as_ref() {
+            if token.usable(Instant::now()) && Some(token.value.as_str()) != stale {
+                return Ok(token.value.clone());
+            }
+        }
+        *slot = None;
+        let token = self.fetch_token().await?;
+        let value = token.value.clone();
+        *slot = Some(token);
+        Ok(value)
+    }
+
+    async fn fetch_token(&self) -> Result<Token, ApiError> {
+        let asked = Instant::now();
+        let response = self
+            .inner
+            .http
+            .post(format!("{}/oauth/token", self.inner.base))
+            .basic_auth(&self.inner.key, Some(&self.inner.secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .map_err(|e| transport(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        if status.is_client_error() {
+            let problem = Problem::parse(status, &text);
+            return Err(ApiError::Unauthorized(format!(
+                "The key and secret were refused: {}",
+                problem.detail
+            )));
+        }
+        if !status.is_success() {
+            return Err(ApiError::Server {
+                status: status.as_u16(),
+                detail: Problem::parse(status, &text).detail,
+            });
+        }
+        let answer = parse_json(&text, "the token")?;
+        let value = answer
+            .get("access_token")
+            .and_then(Value::as_str)
+            .filter(|token| !token.is_empty())
+            .ok_or_else(|| ApiError::Http("The API's token answer has no access_token".to_owned()))?;
+        let lifetime = answer.get("expires_in").and_then(|seconds| match seconds {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        });
+        let expires = lifetime.map(|seconds| asked + Duration::from_secs_f64(seconds.clamp(0.0, 1e9)));
+        Ok(Token { value: value.to_owned(), expires })
+    }
+
+    /// Sends a data request with a token; on a 401, renews the token and sends it once more.
+    async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ApiError> {
+        let token = self.token(None).await?;
+        let response = build().bearer_auth(&token).send().await.map_err(|e| transport(&e))?;
+        if response.status() != StatusCode::UNAUTHORIZED {
+            return Ok(response);
+        }
+        drop(response);
+        let token = self.token(Some(&token)).await?;
+        let response = build().bearer_auth(&token).send().await.map_err(|e| transport(&e))?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let text = response.text().await.unwrap_or_default();
+            let problem = Problem::parse(StatusCode::UNAUTHORIZED, &text);
+            return Err(ApiError::Unauthorized(format!("The API refused a fresh token: {}", problem.detail)));
+        }
+        Ok(response)
+    }
+
+    // ----------------------------------------------------------------------------- reads, writes
+
+    /// A GET with a token: the headers and text of a 2xx answer; any other status is an error.
+    async fn read(&self, url: &str, fresh: bool) -> Result<(HeaderMap, String), ApiError> {
+        let response = self
+            .send(|| {
+                let request = self.inner.http.get(url);
+                if fresh {
+                    request.header(CACHE_CONTROL, "no-cache")
+                } else {
+                    request
+                }
+            })
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        if status.is_success() {
+            Ok((headers, text))
+        } else {
+            Err(read_failure(status, &text))
+        }
+    }
+
+    async fn write(
+        &self,
+        method: Method,
+        url: String,
+        body: Option<&Value>,
+        (name, value): (reqwest::header::HeaderName, HeaderValue),
+    ) -> Result<WriteOutcome, ApiError> {
+        let body = body.map(|body| serde_json::to_vec(body).unwrap_or_default());
+        let response = self
+            .send(|| {
+                let request =
+                    self.inner.http.request(method.clone(), &url).header(name.clone(), value.clone());
+                match &body {
+                    Some(body) => request.header(CONTENT_TYPE, "application/json").body(body.clone()),
+                    None => request,
+                }
+            })
+            .await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        write_outcome(status, &headers, &text)
+    }
+
+    // ---------------------------------------------------------------------------------- metadata
+
+    /// The metadata documents, fetched once.
+    async fn documents(&self) -> Result<Arc<Vec<Document>>, ApiError> {
+        if let Some(documents) = self.inner.documents.lock().await.as_ref() {
+            return Ok(documents.clone());
+        }
+        self.load_documents().await
+    }
+
+    /// Fetches the `/metadata/` index and every document it lists, and keeps them.
+    async fn load_documents(&self) -> Result<Arc<Vec<Document>>, ApiError> {
+        let index = self.metadata(&format!("{}/metadata/", self.inner.base)).await?;
+        let entries = index
+            .as_array()
+            .ok_or_else(|| ApiError::Http("The API's metadata index is not a JSON array".to_owned()))?;
+        let mut documents = Vec::new();
+        for entry in entries {
+            let Some(uri) = entry.get("endpointUri").and_then(Value::as_str) else { continue };
+            let name = entry.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let body = self.metadata(&self.absolute(uri)).await?;
+            documents.push(Document { name, body });
+        }
+        let documents = Arc::new(documents);
+        *self.inner.documents.lock().await = Some(documents.clone());
+        Ok(documents)
+    }
+
+    /// A metadata answer: public, so sent without a token.
+    async fn metadata(&self, url: &str) -> Result<Value, ApiError> {
+        let response = self.inner.http.get(url).send().await.map_err(|e| transport(&e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        if !status.is_success() {
+            return Err(read_failure(status, &text));
+        }
+        parse_json(&text, "the metadata")
+    }
+
+    // -------------------------------------------------------------------------------------- urls
+
+    fn collection_url(&self, resource: &str) -> String {
+        format!("{}{DATA_PATH}/{}", self.inner.base, encode(resource))
+    }
+
+    fn item_url(&self, resource: &str, id: &str) -> String {
+        format!("{}/{}", self.collection_url(resource), encode(id))
+    }
+
+    /// An address from the metadata: absolute as given, else under the base URL.
+    fn absolute(&self, uri: &str) -> String {
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            uri.to_owned()
+        } else {
+            format!("{}/{}", self.inner.base, uri.trim_start_matches('/'))
+        }
+    }
+}
+
+// -------------------------------------------------------------------------------------- answers
+
+/// An Ed-Fi problem details body (or an OAuth error, or whatever text came instead).
+struct Problem {
+    detail: String,
+    errors: Vec<String>,
+    validation: BTreeMap<String, Vec<String>>,
+    /// The body was a JSON object.
+    structured: bool,
+}
+
+impl Problem {
+    fn parse(status: StatusCode, text: &str) -> Problem {
+        let fallback = || status.canonical_reason().unwrap_or("Error").to_owned();
+        let Some(Value::Object(body)) = serde_json::from_str::<Value>(text).ok() else {
+            let text = text.trim();
+            let plain = !text.is_empty() && text.len() <= 200 && !text.starts_with('<');
+            let detail = if plain { text.to_owned() } else { fallback() };
+            return Problem { detail, errors: vec![], validation: BTreeMap::new(), structured: false };
+        };
+        let detail = ["detail", "title", "error_description", "message", "error"]
+            .iter()
+            .find_map(|name| body.get(*name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()))
+            .map_or_else(fallback, str::to_owned);
+        let errors =
+            body.get("errors").and_then(Value::as_array).map_or_else(Vec::new, |errors| messages(errors));
+        let validation = body
+            .get("validationErrors")
+            .and_then(Value::as_object)
+            .map(|paths| {
+                let of = |value: &Value| match value {
+                    Value::Array(values) => messages(values),
+                    Value::String(message) => vec![message.clone()],
+                    other => vec![other.to_string()],
+                };
+                paths.iter().map(|(path, value)| (path.clone(), of(value))).collect()
+            })
+            .unwrap_or_default();
+        Problem { detail, errors, validation, structured: true }
+    }
+
+    /// The detail followed by the errors that do not repeat it.
+    fn with_errors(&self) -> String {
+        let mut text = self.detail.clone();
+        for error in self.errors.iter().filter(|error| **error != self.detail) {
+            if !text.is_empty() {
+                if !text.ends_with(['.', '!', '?', ':']) {
+                    text.push('.');
+                }
+                text.push(' ');
+            }
+            text.push_str(error);
+        }
+        text
+    }
+}
+
+fn messages(values: &[Value]) -> Vec<String> {
+    values.iter().map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned)).collect()
+}
+
+/// A read's error status as an error.
+fn read_failure(status: StatusCode, text: &str) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(format!(
+            "The API refused the request: {}",
+            Problem::parse(status, text).detail
+        )),
+        _ => ApiError::Server { status: status.as_u16(), detail: Problem::parse(status, text).with_errors() },
+    }
+}
+
+fn write_outcome(status: StatusCode, headers: &HeaderMap, text: &str) -> Result<WriteOutcome, ApiError> {
+    if status.is_success() {
+        let etag = header_text(headers, ETAG);
+        let id = header_text(headers, LOCATION).and_then(|location| last_segment(&location));
+        return Ok(WriteOutcome::Saved { etag, id });
+    }
+    let problem = Problem::parse(status, text);
+    match status {
+        StatusCode::PRECONDITION_FAILED => Ok(WriteOutcome::Conflict { detail: problem.detail }),
+        StatusCode::BAD_REQUEST if problem.structured => {
+            Ok(WriteOutcome::Invalid { detail: problem.with_errors(), errors: problem.validation })
+        }
+        _ if status.is_client_error() => {
+            Ok(WriteOutcome::Refused { status: status.as_u16(), detail: problem.with_errors() })
+        }
+        _ => Err(ApiError::Server { status: status.as_u16(), detail: problem.with_errors() }),
+    }
+}
+
+/// An `If-Match` value to send as given; one that cannot be a header value is refused here.
+fn precondition(if_match: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(if_match)
+        .map_err(|_| ApiError::Http(format!("The ETag {if_match:?} cannot be sent in an If-Match header")))
+}
+
+fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
+    headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned)
+}
+
+fn total_count(headers: &HeaderMap) -> Option<u64> {
+    headers.get("Total-Count")?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The last path segment of a URL (`…/students/abc` → `abc`).
+fn last_segment(location: &str) -> Option<String> {
+    let path = location.split(['?', '#']).next()?.trim_end_matches('/');
+    let segment = path.rsplit('/').next()?;
+    (!segment.is_empty() && !segment.contains(':')).then(|| segment.to_owned())
+}
+
+fn parse_json(text: &str, what: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::Http(format!("The API's answer for {what} is not JSON: {e}")))
+}
+
+/// A transport failure in words: what went wrong and its innermost cause.
+fn transport(error: &reqwest::Error) -> ApiError {
+    let mut cause = None;
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        cause = Some(inner.to_string());
+        source = inner.source();
+    }
+    let origin = error.url().map(|url| url.origin().ascii_serialization()).unwrap_or_default();
+    let what = if error.is_timeout() {
+        format!("The API at {origin} did not answer in time")
+    } else if error.is_connect() {
+        format!("Cannot connect to the API at {origin}")
+    } else if error.is_body() || error.is_decode() {
+        format!("The answer of the API at {origin} was cut off")
+    } else {
+        format!("The request to the API at {origin} failed")
+    };
+    ApiError::Http(match cause {
+        Some(cause) => format!("{what}: {cause}"),
+        None => what,
+    })
+}
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986), for a path segment or a
+/// query name or value.
+fn encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
+
+fn is_loopback(base: &str) -> bool {
+    let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
+    let authority = rest.split('/').next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = if host.starts_with('[') {
+        host.split(']').next().map_or(host, |h| h.trim_start_matches('['))
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    host.eq_ignore_ascii_case("localhost") || host.starts_with("127.") || host == "::1"
+}
+
+// ------------------------------------------------------------------------------------- metadata
+
+/// `students` of `/ed-fi/students/{id}`.
+fn resource_of_path(path: &str) -> Option<String> {
+    let name = path.strip_prefix("/ed-fi/")?.split('/').next()?;
+    (!name.is_empty() && !name.starts_with('{')).then(|| name.to_owned())
+}
+
+/// The `$ref` of the schema of a resource's documents: `edFi_<name without its s>`, else the one
+/// the metadata gives for its POST body.
+fn schema_reference(documents: &[Document], resource: &str) -> Option<String> {
+    let named = format!("edFi_{}", resource.strip_suffix('s').unwrap_or(resource));
+    let has = |name: &str| documents.iter().any(|d| d.body["components"]["schemas"].get(name).is_some());
+    if has(&named) {
+        return Some(format!("{SCHEMAS_POINTER}{named}"));
+    }
+    let path = format!("/ed-fi/{resource}");
+    documents.iter().find_map(|document| {
+        let operation = document.body.get("paths")?.get(&path)?.get("post")?;
+        let schema = operation.pointer("/requestBody/content/application~1json/schema/$ref")?;
+        schema.as_str().map(str::to_owned)
+    })
+}
+
+/// The schema a local `$ref` (`#/components/schemas/…`) names.
+fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
+    document.pointer(reference.strip_prefix('#')?)
+}
+
+/// A value fit for `schema`: required members only, placeholders by type. `seen` holds the
+/// references being expanded, so a schema that contains itself ends in an empty object.
+fn placeholder(document: &Value, schema: &Value, seen: &mut Vec<String>) -> Value {
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        if seen.iter().any(|s| s == reference) {
+            return json!({});
+        }
+        let Some(target) = resolve(document, reference) else { return json!({}) };
+        seen.push(reference.to_owned());
+        let value = placeholder(document, target, seen);
+        seen.pop();
+        return value;
+    }
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|values| values.first()) {
+        return first.clone();
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("string") => json!(match schema.get("format").and_then(Value::as_str) {
+            Some("date") => "2026-01-01",
+            Some("time") => "08:00:00",
+            Some("date-time") => "2026-01-01T08:00:00Z",
+            _ => "",
+        }),
+        Some("integer" | "number") => json!(0),
+        Some("boolean") => json!(false),
+        Some("array") => {
+            json!([schema.get("items").map_or(Value::Null, |items| placeholder(document, items, seen))])
+        }
+        Some("object") => required_members(document, schema, seen),
+        None if schema.get("properties").is_some() => required_members(document, schema, seen),
+        _ => Value::Null,
+    }
+}
+
+fn required_members(document: &Value, schema: &Value, seen: &mut Vec<String>) -> Value {
+    let properties = schema.get("properties");
+    let required = schema.get("required").and_then(Value::as_array).into_iter().flatten();
+    let mut members = Map::new();
+    for name in required.filter_map(Value::as_str) {
+        let member = properties.and_then(|p| p.get(name));
+        let value = member.map_or(Value::Null, |member| placeholder(document, member, seen));
+        members.insert(name.to_owned(), value);
+    }
+    Value::Object(members)
+}
+
+// ---------------------------------------------------------------------------------------- tests
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex as StdMutex;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+
+    use super::*;
+
+    const KEY: &str = "key";
+    const SECRET: &str = "Zx9-s3cr3t";
+    /// `key:Zx9-s3cr3t` in base64.
+    const BASIC: &str = "Basic a2V5Olp4OS1zM2NyM3Q=";
+    const TOKEN_PATH: &str = "/oauth/token";
+    const STUDENTS: &str = "/data/v3/ed-fi/students";
+
+    // ------------------------------------------------------------------------- the fake server
+
+    #[derive(Debug, Clone)]
+    struct Request {
+        method: String,
+        target: String,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Request {
+        fn path(&self) -> &str {
+            self.target.split('?').next().unwrap_or_default()
+        }
+
+        fn query(&self) -> &str {
+            self.target.split_once('?').map_or("", |(_, query)| query)
+        }
+
+        fn header(&self, name: &str) -> Option<&str> {
+            self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        }
+    }
+
+    struct Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Answer {
+        fn empty(status: u16) -> Answer {
+            Answer { status, headers: vec![], body: String::new() }
+        }
+
+        fn json(status: u16, body: Value) -> Answer {
+            Answer::empty(status).with("Content-Type", "application/json").body(body)
+        }
+
+        fn problem(status: u16, detail: &str, errors: &[&str]) -> Answer {
+            let body = json!({
+                "type": "urn:ed-fi:api:test",
+                "title": "Test",
+                "status": status,
+                "detail": detail,
+                "correlationId": "c",
+                "validationErrors": {},
+                "errors": errors,
+            });
+            Answer::empty(status).with("Content-Type", "application/problem+json").body(body)
+        }
+
+        fn body(mut self, body: Value) -> Answer {
+            self.body = body.to_string();
+            self
+        }
+
+        fn with(mut self, name: &str, value: &str) -> Answer {
+            self.headers.push((name.to_owned(), value.to_owned()));
+            self
+        }
+    }
+
+    type Handler = dyn Fn(&Request, &str) -> Answer + Send + Sync;
+
+    /// An HTTP/1.1 server on 127.0.0.1 answering by `handler(request, its base URL)`, one request
+    /// per connection, keeping every request.
+    struct Fake {
+        url: String,
+        log: Arc<StdMutex<Vec<Request>>>,
+    }
+
+    impl Fake {
+        async fn start(handler: impl Fn(&Request, &str) -> Answer + Send + Sync + 'static) -> Fake {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let log = Arc::new(StdMutex::new(Vec::new()));
+            let handler: Arc<Handler> = Arc::new(handler);
+            let (accept_log, accept_url) = (log.clone(), url.clone());
+            tokio::spawn(async move {
+                while let Ok((stream, _)) = listener.accept().await {
+                    let (log, handler, url) = (accept_log.clone(), handler.clone(), accept_url.clone());
+                    tokio::spawn(async move { serve(stream, &*handler, &url, &log).await });
+                }
+            });
+            Fake { url, log }
+        }
+
+        /// A client of this server (given with a trailing `/`, which must not matter).
+        fn client(&self) -> Client {
+            Client::new(&format!("{}/", self.url), KEY, SECRET)
+        }
+
+        fn requests(&self) -> Vec<Request> {
+            self.log.lock().unwrap().clone()
+        }
+
+        fn to(&self, path: &str) -> Vec<Request> {
+            self.requests().into_iter().filter(|r| r.path() == path).collect()
+        }
+
+        fn hits(&self, path: &str) -> usize {
+            self.to(path).len()
+        }
+    }
+
+    async fn serve(mut stream: TcpStream, handler: &Handler, url: &str, log: &StdMutex<Vec<Request>>) {
+        let mut buffer = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let head_end = loop {
+            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut request_line = lines.next().unwrap_or_default().split(' ');
+        let method = request_line.next().unwrap_or_default().to_owned();
+        let target = request_line.next().unwrap_or_default().to_owned();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+            .collect();
+        let length = headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, value)| value.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = buffer[head_end + 4..].to_vec();
+        while body.len() < length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => body.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let request = Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
+        log.lock().unwrap().push(request.clone());
+        let answer = handler(&request, url);
+        let mut out = format!("HTTP/1.1 {} Fake\r\nConnection: close\r\n", answer.status);
+        if answer.status != 204 && answer.status != 304 {
+            let _ = write!(out, "Content-Length: {}\r\n", answer.body.len());
+        }
+        for (name, value) in &answer.headers {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+        out.push_str("\r\n");
+        out.push_str(&answer.body);
+        let _ = stream.write_all(out.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    }
+
+    /// The token endpoint's answer: `t1`, `t2`, … lasting `expires_in` seconds.
+    fn issue(issued: &AtomicUsize, expires_in: u64) -> Answer {
+        let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+        Answer::json(
+            200,
+            json!({ "access_token": format!("t{n}"), "expires_in": expires_in, "token_type": "bearer" }),
+        )
+    }
+
+    /// A server issuing tokens lasting `expires_in` and answering 7 students.
+    async fn counting_server(expires_in: u64) -> Fake {
+        let issued = AtomicUsize::new(0);
+        Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, expires_in),
+            STUDENTS => Answer::json(200, json!([])).with("Total-Count", "7"),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await
+    }
+
+    fn bearers(fake: &Fake, path: &str) -> Vec<String> {
+        fake.to(path).iter().map(|r| r.header("authorization").unwrap_or_default().to_owned()).collect()
+    }
+
+    // ---------------------------------------------------------------------------------- tokens
+
+    #[tokio::test]
+    async fn the_token_is_fetched_once_and_reused() {
+        let fake = counting_server(3600).await;
+        let client = fake.client();
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(client.clone().count("students").await, Ok(7), "clones share the token");
+
+        let tokens = fake.to(TOKEN_PATH);
+        assert_eq!(tokens.len(), 1, "one token for three requests");
+        let token = &tokens[0];
+        assert_eq!(token.method, "POST");
+        assert_eq!(token.header("authorization"), Some(BASIC));
+        assert!(token
+            .header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/x-www-form-urlencoded"));
+        assert_eq!(token.body, "grant_type=client_credentials");
+
+        assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1"; 3]);
+        assert!(fake
+            .to(STUDENTS)
+            .iter()
+            .all(|r| r.query() == "limit=0&totalCount=true" && r.method == "GET"));
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_token_fetch() {
+        let fake = counting_server(3600).await;
+        let client = fake.client();
+        let (a, b, c) =
+            tokio::join!(client.count("students"), client.count("students"), client.count("students"));
+        assert_eq!((a, b, c), (Ok(7), Ok(7), Ok(7)));
+        assert_eq!(fake.hits(TOKEN_PATH), 1);
+    }
+
+    #[tokio::test]
+    async fn a_token_within_the_renewal_margin_is_renewed() {
+        let fake = counting_server(RENEW_MARGIN.as_secs()).await;
+        let client = fake.client();
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(fake.hits(TOKEN_PATH), 2, "a token about to expire is not used");
+        assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1", "Bearer t2"]);
+    }
+
+    #[tokio::test]
+    async fn a_token_is_renewed_once_it_comes_within_the_margin() {
+        // Usable for one second, then within the renewal margin.
+        let fake = counting_server(RENEW_MARGIN.as_secs() + 1).await;
+        let client = fake.client();
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(fake.hits(TOKEN_PATH), 1);
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(client.count("students").await, Ok(7));
+        assert_eq!(fake.hits(TOKEN_PATH), 2);
+        assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1", "Bearer t1", "Bearer t2"]);
+    }
+
+    #[tokio::test]
+    async fn a_401_renews_the_token_once_and_retries_once() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            STUDENTS if request.header("authorization") == Some("Bearer t1") => {
+                Answer::problem(401, "The token was revoked.", &[])
+            }
+            STUDENTS => Answer::json(200, json!([])).with("Total-Count", "5"),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let client = fake.client();
+        assert_eq!(client.count("students").await, Ok(5));
+        assert_eq!(fake.hits(TOKEN_PATH), 2);
+        assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1", "Bearer t2"]);
+        // The renewed token is kept.
+        assert_eq!(client.count("students").await, Ok(5));
+        assert_eq!(fake.hits(TOKEN_PATH), 2);
+    }
+
+    #[tokio::test]
+    async fn a_token_refused_after_renewal_is_unauthorized_without_looping() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            _ => Answer::problem(401, "Bad token.", &[]),
+        })
+        .await;
+        let result = fake.client().count("students").await;
+        assert!(matches!(&result, Err(ApiError::Unauthorized(m)) if m.contains("Bad token")), "{result:?}");
+        assert_eq!(fake.hits(TOKEN_PATH), 2, "renewed once");
+        assert_eq!(fake.hits(STUDENTS), 2, "retried once");
+    }
+
+    #[tokio::test]
+    async fn refused_credentials_are_unauthorized() {
+        let fake = Fake::start(|request, _| match request.path() {
+            TOKEN_PATH => Answer::json(
+                401,
+                json!({ "error": "invalid_client", "error_description": "Client authentication failed." }),
+            ),
+            _ => Answer::json(200, json!([])).with("Total-Count", "1"),
+        })
+        .await;
+        let client = fake.client();
+        let error = client.page("students", 0, 10, None).await.unwrap_err();
+        let ApiError::Unauthorized(message) = &error else { panic!("{error:?}") };
+        assert!(message.contains("Client authentication failed."), "{message}");
+        assert!(!error.to_string().contains(SECRET));
+        assert_eq!(fake.hits(STUDENTS), 0, "no data request without a token");
+        assert!(matches!(
+            client.put("students", "a", &json!({}), "\"e\"").await,
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let client = Client::new("https://api.example.org/", "the-key", "hunter2-very-secret");
+        let shown = format!("{client:?} {client:#?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("the-key") && shown.contains("https://api.example.org\""), "{shown}");
+    }
+
+    // ---------------------------------------------------------------------------------- reads
+
+    fn metadata_index(base: &str) -> Answer {
+        Answer::json(
+            200,
+            json!([
+                {
+                    "name": "resources",
+                    "endpointUri": format!("{base}/metadata/data/v3/resources/swagger.json"),
+                    "prefix": "",
+                },
+                {
+                    "name": "descriptors",
+                    "endpointUri": format!("{base}/metadata/data/v3/descriptors/swagger.json"),
+                    "prefix": "",
+                },
+            ]),
+        )
+    }
+
+    fn paths(names: &[&str]) -> Value {
+        let mut paths = Map::new();
+        for name in names {
+            for suffix in ["", "/{id}", "/deletes", "/keyChanges"] {
+                paths.insert(format!("/ed-fi/{name}{suffix}"), json!({ "get": {} }));
+            }
+        }
+        Value::Object(paths)
+    }
+
+    fn resources_document() -> Value {
+        json!({
+            "openapi": "3.0.1",
+            "paths": paths(&["students", "classPeriods", "schools"]),
+            "components": { "schemas": {
+                "edFi_classPeriod": {
+                    "type": "object",
+                    "properties": {
+                        "id": { "type": "string", "readOnly": true },
+                        "classPeriodName": { "type": "string", "maxLength": 60 },
+                        "schoolReference": { "$ref": "#/components/schemas/edFi_schoolReference" },
+                        "meetingTimes": {
+                            "type": "array",
+                            "items": { "$ref": "#/components/schemas/edFi_classPeriod_meetingTime" },
+                        },
+                        "officialAttendancePeriod": { "type": "boolean" },
+                        "beginDate": { "type": "string", "format": "date" },
+                    },
+                    "required": [
+                        "classPeriodName",
+                        "schoolReference",
+                        "meetingTimes",
+                        "officialAttendancePeriod",
+                        "beginDate",
+                    ],
+                },
+                "edFi_schoolReference": {
+                    "type": "object",
+                    "properties": {
+                        "schoolId": { "type": "integer", "format": "int64" },
+                        "link": { "type": "string" },
+                    },
+                    "required": ["schoolId"],
+                },
+                "edFi_classPeriod_meetingTime": {
+                    "type": "object",
+                    "properties": {
+                        "startTime": { "type": "string", "format": "time" },
+                        "endTime": { "type": "string", "format": "time" },
+                        "alternateDayName": { "type": "string" },
+                    },
+                    "required": ["startTime", "endTime"],
+                },
+                "edFi_student": {
+                    "type": "object",
+                    "properties": {
+                        "studentUniqueId": { "type": "string" },
+                        "birthDate": { "type": "string", "format": "date" },
+                        "middleName": { "type": "string" },
+                    },
+                    "required": ["studentUniqueId", "birthDate"],
+                },
+            } },
+        })
+    }
+
+    fn descriptors_document() -> Value {
+        json!({
+            "openapi": "3.0.1",
+            "paths": paths(&["gradeLevelDescriptors", "academicSubjectDescriptors"]),
+            "components": { "schemas": {
+                "edFi_gradeLevelDescriptor": {
+                    "type": "object",
+                    "properties": {
+                        "namespace": { "type": "string" },
+                        "codeValue": { "type": "string" },
+                        "description": { "type": "string" },
+                    },
+                    "required": ["namespace", "codeValue"],
+                },
+            } },
+        })
+    }
+
+    async fn metadata_server() -> Fake {
+        Fake::start(|request, base| match request.path() {
+            "/metadata/" => metadata_index(base),
+            "/metadata/data/v3/resources/swagger.json" => Answer::json(200, resources_document()),
+            "/metadata/data/v3/descriptors/swagger.json" => Answer::json(200, descriptors_document()),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn resources_come_from_both_documents_sorted_resources_first() {
+        let fake = metadata_server().await;
+        let resources = fake.client().resources().await.unwrap();
+        let listed: Vec<(&str, bool)> = resources.iter().map(|r| (r.name.as_str(), r.descriptor)).collect();
+        assert_eq!(
+            listed,
+            [
+                ("classPeriods", false),
+                ("schools", false),
+                ("students", false),
+                ("academicSubjectDescriptors", true),
+                ("gradeLevelDescriptors", true),
+            ]
+        );
+        assert_eq!(fake.hits(TOKEN_PATH), 0, "metadata needs no token");
+        assert!(fake.requests().iter().all(|r| r.header("authorization").is_none()));
+    }
+
+    #[tokio::test]
+    async fn page_asks_for_the_range_and_total_with_an_encoded_filter() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            STUDENTS => Answer::json(200, json!([{ "id": "a" }, { "id": "b" }])).with("Total-Count", "123"),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let client = fake.client();
+        let page = client.page("students", 50, 25, Some(("lastSurname", "O'Brien & Sons/é +1=2?#"))).await;
+        assert_eq!(page, Ok(Page { items: vec![json!({ "id": "a" }), json!({ "id": "b" })], total: 123 }));
+        let page = client.page("students", 0, 10, None).await.unwrap();
+        assert_eq!(page.total, 123);
+        let queries: Vec<String> = fake.to(STUDENTS).iter().map(|r| r.query().to_owned()).collect();
+        assert_eq!(
+            queries,
+            [
+                concat!(
+                    "offset=50&limit=25&totalCount=true",
+                    "&lastSurname=O%27Brien%20%26%20Sons%2F%C3%A9%20%2B1%3D2%3F%23",
+                ),
+                "offset=0&limit=10&totalCount=true",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn get_keeps_the_quoted_etag_reads_fresh_and_maps_404() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            "/data/v3/ed-fi/students/abc" => {
+                Answer::json(200, json!({ "id": "abc", "_etag": "e1" })).with("ETag", "\"e1\"")
+            }
+            "/data/v3/ed-fi/students/gone" => Answer::problem(404, "No item.", &[]),
+            _ => Answer::problem(500, "Broken.", &[]),
+        })
+        .await;
+        let client = fake.client();
+        let item = client.get("students", "abc").await.unwrap();
+        assert_eq!(item, Item { body: json!({ "id": "abc", "_etag": "e1" }), etag: "\"e1\"".into() });
+        assert_eq!(fake.to("/data/v3/ed-fi/students/abc")[0].header("cache-control"), Some("no-cache"));
+        assert_eq!(client.get("students", "gone").await, Err(ApiError::NotFound));
+        let broken = client.get("students", "other").await;
+        assert!(
+            matches!(&broken, Err(ApiError::Server { status: 500, detail }) if detail == "Broken."),
+            "{broken:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn history_lists_versions_and_fetches_one_by_its_unquoted_etag() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            "/admin/v1/history/students/abc" => Answer::json(
+                200,
+                json!([
+                    {
+                        "etag": "e1",
+                        "lastModifiedDate": "2026-11-25T10:44:01Z",
+                        "changeVersion": 3,
+                        "client": "k1",
+                        "deleted": false,
+                    },
+                    {
+                        "etag": null,
+                        "lastModifiedDate": "2026-11-26T10:44:01Z",
+                        "changeVersion": 9,
+                        "client": "k2",
+                        "deleted": true,
+                    },
+                ]),
+            ),
+            "/admin/v1/history/students/abc/e1" => {
+                Answer::json(200, json!({ "id": "abc", "firstName": "Ana" }))
+            }
+            _ => Answer::problem(404, "No such version.", &[]),
+        })
+        .await;
+        let client = fake.client();
+        let versions = client.history("students", "abc").await.unwrap();
+        assert_eq!(
+            versions,
+            [
+                VersionInfo {
+                    etag: Some("e1".into()),
+                    last_modified: "2026-11-25T10:44:01Z".into(),
+                    change_version: 3,
+                    client: "k1".into(),
+                    deleted: false,
+                },
+                VersionInfo {
+                    etag: None,
+                    last_modified: "2026-11-26T10:44:01Z".into(),
+                    change_version: 9,
+                    client: "k2".into(),
+                    deleted: true,
+                },
+            ]
+        );
+        assert_eq!(client.version("students", "abc", "\"e1\"").await.unwrap()["firstName"], "Ana");
+        assert_eq!(client.version("students", "abc", "e1").await.unwrap()["firstName"], "Ana");
+        assert_eq!(client.version("students", "abc", "\"e0\"").await, Err(ApiError::NotFound));
+    }
+
+    // --------------------------------------------------------------------------------- writes
+
+    async fn writing_server() -> Fake {
+        let issued = AtomicUsize::new(0);
+        Fake::start(move |request, base| {
+            let id = request.path().strip_prefix("/data/v3/ed-fi/students/").unwrap_or_default();
+            match (request.path(), id) {
+                (TOKEN_PATH, _) => issue(&issued, 3600),
+                (STUDENTS, _) if request.header("if-none-match") == Some("*") => Answer::empty(201)
+                    .with("ETag", "\"new-etag\"")
+                    .with("Location", &format!("{base}/data/v3/ed-fi/students/0123abc")),
+                (STUDENTS, _) => Answer::problem(412, "The item already exists.", &[]),
+                (_, "saved") => Answer::empty(204)
+                    .with("ETag", "\"e2\"")
+                    .with("Location", &format!("{base}/data/v3/ed-fi/students/saved")),
+                (_, "stale") => Answer::problem(
+                    412,
+                    "The item has been modified by another user.",
+                    &["The resource item's etag value does not match."],
+                ),
+                (_, "invalid") => Answer::problem(
+                    400,
+                    "Data validation failed. See 'validationErrors' for details.",
+                    &["The body has 2 problems."],
+                )
+                .body(json!({
+                    "type": "urn:ed-fi:api:bad-request:data-validation-failed",
+                    "status": 400,
+                    "detail": "Data validation failed. See 'validationErrors' for details.",
+                    "validationErrors": {
+                        "$.birthDate": ["birthDate is required."],
+                        "$.firstName": ["firstName is too long.", "firstName has a bad character."],
+                    },
+                    "errors": ["The body has 2 problems."],
+                })),
+                (_, "referenced") => Answer::problem(
+                    409,
+                    "The item is referenced by other items.",
+                    &["2 studentSchoolAssociations reference it."],
+                ),
+                (_, "missing") => Answer::problem(404, "No student has this id.", &[]),
+                _ => Answer::problem(503, "Try again later.", &[]),
+            }
+        })
+        .await
+    }
+
+    fn at(fake: &Fake, id: &str) -> Request {
+        fake.to(&format!("{STUDENTS}/{id}")).pop().expect("a request")
+    }
+
+    #[tokio::test]
+    async fn put_maps_each_answer_to_an_outcome_and_sends_if_match_verbatim() {
+        let fake = writing_server().await;
+        let client = fake.client();
+        let body = json!({ "studentUniqueId": "S-1", "firstName": "Ana", "birthDate": "2010-02-28" });
+
+        let saved = client.put("students", "saved", &body, "\"e1\"").await;
+        assert_eq!(saved, Ok(WriteOutcome::Saved { etag: Some("\"e2\"".into()), id: Some("saved".into()) }));
+        let request = at(&fake, "saved");
+        assert_eq!(request.method, "PUT");
+        assert_eq!(request.header("if-match"), Some("\"e1\""));
+        assert_eq!(request.header("if-none-match"), None);
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("authorization"), Some("Bearer t1"));
+        assert_eq!(serde_json::from_str::<Value>(&request.body).unwrap(), body);
+
+        let stale = client.put("students", "stale", &body, "W/\"odd\"").await;
+        assert_eq!(
+            stale,
+            Ok(WriteOutcome::Conflict { detail: "The item has been modified by another user.".into() })
+        );
+        assert_eq!(at(&fake, "stale").header("if-match"), Some("W/\"odd\""), "passed through as given");
+
+        let invalid = client.put("students", "invalid", &body, "\"e1\"").await.unwrap();
+        let WriteOutcome::Invalid { detail, errors } = invalid else { panic!("{invalid:?}") };
+        assert_eq!(
+            detail,
+            "Data validation failed. See 'validationErrors' for details. The body has 2 problems."
+        );
+        let expected: BTreeMap<String, Vec<String>> = [
+            ("$.birthDate".to_owned(), vec!["birthDate is required.".to_owned()]),
+            (
+                "$.firstName".to_owned(),
+                vec!["firstName is too long.".to_owned(), "firstName has a bad character.".to_owned()],
+            ),
+        ]
+        .into();
+        assert_eq!(errors, expected);
+
+        let referenced = client.put("students", "referenced", &body, "\"e1\"").await;
+        assert_eq!(
+            referenced,
+            Ok(WriteOutcome::Refused {
+                status: 409,
+                detail: "The item is referenced by other items. 2 studentSchoolAssociations reference it."
+                    .into(),
+            })
+        );
+        let missing = client.put("students", "missing", &body, "\"e1\"").await;
+        assert_eq!(
+            missing,
+            Ok(WriteOutcome::Refused { status: 404, detail: "No student has this id.".into() })
+        );
+
+        let failed = client.put("students", "other", &body, "\"e1\"").await;
+        assert_eq!(failed, Err(ApiError::Server { status: 503, detail: "Try again later.".into() }));
+        assert!(client.put("students", "saved", &body, "\"bad\nvalue\"").await.is_err());
+        assert_eq!(fake.hits(TOKEN_PATH), 1);
+    }
+
+    #[tokio::test]
+    async fn delete_sends_if_match_and_maps_answers() {
+        let fake = writing_server().await;
+        let client = fake.client();
+        assert!(matches!(client.delete("students", "saved", "\"e1\"").await, Ok(WriteOutcome::Saved { .. })));
+        let request = at(&fake, "saved");
+        assert_eq!((request.method.as_str(), request.header("if-match")), ("DELETE", Some("\"e1\"")));
+        assert!(request.body.is_empty());
+        assert!(matches!(
+            client.delete("students", "referenced", "\"e1\"").await,
+            Ok(WriteOutcome::Refused { status: 409, .. })
+        ));
+        assert!(matches!(
+            client.delete("students", "stale", "\"e0\"").await,
+            Ok(WriteOutcome::Conflict { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn create_is_create_only() {
+        let fake = writing_server().await;
+        let client = fake.client();
+        let body = json!({ "studentUniqueId": "S-2" });
+        let created = client.create("students", &body).await;
+        assert_eq!(
+            created,
+            Ok(WriteOutcome::Saved { etag: Some("\"new-etag\"".into()), id: Some("0123abc".into()) })
+        );
+        let request = fake.to(STUDENTS).pop().unwrap();
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.header("if-none-match"), Some("*"));
+        assert_eq!(request.header("if-match"), None);
+        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(serde_json::from_str::<Value>(&request.body).unwrap(), body);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_api_is_an_http_error() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        drop(listener);
+        let error = Client::new(&url, KEY, SECRET).count("students").await.unwrap_err();
+        assert!(matches!(&error, ApiError::Http(m) if m.contains("Cannot connect")), "{error:?}");
+        assert!(!error.to_string().contains(SECRET));
+    }
+
+    // ------------------------------------------------------------------------------- templates
+
+    #[tokio::test]
+    async fn template_follows_refs_and_arrays_and_caches_the_documents() {
+        let fake = metadata_server().await;
+        let client = fake.client();
+        let template = client.template("classPeriods").await.unwrap();
+        assert_eq!(
+            template,
+            json!({
+                "classPeriodName": "",
+                "schoolReference": { "schoolId": 0 },
+                "meetingTimes": [{ "startTime": "08:00:00", "endTime": "08:00:00" }],
+                "officialAttendancePeriod": false,
+                "beginDate": "2026-01-01",
+            })
+        );
+        assert_eq!(
+            client.template("students").await.unwrap(),
+            json!({ "studentUniqueId": "", "birthDate": "2026-01-01" })
+        );
+        assert_eq!(
+            client.clone().template("gradeLevelDescriptors").await.unwrap(),
+            json!({ "namespace": "", "codeValue": "" })
+        );
+        assert!(matches!(client.template("unicorns").await, Err(ApiError::Http(_))));
+        assert_eq!(fake.hits("/metadata/"), 1, "fetched once");
+        assert_eq!(fake.hits("/metadata/data/v3/resources/swagger.json"), 1);
+        assert_eq!(fake.hits("/metadata/data/v3/descriptors/swagger.json"), 1);
+    }
+
+    #[test]
+    fn a_schema_that_contains_itself_ends() {
+        let document = json!({ "components": { "schemas": { "edFi_node": {
+            "type": "object",
+            "properties": {
+                "name": { "type": "string" },
+                "parent": { "$ref": "#/components/schemas/edFi_node" },
+            },
+            "required": ["name", "parent"],
+        } } } });
+        let schema = json!({ "$ref": "#/components/schemas/edFi_node" });
+        assert_eq!(placeholder(&document, &schema, &mut vec![]), json!({ "name": "", "parent": {} }));
+    }
+
+    #[test]
+    fn encoding_and_locations() {
+        assert_eq!(encode("a-b_c.d~e f/g"), "a-b_c.d~e%20f%2Fg");
+        assert_eq!(last_segment("http://h/data/v3/ed-fi/students/abc?x=1"), Some("abc".into()));
+        assert_eq!(last_segment("/students/abc/"), Some("abc".into()));
+        assert!(
+            is_loopback("http://127.0.0.1:8787")
+                && is_loopback("http://localhost")
+                && is_loopback("http://[::1]:1")
+        );
+        assert!(!is_loopback("https://api.example.org"));
+        let shown = ApiError::Server { status: 503, detail: "Try again later.".into() }.to_string();
+        assert_eq!(shown, "The API failed (503): Try again later.");
+    }
+}

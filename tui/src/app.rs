@@ -1,0 +1,898 @@
+//! The app's state and how it changes: `update(msg) -> commands`. No IO here: network and editor
+//! work are [`Cmd`]s the runtime performs, reporting back as [`Msg`]s, so every behaviour is
+//! testable without a terminal or a server.
+
+use std::collections::BTreeMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde_json::Value;
+
+use crate::api::{Item, Page, ResourceInfo, VersionInfo, WriteOutcome};
+use crate::editor::TextBuffer;
+use crate::merge::{self, DiffLine, Merge};
+
+/// Items fetched per page of a list.
+pub const PAGE_SIZE: u64 = 50;
+
+/// What the runtime must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmd {
+    LoadResources,
+    LoadCount(String),
+    LoadPage {
+        resource: String,
+        offset: u64,
+        filter: Option<(String, String)>,
+    },
+    LoadItem {
+        resource: String,
+        id: String,
+    },
+    Put {
+        resource: String,
+        id: String,
+        body: Value,
+        if_match: String,
+    },
+    Create {
+        resource: String,
+        body: Value,
+    },
+    Delete {
+        resource: String,
+        id: String,
+        if_match: String,
+    },
+    /// Fetch the current version after a 412, for the conflict view.
+    LoadCurrent {
+        resource: String,
+        id: String,
+    },
+    LoadTemplate(String),
+    LoadHistory {
+        resource: String,
+        id: String,
+    },
+    LoadVersion {
+        resource: String,
+        id: String,
+        etag: String,
+    },
+    /// Edit this text in `$VISUAL`/`$EDITOR`; answer with [`Msg::Edited`].
+    ExternalEdit {
+        text: String,
+    },
+    /// Keep an unsaved edit on disk until it is resolved.
+    SaveRecovery {
+        key: String,
+        text: String,
+    },
+    ClearRecovery {
+        key: String,
+    },
+    Quit,
+}
+
+/// What happened: a key, or a report from work the runtime did.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resources(Result<Vec<ResourceInfo>, String>),
+    Count(String, Result<u64, String>),
+    Page {
+        resource: String,
+        offset: u64,
+        result: Result<Page, String>,
+    },
+    Item {
+        resource: String,
+        id: String,
+        result: Result<Item, String>,
+    },
+    Written {
+        result: Result<WriteOutcome, String>,
+    },
+    Deleted {
+        result: Result<WriteOutcome, String>,
+    },
+    Current {
+        result: Result<Item, String>,
+    },
+    Template {
+        resource: String,
+        result: Result<Value, String>,
+    },
+    History {
+        result: Result<Vec<VersionInfo>, String>,
+    },
+    Version {
+        etag: String,
+        result: Result<Value, String>,
+    },
+    /// The external editor closed: the text, or why it could not run (the buffer is kept).
+    Edited(Result<String, String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Resources,
+    List,
+    Detail,
+    Edit,
+    Conflict,
+    ConfirmDelete,
+    History,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceRow {
+    pub info: ResourceInfo,
+    pub count: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListState {
+    pub resource: String,
+    pub items: Vec<Value>,
+    pub total: u64,
+    pub cursor: usize,
+    pub loading: bool,
+    pub filter: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DetailState {
+    pub resource: String,
+    pub id: String,
+    pub body: Value,
+    pub etag: String,
+}
+
+/// An edit in progress. `opened` is the version it started from; `None` for a new document.
+#[derive(Debug, Clone)]
+pub struct EditState {
+    pub resource: String,
+    pub id: Option<String>,
+    pub opened: Option<(Value, String)>,
+    pub buffer: TextBuffer,
+    /// Validation errors from the server, by JSON path.
+    pub errors: BTreeMap<String, Vec<String>>,
+    pub saving: bool,
+}
+
+impl EditState {
+    pub fn recovery_key(&self) -> String {
+        format!("{}-{}", self.resource, self.id.as_deref().unwrap_or("new"))
+    }
+}
+
+/// A 412: what you opened, what you wrote, what is there now, and their merge.
+#[derive(Debug, Clone)]
+pub struct ConflictState {
+    pub resource: String,
+    pub id: String,
+    pub opened: Value,
+    pub mine: Value,
+    pub current: Option<(Value, String)>,
+    pub merge: Option<Merge>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfirmState {
+    pub resource: String,
+    pub id: String,
+    pub etag: String,
+    pub typed: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryState {
+    pub resource: String,
+    pub id: String,
+    pub versions: Vec<VersionInfo>,
+    pub cursor: usize,
+    /// The first version picked for a diff.
+    pub marked: Option<usize>,
+    /// Versions fetched, by ETag.
+    pub bodies: BTreeMap<String, Value>,
+    pub diff: Option<Vec<DiffLine>>,
+}
+
+/// A line being typed at the bottom: `:` command or `/` filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Command(String),
+    Filter(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub read_only: bool,
+    pub url: String,
+    pub screen: Screen,
+    back: Vec<Screen>,
+    pub resources: Vec<ResourceRow>,
+    pub resource_cursor: usize,
+    pub list: ListState,
+    pub detail: Option<DetailState>,
+    pub edit: Option<EditState>,
+    pub conflict: Option<ConflictState>,
+    pub confirm: Option<ConfirmState>,
+    pub history: Option<HistoryState>,
+    pub prompt: Option<Prompt>,
+    pub help: bool,
+    /// The last thing to tell the user.
+    pub status: String,
+    /// Work in progress, shown as a progress indicator.
+    pub busy: Option<String>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(url: &str, read_only: bool) -> (Self, Vec<Cmd>) {
+        let app = Self {
+            read_only,
+            url: url.to_owned(),
+            screen: Screen::Resources,
+            back: Vec::new(),
+            resources: Vec::new(),
+            resource_cursor: 0,
+            list: ListState::default(),
+            detail: None,
+            edit: None,
+            conflict: None,
+            confirm: None,
+            history: None,
+            prompt: None,
+            help: false,
+            status: String::new(),
+            busy: Some("Loading resources…".into()),
+            quit: false,
+        };
+        (app, vec![Cmd::LoadResources])
+    }
+
+    fn go(&mut self, screen: Screen) {
+        if self.screen != screen {
+            self.back.push(self.screen);
+            self.screen = screen;
+        }
+    }
+
+    fn go_back(&mut self) {
+        if let Some(previous) = self.back.pop() {
+            self.screen = previous;
+        }
+    }
+
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(key) => self.key(key),
+            Msg::Resources(Ok(infos)) => {
+                self.busy = None;
+                self.resources = infos.into_iter().map(|info| ResourceRow { info, count: None }).collect();
+                self.resources.iter().map(|r| Cmd::LoadCount(r.info.name.clone())).collect()
+            }
+            Msg::Count(name, result) => {
+                if let Some(row) = self.resources.iter_mut().find(|r| r.info.name == name) {
+                    row.count = result.ok();
+                }
+                vec![]
+            }
+            Msg::Page { resource, offset, result } => self.page_loaded(resource, offset, result),
+            Msg::Item { resource, id, result: Ok(item) } => {
+                self.busy = None;
+                self.detail = Some(DetailState { resource, id, body: item.body, etag: item.etag });
+                self.go(Screen::Detail);
+                vec![]
+            }
+            Msg::Written { result } => self.written(result),
+            Msg::Deleted { result } => self.deleted(result),
+            Msg::Current { result } => self.current_loaded(result),
+            Msg::Template { resource, result: Ok(template) } => {
+                self.busy = None;
+                self.start_edit(resource, None, None, &template)
+            }
+            Msg::History { result: Ok(versions) } => {
+                self.busy = None;
+                if let Some(history) = &mut self.history {
+                    history.cursor = versions.len().saturating_sub(1);
+                    history.versions = versions;
+                }
+                vec![]
+            }
+            Msg::Version { etag, result: Ok(body) } => {
+                if let Some(history) = &mut self.history {
+                    history.bodies.insert(etag, body);
+                }
+                self.try_diff();
+                vec![]
+            }
+            Msg::Edited(Ok(text)) => {
+                if let Some(edit) = &mut self.edit {
+                    edit.buffer = TextBuffer::from_text(&text);
+                }
+                self.save()
+            }
+            Msg::Edited(Err(why)) => {
+                self.status =
+                    format!("The editor could not run ({why}); use the built-in editor (Ctrl-S saves).");
+                vec![]
+            }
+            Msg::Resources(Err(e))
+            | Msg::Item { result: Err(e), .. }
+            | Msg::Template { result: Err(e), .. }
+            | Msg::History { result: Err(e) }
+            | Msg::Version { result: Err(e), .. } => {
+                self.busy = None;
+                self.status = format!("Error: {e}");
+                vec![]
+            }
+        }
+    }
+
+    fn key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return self.quit_cmds();
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
+        if self.help {
+            self.help = false;
+            return vec![];
+        }
+        match self.screen {
+            Screen::Edit => return self.edit_key(key),
+            Screen::ConfirmDelete => return self.confirm_key(key),
+            _ => {}
+        }
+        match key.code {
+            KeyCode::Char('?') => {
+                self.help = true;
+                vec![]
+            }
+            KeyCode::Char(':') => {
+                self.prompt = Some(Prompt::Command(String::new()));
+                vec![]
+            }
+            KeyCode::Char('/') if self.screen == Screen::List => {
+                self.prompt = Some(Prompt::Filter(String::new()));
+                vec![]
+            }
+            KeyCode::Char('q') if self.screen == Screen::Resources => self.quit_cmds(),
+            KeyCode::Esc | KeyCode::Backspace => {
+                self.go_back();
+                vec![]
+            }
+            KeyCode::Up | KeyCode::Char('k') => self.move_cursor(-1),
+            KeyCode::Down | KeyCode::Char('j') => self.move_cursor(1),
+            KeyCode::PageUp => self.move_cursor(-(PAGE_SIZE as isize / 2)),
+            KeyCode::PageDown => self.move_cursor(PAGE_SIZE as isize / 2),
+            KeyCode::Enter => self.enter(),
+            KeyCode::Char(c) => self.action(c),
+            _ => vec![],
+        }
+    }
+
+    fn quit_cmds(&mut self) -> Vec<Cmd> {
+        self.quit = true;
+        vec![Cmd::Quit]
+    }
+
+    fn action(&mut self, c: char) -> Vec<Cmd> {
+        match (self.screen, c) {
+            (Screen::Detail | Screen::List, 'e' | 'd' | 'n') if self.read_only => {
+                self.status = "Read-only: writes are disabled (--read-only).".into();
+                vec![]
+            }
+            (Screen::Detail, 'e') => {
+                let Some(detail) = self.detail.clone() else { return vec![] };
+                let opened = Some((detail.body.clone(), detail.etag.clone()));
+                self.start_edit(detail.resource, Some(detail.id), opened, &merge::content(&detail.body))
+            }
+            (Screen::Detail, 'd') => {
+                let Some(detail) = &self.detail else { return vec![] };
+                self.confirm = Some(ConfirmState {
+                    resource: detail.resource.clone(),
+                    id: detail.id.clone(),
+                    etag: detail.etag.clone(),
+                    typed: String::new(),
+                });
+                self.go(Screen::ConfirmDelete);
+                vec![]
+            }
+            (Screen::Detail, 'h') => {
+                let Some(detail) = self.detail.clone() else { return vec![] };
+                self.history = Some(HistoryState {
+                    resource: detail.resource.clone(),
+                    id: detail.id.clone(),
+                    versions: Vec::new(),
+                    cursor: 0,
+                    marked: None,
+                    bodies: BTreeMap::new(),
+                    diff: None,
+                });
+                self.busy = Some("Loading history…".into());
+                self.go(Screen::History);
+                vec![Cmd::LoadHistory { resource: detail.resource, id: detail.id }]
+            }
+            (Screen::Detail, 'r') => {
+                let Some(detail) = &self.detail else { return vec![] };
+                vec![Cmd::LoadItem { resource: detail.resource.clone(), id: detail.id.clone() }]
+            }
+            (Screen::List, 'n') => {
+                self.busy = Some("Loading template…".into());
+                vec![Cmd::LoadTemplate(self.list.resource.clone())]
+            }
+            (Screen::List, 'r') => self.reload_list(),
+            (Screen::History, ' ') => {
+                if let Some(history) = &mut self.history {
+                    history.marked = Some(history.cursor);
+                    history.diff = None;
+                    self.status = "Marked; move to another version and press Enter to diff.".into();
+                }
+                vec![]
+            }
+            (Screen::Conflict, 'a') => self.apply_merge(),
+            (Screen::Conflict, 'e') => self.edit_further(),
+            (Screen::Conflict, 'd') => self.discard(),
+            _ => vec![],
+        }
+    }
+
+    fn move_cursor(&mut self, by: isize) -> Vec<Cmd> {
+        let step = |cursor: usize, len: usize| {
+            (cursor as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
+        };
+        match self.screen {
+            Screen::Resources => self.resource_cursor = step(self.resource_cursor, self.resources.len()),
+            Screen::List => {
+                self.list.cursor = step(self.list.cursor, self.list.items.len());
+                // Load the next page as the cursor nears the end of what is loaded.
+                let loaded = self.list.items.len() as u64;
+                if !self.list.loading
+                    && loaded < self.list.total
+                    && self.list.cursor + 10 >= self.list.items.len()
+                {
+                    self.list.loading = true;
+                    return vec![Cmd::LoadPage {
+                        resource: self.list.resource.clone(),
+                        offset: loaded,
+                        filter: self.list.filter.clone(),
+                    }];
+                }
+            }
+            Screen::History => {
+                if let Some(h) = &mut self.history {
+                    h.cursor = step(h.cursor, h.versions.len());
+                }
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn enter(&mut self) -> Vec<Cmd> {
+        match self.screen {
+            Screen::Resources => match self.resources.get(self.resource_cursor) {
+                Some(row) => self.open_resource(row.info.name.clone()),
+                None => vec![],
+            },
+            Screen::List => {
+                let Some(id) = self.list.items.get(self.list.cursor).and_then(|i| i["id"].as_str()) else {
+                    return vec![];
+                };
+                self.busy = Some("Loading…".into());
+                vec![Cmd::LoadItem { resource: self.list.resource.clone(), id: id.to_owned() }]
+            }
+            Screen::History => self.diff_selected(),
+            _ => vec![],
+        }
+    }
+
+    /// Opens a resource's list (also `:students`).
+    pub fn open_resource(&mut self, resource: String) -> Vec<Cmd> {
+        self.list = ListState { resource, loading: true, ..ListState::default() };
+        self.busy = Some(format!("Loading {}…", self.list.resource));
+        self.go(Screen::List);
+        vec![Cmd::LoadPage { resource: self.list.resource.clone(), offset: 0, filter: None }]
+    }
+
+    fn reload_list(&mut self) -> Vec<Cmd> {
+        self.list.items.clear();
+        self.list.cursor = 0;
+        self.list.loading = true;
+        vec![Cmd::LoadPage {
+            resource: self.list.resource.clone(),
+            offset: 0,
+            filter: self.list.filter.clone(),
+        }]
+    }
+
+    fn page_loaded(&mut self, resource: String, offset: u64, result: Result<Page, String>) -> Vec<Cmd> {
+        if resource != self.list.resource {
+            return vec![];
+        }
+        self.list.loading = false;
+        self.busy = None;
+        match result {
+            Ok(page) if offset == self.list.items.len() as u64 => {
+                self.list.total = page.total;
+                self.list.items.extend(page.items);
+            }
+            Ok(_) => {}
+            Err(e) => self.status = format!("Error: {e}"),
+        }
+        vec![]
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(prompt) = &mut self.prompt else { return vec![] };
+        let text = match prompt {
+            Prompt::Command(t) | Prompt::Filter(t) => t,
+        };
+        match key.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                vec![]
+            }
+            KeyCode::Backspace => {
+                text.pop();
+                vec![]
+            }
+            KeyCode::Char(c) => {
+                text.push(c);
+                vec![]
+            }
+            KeyCode::Enter => match self.prompt.take() {
+                Some(Prompt::Command(command)) => self.command(command.trim()),
+                Some(Prompt::Filter(filter)) => self.apply_filter(filter.trim()),
+                None => vec![],
+            },
+            _ => vec![],
+        }
+    }
+
+    fn command(&mut self, command: &str) -> Vec<Cmd> {
+        match command {
+            "q" | "quit" => self.quit_cmds(),
+            "" => vec![],
+            name => match self.resources.iter().find(|r| r.info.name.eq_ignore_ascii_case(name)) {
+                Some(row) => {
+                    let name = row.info.name.clone();
+                    self.back.clear();
+                    self.screen = Screen::Resources;
+                    self.open_resource(name)
+                }
+                None => {
+                    self.status = format!("Unknown command or resource: {name}");
+                    vec![]
+                }
+            },
+        }
+    }
+
+    /// `/field=value` filters the list; `/` alone clears the filter.
+    fn apply_filter(&mut self, filter: &str) -> Vec<Cmd> {
+        self.list.filter = match filter.split_once('=') {
+            Some((field, value)) if !field.trim().is_empty() => {
+                Some((field.trim().into(), value.trim().into()))
+            }
+            _ if filter.is_empty() => None,
+            _ => {
+                self.status = "Filter as field=value, e.g. /lastSurname=Smith".into();
+                return vec![];
+            }
+        };
+        self.reload_list()
+    }
+
+    fn start_edit(
+        &mut self,
+        resource: String,
+        id: Option<String>,
+        opened: Option<(Value, String)>,
+        content: &Value,
+    ) -> Vec<Cmd> {
+        let text = serde_json::to_string_pretty(content).unwrap_or_default();
+        self.edit = Some(EditState {
+            resource,
+            id,
+            opened,
+            buffer: TextBuffer::from_text(&text),
+            errors: BTreeMap::new(),
+            saving: false,
+        });
+        self.go(Screen::Edit);
+        self.status =
+            "Editing: Ctrl-S saves with If-Match, Ctrl-E opens $EDITOR, Esc leaves (the edit is kept)."
+                .into();
+        let key = self.edit.as_ref().map(EditState::recovery_key).unwrap_or_default();
+        vec![Cmd::SaveRecovery { key, text }]
+    }
+
+    fn edit_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(edit) = &mut self.edit else { return vec![] };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Char('s') if ctrl => self.save(),
+            KeyCode::Char('e') if ctrl => vec![Cmd::ExternalEdit { text: edit.buffer.text() }],
+            KeyCode::Esc => {
+                self.status = "Edit kept in the recovery file; press e on the item to continue.".into();
+                let cmd = Cmd::SaveRecovery { key: edit.recovery_key(), text: edit.buffer.text() };
+                self.go_back();
+                vec![cmd]
+            }
+            _ => {
+                edit.buffer.key(key);
+                vec![]
+            }
+        }
+    }
+
+    /// Sends the edit: PUT with the If-Match of the version that was opened, or a create-only POST.
+    fn save(&mut self) -> Vec<Cmd> {
+        let Some(edit) = &mut self.edit else { return vec![] };
+        let text = edit.buffer.text();
+        let body: Value = match serde_json::from_str(&text) {
+            Ok(body) => body,
+            Err(e) => {
+                self.status = format!("Not valid JSON ({e}); the edit is kept.");
+                return vec![Cmd::SaveRecovery { key: edit.recovery_key(), text }];
+            }
+        };
+        edit.saving = true;
+        self.busy = Some("Saving…".into());
+        let recovery = Cmd::SaveRecovery { key: edit.recovery_key(), text };
+        let write = match (&edit.id, &edit.opened) {
+            (Some(id), Some((_, etag))) => {
+                Cmd::Put { resource: edit.resource.clone(), id: id.clone(), body, if_match: etag.clone() }
+            }
+            _ => Cmd::Create { resource: edit.resource.clone(), body },
+        };
+        vec![recovery, write]
+    }
+
+    fn written(&mut self, result: Result<WriteOutcome, String>) -> Vec<Cmd> {
+        self.busy = None;
+        let Some(edit) = &mut self.edit else { return vec![] };
+        edit.saving = false;
+        match result {
+            Ok(WriteOutcome::Saved { id, .. }) => {
+                let key = edit.recovery_key();
+                let resource = edit.resource.clone();
+                let id = id.or_else(|| edit.id.clone());
+                self.status = "Saved.".into();
+                self.edit = None;
+                self.conflict = None;
+                // Back to the item, freshly read.
+                while matches!(self.screen, Screen::Edit | Screen::Conflict) {
+                    self.go_back();
+                }
+                let mut cmds = vec![Cmd::ClearRecovery { key }];
+                if let Some(id) = id {
+                    cmds.push(Cmd::LoadItem { resource: resource.clone(), id });
+                }
+                if self.list.resource == resource {
+                    cmds.extend(self.reload_list());
+                }
+                cmds
+            }
+            Ok(WriteOutcome::Invalid { detail, errors }) => {
+                self.status = format!("Refused: {detail} The edit is kept; fix the marked fields.");
+                edit.errors = errors;
+                if self.screen == Screen::Conflict {
+                    self.screen = Screen::Edit;
+                }
+                vec![]
+            }
+            Ok(WriteOutcome::Conflict { .. }) => {
+                let (Some(id), Some((opened, _))) = (edit.id.clone(), edit.opened.clone()) else {
+                    self.status = "That item was created by someone else meanwhile; the edit is kept.".into();
+                    return vec![];
+                };
+                let mine = serde_json::from_str(&edit.buffer.text()).unwrap_or(Value::Null);
+                let resource = edit.resource.clone();
+                self.conflict = Some(ConflictState {
+                    resource: resource.clone(),
+                    id: id.clone(),
+                    opened,
+                    mine,
+                    current: None,
+                    merge: None,
+                });
+                self.status = "Someone changed this item since you opened it. Loading their version…".into();
+                self.busy = Some("Loading the current version…".into());
+                self.go(Screen::Conflict);
+                vec![Cmd::LoadCurrent { resource, id }]
+            }
+            Ok(WriteOutcome::Refused { status, detail }) => {
+                self.status = format!("Refused ({status}): {detail} The edit is kept.");
+                vec![]
+            }
+            Err(e) => {
+                self.status = format!("Not saved ({e}); the edit is kept.");
+                vec![]
+            }
+        }
+    }
+
+    fn current_loaded(&mut self, result: Result<Item, String>) -> Vec<Cmd> {
+        self.busy = None;
+        let Some(conflict) = &mut self.conflict else { return vec![] };
+        match result {
+            Ok(item) => {
+                let merged = merge::three_way(&conflict.opened, &conflict.mine, &item.body);
+                self.status = if merged.is_clean() {
+                    "Your changes and theirs do not overlap: a apply the merge, e edit further, d discard."
+                        .into()
+                } else {
+                    format!(
+                        "{} field(s) changed on both sides (theirs kept in the merge): a apply, e edit further, d discard.",
+                        merged.conflicts.len()
+                    )
+                };
+                conflict.merge = Some(merged);
+                conflict.current = Some((item.body, item.etag));
+            }
+            Err(e) => self.status = format!("Could not load the current version: {e}"),
+        }
+        vec![]
+    }
+
+    /// Re-applies the edit on the current version: a new PUT with the current If-Match.
+    fn apply_merge(&mut self) -> Vec<Cmd> {
+        let Some(conflict) = &self.conflict else { return vec![] };
+        let (Some((current, etag)), Some(merged)) = (&conflict.current, &conflict.merge) else {
+            return vec![];
+        };
+        let cmd = Cmd::Put {
+            resource: conflict.resource.clone(),
+            id: conflict.id.clone(),
+            body: merged.merged.clone(),
+            if_match: etag.clone(),
+        };
+        if let Some(edit) = &mut self.edit {
+            edit.opened = Some((current.clone(), etag.clone()));
+            edit.buffer =
+                TextBuffer::from_text(&serde_json::to_string_pretty(&merged.merged).unwrap_or_default());
+            edit.saving = true;
+        }
+        self.busy = Some("Saving the merge…".into());
+        vec![cmd]
+    }
+
+    /// Back to the editor with the merge, based on the current version.
+    fn edit_further(&mut self) -> Vec<Cmd> {
+        let Some(conflict) = self.conflict.take() else { return vec![] };
+        let (Some((current, etag)), Some(merged)) = (conflict.current, conflict.merge) else { return vec![] };
+        if let Some(edit) = &mut self.edit {
+            edit.opened = Some((current, etag));
+            edit.buffer =
+                TextBuffer::from_text(&serde_json::to_string_pretty(&merged.merged).unwrap_or_default());
+        }
+        self.screen = Screen::Edit;
+        self.status = "Editing the merge on top of the current version.".into();
+        vec![]
+    }
+
+    fn discard(&mut self) -> Vec<Cmd> {
+        let key = self.edit.as_ref().map(EditState::recovery_key);
+        self.edit = None;
+        self.conflict = None;
+        while matches!(self.screen, Screen::Edit | Screen::Conflict) {
+            self.go_back();
+        }
+        self.status = "Your edit was discarded.".into();
+        let reload =
+            self.detail.as_ref().map(|d| Cmd::LoadItem { resource: d.resource.clone(), id: d.id.clone() });
+        key.map(|key| Cmd::ClearRecovery { key }).into_iter().chain(reload).collect()
+    }
+
+    fn confirm_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(confirm) = &mut self.confirm else { return vec![] };
+        match key.code {
+            KeyCode::Esc => {
+                self.confirm = None;
+                self.go_back();
+                self.status = "Not deleted.".into();
+                vec![]
+            }
+            KeyCode::Backspace => {
+                confirm.typed.pop();
+                vec![]
+            }
+            KeyCode::Char(c) => {
+                confirm.typed.push(c);
+                vec![]
+            }
+            KeyCode::Enter if confirm.typed == "delete" => {
+                self.busy = Some("Deleting…".into());
+                vec![Cmd::Delete {
+                    resource: confirm.resource.clone(),
+                    id: confirm.id.clone(),
+                    if_match: confirm.etag.clone(),
+                }]
+            }
+            KeyCode::Enter => {
+                self.status = "Type delete and press Enter, or Esc to keep the item.".into();
+                vec![]
+            }
+            _ => vec![],
+        }
+    }
+
+    fn deleted(&mut self, result: Result<WriteOutcome, String>) -> Vec<Cmd> {
+        self.busy = None;
+        self.confirm = None;
+        match result {
+            Ok(WriteOutcome::Saved { .. }) => {
+                self.status = "Deleted.".into();
+                self.detail = None;
+                while matches!(self.screen, Screen::ConfirmDelete | Screen::Detail) {
+                    self.go_back();
+                }
+                self.reload_list()
+            }
+            Ok(WriteOutcome::Conflict { .. }) => {
+                self.status = "Not deleted: someone changed the item since you opened it. Reloaded.".into();
+                self.go_back();
+                self.detail
+                    .as_ref()
+                    .map(|d| Cmd::LoadItem { resource: d.resource.clone(), id: d.id.clone() })
+                    .into_iter()
+                    .collect()
+            }
+            Ok(WriteOutcome::Refused { detail, .. } | WriteOutcome::Invalid { detail, .. }) => {
+                self.status = format!("Not deleted: {detail}");
+                self.go_back();
+                vec![]
+            }
+            Err(e) => {
+                self.status = format!("Not deleted: {e}");
+                self.go_back();
+                vec![]
+            }
+        }
+    }
+
+    /// Enter in the history: with a marked version, diff it against the selected one.
+    fn diff_selected(&mut self) -> Vec<Cmd> {
+        let Some(history) = &mut self.history else { return vec![] };
+        let Some(marked) = history.marked else {
+            self.status = "Press Space on one version, then Enter on another to diff them.".into();
+            return vec![];
+        };
+        let wanted: Vec<String> = [marked, history.cursor]
+            .iter()
+            .filter_map(|i| history.versions.get(*i).and_then(|v| v.etag.clone()))
+            .filter(|etag| !history.bodies.contains_key(etag))
+            .collect();
+        let cmds = wanted
+            .into_iter()
+            .map(|etag| Cmd::LoadVersion { resource: history.resource.clone(), id: history.id.clone(), etag })
+            .collect();
+        self.try_diff();
+        cmds
+    }
+
+    fn try_diff(&mut self) {
+        let Some(history) = &mut self.history else { return };
+        let Some(marked) = history.marked else { return };
+        let body = |i: usize| -> Option<Value> {
+            let version = history.versions.get(i)?;
+            match &version.etag {
+                Some(etag) => history.bodies.get(etag).cloned(),
+                None => Some(Value::Null),
+            }
+        };
+        let (older, newer) = (marked.min(history.cursor), marked.max(history.cursor));
+        if let (Some(old), Some(new)) = (body(older), body(newer)) {
+            history.diff = Some(merge::diff(&merge::content(&old), &merge::content(&new)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,11 @@
+//! `edfi-admin`: the administrator's terminal app for an Ed-Fi API.
+//!
+//! `app` is the state and its update function (no IO), `ui` draws it, `runtime` performs the
+//! app's commands (network tasks, the external editor, recovery files) and runs the terminal.
+
+pub mod api;
+pub mod app;
+pub mod editor;
+pub mod merge;
+pub mod runtime;
+pub mod ui;

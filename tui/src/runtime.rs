@@ -1,0 +1,227 @@
+//! Carrying out the app's commands: network work in tasks reporting back as messages, the
+//! external editor with the terminal released, recovery files on disk. The terminal loop merges
+//! keys and reports with `tokio::select!`; [`Headless`] drives the same app without a terminal.
+
+use std::io::Stdout;
+use std::time::Duration;
+
+use crossterm::event::{self, Event, KeyEventKind};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::ExecutableCommand;
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::Terminal;
+use tokio::sync::mpsc;
+
+use crate::api::Client;
+use crate::app::{App, Cmd, Msg};
+use crate::{editor, ui};
+
+/// The network part of a command, as a message once done; `None` for commands that are not
+/// network work.
+pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
+    let text = |e: crate::api::ApiError| e.to_string();
+    Some(match cmd {
+        Cmd::LoadResources => Msg::Resources(client.resources().await.map_err(text)),
+        Cmd::LoadCount(name) => {
+            let count = client.count(&name).await.map_err(text);
+            Msg::Count(name, count)
+        }
+        Cmd::LoadPage { resource, offset, filter } => {
+            let filter = filter.as_ref().map(|(f, v)| (f.as_str(), v.as_str()));
+            let result = client.page(&resource, offset, crate::app::PAGE_SIZE, filter).await.map_err(text);
+            Msg::Page { resource, offset, result }
+        }
+        Cmd::LoadItem { resource, id } => {
+            let result = client.get(&resource, &id).await.map_err(text);
+            Msg::Item { resource, id, result }
+        }
+        Cmd::Put { resource, id, body, if_match } => {
+            Msg::Written { result: client.put(&resource, &id, &body, &if_match).await.map_err(text) }
+        }
+        Cmd::Create { resource, body } => {
+            Msg::Written { result: client.create(&resource, &body).await.map_err(text) }
+        }
+        Cmd::Delete { resource, id, if_match } => {
+            Msg::Deleted { result: client.delete(&resource, &id, &if_match).await.map_err(text) }
+        }
+        Cmd::LoadCurrent { resource, id } => {
+            Msg::Current { result: client.get(&resource, &id).await.map_err(text) }
+        }
+        Cmd::LoadTemplate(resource) => {
+            let result = client.template(&resource).await.map_err(text);
+            Msg::Template { resource, result }
+        }
+        Cmd::LoadHistory { resource, id } => {
+            Msg::History { result: client.history(&resource, &id).await.map_err(text) }
+        }
+        Cmd::LoadVersion { resource, id, etag } => {
+            let result = client.version(&resource, &id, &etag).await.map_err(text);
+            Msg::Version { etag, result }
+        }
+        Cmd::ExternalEdit { .. } | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::Quit => {
+            return None
+        }
+    })
+}
+
+/// Recovery files are written and removed on the spot: an edit must be on disk before anything
+/// can fail.
+fn keep_recovery(cmd: &Cmd) -> Option<String> {
+    match cmd {
+        Cmd::SaveRecovery { key, text } => {
+            editor::save_recovery(key, text).err().map(|e| format!("recovery file: {e}"))
+        }
+        Cmd::ClearRecovery { key } => {
+            editor::clear_recovery(key);
+            None
+        }
+        _ => None,
+    }
+}
+
+/// Drives an app without a terminal: every command runs to completion before the next key.
+pub struct Headless {
+    pub app: App,
+    pub client: Client,
+    /// Answers `$EDITOR` requests in tests (`None`: the editor is unavailable).
+    pub editor: Option<Box<dyn FnMut(String) -> String + Send>>,
+}
+
+impl Headless {
+    pub async fn start(client: Client, url: &str, read_only: bool) -> Self {
+        let (app, cmds) = App::new(url, read_only);
+        let mut headless = Self { app, client, editor: None };
+        headless.run(cmds).await;
+        headless
+    }
+
+    pub async fn send(&mut self, msg: Msg) {
+        let cmds = self.app.update(msg);
+        self.run(cmds).await;
+    }
+
+    pub async fn key(&mut self, code: crossterm::event::KeyCode) {
+        self.send(Msg::Key(code.into())).await;
+    }
+
+    async fn run(&mut self, mut cmds: Vec<Cmd>) {
+        while !cmds.is_empty() {
+            let mut next = Vec::new();
+            for cmd in cmds {
+                if let Some(problem) = keep_recovery(&cmd) {
+                    self.app.status = problem;
+                }
+                let msg = match cmd {
+                    Cmd::ExternalEdit { text } => Some(Msg::Edited(match &mut self.editor {
+                        Some(edit) => Ok(edit(text)),
+                        None => Err("no editor".into()),
+                    })),
+                    cmd => perform(&self.client, cmd).await,
+                };
+                if let Some(msg) = msg {
+                    next.extend(self.app.update(msg));
+                }
+            }
+            cmds = next;
+        }
+    }
+}
+
+/// The interactive loop on a real terminal.
+pub async fn run_terminal(client: Client, url: &str, read_only: bool) -> std::io::Result<()> {
+    let mut terminal = enter()?;
+    let (mut app, cmds) = App::new(url, read_only);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let keys = spawn_key_reader(tx.clone());
+    dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;
+    while !app.quit {
+        terminal.draw(|frame| ui::render(&app, frame))?;
+        let msg = tokio::select! {
+            Some(msg) = rx.recv() => msg,
+            _ = tokio::time::sleep(Duration::from_millis(250)) => continue,
+        };
+        let cmds = app.update(msg);
+        dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;
+    }
+    keys.abort();
+    leave()
+}
+
+fn dispatch(
+    client: &Client,
+    tx: &mpsc::UnboundedSender<Msg>,
+    app: &mut App,
+    terminal: &mut Terminal<CrosstermBackend<Stdout>>,
+    cmds: Vec<Cmd>,
+) -> std::io::Result<()> {
+    for cmd in cmds {
+        if let Some(problem) = keep_recovery(&cmd) {
+            app.status = problem;
+        }
+        match cmd {
+            Cmd::ExternalEdit { text } => {
+                let result = match editor::external_editor() {
+                    None => Err("$VISUAL and $EDITOR are not set".to_owned()),
+                    Some(editor_command) => {
+                        leave()?;
+                        let result = editor::edit_externally(&editor_command, &text);
+                        *terminal = enter()?;
+                        result
+                    }
+                };
+                let _ = tx.send(Msg::Edited(result));
+            }
+            Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } => {}
+            cmd => {
+                let (client, tx) = (client.clone(), tx.clone());
+                tokio::spawn(async move {
+                    if let Some(msg) = perform(&client, cmd).await {
+                        let _ = tx.send(msg);
+                    }
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Keys come from a blocking reader thread, as messages.
+fn spawn_key_reader(tx: mpsc::UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
+    tokio::task::spawn_blocking(move || loop {
+        if !event::poll(Duration::from_millis(100)).unwrap_or(false) {
+            if tx.is_closed() {
+                return;
+            }
+            continue;
+        }
+        match event::read() {
+            Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
+                if tx.send(Msg::Key(key)).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(_) => return,
+        }
+    })
+}
+
+fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
+    terminal::enable_raw_mode()?;
+    std::io::stdout().execute(EnterAlternateScreen)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(std::io::stdout()))?;
+    terminal.clear()?;
+    Ok(terminal)
+}
+
+/// Gives the terminal back as it was; also called from the panic hook.
+pub fn leave() -> std::io::Result<()> {
+    terminal::disable_raw_mode()?;
+    std::io::stdout().execute(LeaveAlternateScreen)?;
+    Ok(())
+}
+
+/// Draws one frame on any backend (tests use `TestBackend`).
+pub fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &App) -> Result<(), B::Error> {
+    terminal.draw(|frame| ui::render(app, frame)).map(|_| ())
+}

@@ -1,0 +1,356 @@
+//! Drawing: a read-only view of [`App`]. Nothing here changes state.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Borders, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
+};
+use ratatui::Frame;
+use serde_json::Value;
+
+use crate::app::{App, Prompt, Screen};
+use crate::merge::{self, DiffKind};
+
+/// Every key, for `?`.
+pub const KEYS: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "move"),
+    ("PgUp PgDn", "move by half a page"),
+    ("Enter", "open"),
+    ("Esc", "back"),
+    ("/", "filter the list: field=value (empty clears)"),
+    (":", "command: :students, :q"),
+    ("e", "edit the item (PUT with If-Match of the opened version)"),
+    ("n", "new item from the resource's template (create-only)"),
+    ("d", "delete the item (If-Match, typed confirmation)"),
+    ("h", "history of the item; Space marks, Enter diffs"),
+    ("r", "reload"),
+    ("Ctrl-S", "editor: save"),
+    ("Ctrl-E", "editor: open in $VISUAL / $EDITOR"),
+    ("a / e / d", "conflict: apply merge / edit further / discard"),
+    ("?", "this help"),
+    ("q, Ctrl-C", "quit"),
+];
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let [title, main, status, prompt] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    let mode = if app.read_only { "  [read-only]" } else { "" };
+    let title_text = format!(" edfi-admin  {}{mode}   ? help", app.url);
+    frame.render_widget(
+        Paragraph::new(title_text).style(Style::new().add_modifier(Modifier::REVERSED)),
+        title,
+    );
+    match app.screen {
+        Screen::Resources => resources(app, frame, main),
+        Screen::List => list(app, frame, main),
+        Screen::Detail => detail(app, frame, main),
+        Screen::Edit => edit(app, frame, main),
+        Screen::Conflict => conflict(app, frame, main),
+        Screen::ConfirmDelete => {
+            detail(app, frame, main);
+            confirm(app, frame, main);
+        }
+        Screen::History => history(app, frame, main),
+    }
+    frame.render_widget(Paragraph::new(status_line(app)).style(Style::new().fg(Color::Cyan)), status);
+    let prompt_text = match &app.prompt {
+        Some(Prompt::Command(text)) => format!(":{text}"),
+        Some(Prompt::Filter(text)) => format!("/{text}"),
+        None => app.status.clone(),
+    };
+    frame.render_widget(Paragraph::new(prompt_text), prompt);
+    if app.help {
+        help(frame, main);
+    }
+}
+
+/// The line that always shows what version is on screen.
+fn status_line(app: &App) -> String {
+    let busy = app.busy.as_deref().map(|b| format!("⟳ {b}  ")).unwrap_or_default();
+    let version = match app.screen {
+        Screen::Detail | Screen::ConfirmDelete | Screen::History => app.detail.as_ref().map(|d| {
+            format!(
+                "{}/{}  ETag {}  modified {}  changeVersion {}",
+                d.resource,
+                d.id,
+                d.etag,
+                d.body["_lastModifiedDate"].as_str().unwrap_or("?"),
+                d.body["changeVersion"]
+            )
+        }),
+        Screen::Edit => app.edit.as_ref().map(|e| match &e.opened {
+            Some((_, etag)) => {
+                format!("editing {}/{}  If-Match {etag}", e.resource, e.id.as_deref().unwrap_or(""))
+            }
+            None => format!("new {} (created only if its key is new)", e.resource),
+        }),
+        Screen::Conflict => app.conflict.as_ref().map(|c| {
+            let now = c.current.as_ref().map_or("loading…".to_owned(), |(_, etag)| etag.clone());
+            format!("conflict on {}/{}  current ETag {now}", c.resource, c.id)
+        }),
+        Screen::List => Some(format!(
+            "{}  {} of {} loaded{}",
+            app.list.resource,
+            app.list.items.len(),
+            app.list.total,
+            app.list.filter.as_ref().map(|(f, v)| format!("  filter {f}={v}")).unwrap_or_default()
+        )),
+        Screen::Resources => Some(format!("{} resources", app.resources.len())),
+    };
+    format!("{busy}{}", version.unwrap_or_default())
+}
+
+fn resources(app: &App, frame: &mut Frame, area: Rect) {
+    let rows = app.resources.iter().map(|r| {
+        let count = r.count.map_or("…".to_owned(), |c| c.to_string());
+        let kind = if r.info.descriptor { "descriptor" } else { "resource" };
+        Row::new([r.info.name.clone(), count, kind.to_owned()])
+    });
+    let table = Table::new(rows, [Constraint::Min(30), Constraint::Length(10), Constraint::Length(12)])
+        .header(Row::new(["resource", "items", "kind"]).style(Style::new().add_modifier(Modifier::BOLD)))
+        .block(Block::default().borders(Borders::ALL).title(" Resources "))
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.resource_cursor));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A one-line summary of an item: its first few scalar members.
+fn summary(item: &Value) -> String {
+    let Some(object) = merge::content(item).as_object().cloned() else { return String::new() };
+    object
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::String(s) => Some(format!("{k}={s}")),
+            Value::Number(n) => Some(format!("{k}={n}")),
+            Value::Object(o) => {
+                Some(format!("{k}={}", o.values().map(|v| v.to_string()).collect::<Vec<_>>().join("/")))
+            }
+            _ => None,
+        })
+        .take(4)
+        .collect::<Vec<_>>()
+        .join("  ")
+}
+
+fn list(app: &App, frame: &mut Frame, area: Rect) {
+    let items: Vec<ListItem> = app
+        .list
+        .items
+        .iter()
+        .map(|item| {
+            let id = item["id"].as_str().unwrap_or("");
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{}… ", &id[..id.len().min(8)]), Style::new().fg(Color::DarkGray)),
+                Span::raw(summary(item)),
+            ]))
+        })
+        .collect();
+    let loading = if app.list.loading { "  loading…" } else { "" };
+    let title = format!(" {} ({} of {}){loading} ", app.list.resource, app.list.items.len(), app.list.total);
+    let widget = List::new(items)
+        .block(Block::default().borders(Borders::ALL).title(title))
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(app.list.cursor));
+    frame.render_stateful_widget(widget, area, &mut state);
+}
+
+fn json_text(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+fn detail(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(detail) = &app.detail else { return };
+    let block = Block::default().borders(Borders::ALL).title(format!(" {} ", detail.resource));
+    frame.render_widget(Paragraph::new(json_text(&detail.body)).block(block), area);
+}
+
+fn edit(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(edit) = &app.edit else { return };
+    let (text_area, errors_area) = if edit.errors.is_empty() {
+        (area, None)
+    } else {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(area);
+        (left, Some(right))
+    };
+    // Lines naming a field that has an error are marked.
+    let flagged: Vec<String> = edit
+        .errors
+        .keys()
+        .filter_map(|path| path.rsplit(['.', '[']).next().map(|f| format!("\"{f}\"")))
+        .collect();
+    let visible = text_area.height.saturating_sub(2) as usize;
+    let first = edit.buffer.row.saturating_sub(visible.saturating_sub(1));
+    let lines: Vec<Line> = edit
+        .buffer
+        .lines
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(visible)
+        .map(|(i, line)| {
+            let marker = if i == edit.buffer.row { "▶" } else { " " };
+            let bad = flagged.iter().any(|f| line.trim_start().starts_with(f.as_str()));
+            let style = if bad { Style::new().fg(Color::Red) } else { Style::new() };
+            Line::from(vec![Span::raw(format!("{marker}{:>3} ", i + 1)), Span::styled(line.clone(), style)])
+        })
+        .collect();
+    let title =
+        if edit.saving { " edit (saving…) " } else { " edit  Ctrl-S save · Ctrl-E $EDITOR · Esc keep " };
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(title)),
+        text_area,
+    );
+    if let Some(errors_area) = errors_area {
+        let lines: Vec<Line> = edit
+            .errors
+            .iter()
+            .flat_map(|(path, messages)| {
+                std::iter::once(Line::styled(
+                    path.clone(),
+                    Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+                ))
+                .chain(messages.iter().map(|m| Line::raw(format!("  {m}"))))
+            })
+            .collect();
+        let block = Block::default().borders(Borders::ALL).title(" refused by the server ");
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(block), errors_area);
+    }
+}
+
+fn conflict(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(conflict) = &app.conflict else { return };
+    let [columns, result] =
+        Layout::vertical([Constraint::Percentage(70), Constraint::Percentage(30)]).areas(area);
+    let [opened, mine, now] = Layout::horizontal([Constraint::Ratio(1, 3); 3]).areas(columns);
+    let current = conflict.current.as_ref().map(|(body, _)| merge::content(body));
+    let panes = [
+        (" you opened ", Some(merge::content(&conflict.opened)), opened),
+        (" you wrote ", Some(merge::content(&conflict.mine)), mine),
+        (" there now ", current, now),
+    ];
+    for (title, body, pane) in panes {
+        let text = body.as_ref().map_or("loading…".to_owned(), json_text);
+        frame.render_widget(
+            Paragraph::new(text).block(Block::default().borders(Borders::ALL).title(title)),
+            pane,
+        );
+    }
+    let lines: Vec<Line> =
+        match &conflict.merge {
+            None => vec![Line::raw("Loading the current version…")],
+            Some(merged) if merged.is_clean() => {
+                let changed = merge::changed_paths(&merge::content(&conflict.opened), &merged.merged);
+                vec![
+                    Line::styled(
+                        "Merged cleanly: your changes and theirs do not overlap.",
+                        Style::new().fg(Color::Green),
+                    ),
+                    Line::raw(format!("changed since you opened it: {}", changed.join(", "))),
+                    Line::raw(
+                        "a apply the merge (new PUT with the current If-Match) · e edit further · d discard",
+                    ),
+                ]
+            }
+            Some(merged) => std::iter::once(Line::styled(
+                "Changed on both sides (the merge keeps theirs; edit further to choose):",
+                Style::new().fg(Color::Yellow),
+            ))
+            .chain(merged.conflicts.iter().map(|c| {
+                Line::raw(format!("{}: yours {} · theirs {}", c.path, show(&c.mine), show(&c.theirs)))
+            }))
+            .chain(std::iter::once(Line::raw("a apply · e edit further · d discard")))
+            .collect(),
+        };
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" merge ")),
+        result,
+    );
+}
+
+fn show(value: &Option<Value>) -> String {
+    value.as_ref().map_or("(absent)".to_owned(), Value::to_string)
+}
+
+fn popup(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect { x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height }
+}
+
+fn confirm(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(confirm) = &app.confirm else { return };
+    let area = popup(area, 64, 6);
+    frame.render_widget(Clear, area);
+    let text = vec![
+        Line::raw(format!("Delete {}/{}?", confirm.resource, confirm.id)),
+        Line::raw(format!("Only if it is still version {}.", confirm.etag)),
+        Line::raw(format!("Type delete and press Enter: {}_", confirm.typed)),
+    ];
+    let block =
+        Block::default().borders(Borders::ALL).title(" delete ").border_style(Style::new().fg(Color::Red));
+    frame.render_widget(Paragraph::new(text).block(block), area);
+}
+
+fn history(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(history) = &app.history else { return };
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    let items: Vec<ListItem> = history
+        .versions
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mark = if history.marked == Some(i) { "*" } else { " " };
+            let etag = v.etag.as_deref().map_or("(deleted)".to_owned(), |e| e.chars().take(10).collect());
+            ListItem::new(format!(
+                "{mark} {etag}  {}  cv {}  {}",
+                v.last_modified, v.change_version, v.client
+            ))
+        })
+        .collect();
+    let list = List::new(items)
+        .block(Block::default().borders(Borders::ALL).title(" versions (Space mark, Enter diff) "))
+        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = ListState::default().with_selected(Some(history.cursor));
+    frame.render_stateful_widget(list, left, &mut state);
+    let lines: Vec<Line> = match &history.diff {
+        None => vec![Line::raw("Mark a version with Space, select another, press Enter.")],
+        Some(diff) => diff
+            .iter()
+            .map(|line| match line.kind {
+                DiffKind::Added => Line::styled(format!("+ {}", line.text), Style::new().fg(Color::Green)),
+                DiffKind::Removed => Line::styled(format!("- {}", line.text), Style::new().fg(Color::Red)),
+                DiffKind::Same => Line::raw(format!("  {}", line.text)),
+            })
+            .collect(),
+    };
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" diff ")),
+        right,
+    );
+}
+
+fn help(frame: &mut Frame, area: Rect) {
+    let area = popup(area, 76, KEYS.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    let lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("{key:>12}  "), Style::new().fg(Color::Yellow)),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::default().borders(Borders::ALL).title(" keys ")),
+        area,
+    );
+}
