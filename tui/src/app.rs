@@ -208,6 +208,8 @@ pub enum Prompt {
 #[derive(Debug, Clone)]
 pub struct App {
     pub read_only: bool,
+    /// `$VISUAL`/`$EDITOR` is set: `e` opens it; otherwise the built-in editor.
+    pub has_editor: bool,
     pub url: String,
     pub screen: Screen,
     back: Vec<Screen>,
@@ -232,6 +234,7 @@ impl App {
     pub fn new(url: &str, read_only: bool) -> (Self, Vec<Cmd>) {
         let app = Self {
             read_only,
+            has_editor: false,
             url: url.to_owned(),
             screen: Screen::Resources,
             back: Vec::new(),
@@ -609,7 +612,11 @@ impl App {
             "Editing: Ctrl-S saves with If-Match, Ctrl-E opens $EDITOR, Esc leaves (the edit is kept)."
                 .into();
         let key = self.edit.as_ref().map(EditState::recovery_key).unwrap_or_default();
-        vec![Cmd::SaveRecovery { key, text }]
+        let mut cmds = vec![Cmd::SaveRecovery { key, text: text.clone() }];
+        if self.has_editor {
+            cmds.push(Cmd::ExternalEdit { text });
+        }
+        cmds
     }
 
     fn edit_key(&mut self, key: KeyEvent) -> Vec<Cmd> {

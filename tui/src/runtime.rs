@@ -84,7 +84,7 @@ pub struct Headless {
     pub app: App,
     pub client: Client,
     /// Answers `$EDITOR` requests in tests (`None`: the editor is unavailable).
-    pub editor: Option<Box<dyn FnMut(String) -> String + Send>>,
+    editor: Option<Box<dyn FnMut(String) -> String + Send>>,
 }
 
 impl Headless {
@@ -93,6 +93,13 @@ impl Headless {
         let mut headless = Self { app, client, editor: None };
         headless.run(cmds).await;
         headless
+    }
+
+    /// Stands in for `$EDITOR`: `e` then edits through `edit` (text in, saved text out).
+    pub fn with_editor(mut self, edit: impl FnMut(String) -> String + Send + 'static) -> Self {
+        self.app.has_editor = true;
+        self.editor = Some(Box::new(edit));
+        self
     }
 
     pub async fn send(&mut self, msg: Msg) {
@@ -131,6 +138,7 @@ impl Headless {
 pub async fn run_terminal(client: Client, url: &str, read_only: bool) -> std::io::Result<()> {
     let mut terminal = enter()?;
     let (mut app, cmds) = App::new(url, read_only);
+    app.has_editor = editor::external_editor().is_some();
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let keys = spawn_key_reader(tx.clone());
     dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;

@@ -20,7 +20,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("Esc", "back"),
     ("/", "filter the list: field=value (empty clears)"),
     (":", "command: :students, :q"),
-    ("e", "edit the item (PUT with If-Match of the opened version)"),
+    ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
     ("d", "delete the item (If-Match, typed confirmation)"),
     ("h", "history of the item; Space marks, Enter diffs"),

@@ -61,6 +61,19 @@ async fn open_edit_save() {
 }
 
 #[tokio::test]
+async fn e_edits_in_the_external_editor_and_saves_with_if_match() {
+    let (key, secret, api, path) = instance_with_student("tui-editor").await;
+    let client = Client::new(&base_url(), &key, &secret);
+    let mut app = Headless::start(client, &base_url(), false)
+        .await
+        .with_editor(|text| text.replace("\"Ana\"", "\"Edited\""));
+    open_first_student(&mut app).await;
+    app.key(KeyCode::Char('e')).await;
+    assert_eq!(app.app.screen, Screen::Detail, "saved straight from the editor: {}", app.app.status);
+    assert_eq!(api.current(&path).await.unwrap().0["firstName"], "Edited");
+}
+
+#[tokio::test]
 async fn a_concurrent_change_forces_the_conflict_flow_and_both_changes_survive() {
     let (key, secret, api, path) = instance_with_student("tui-conflict").await;
     let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;

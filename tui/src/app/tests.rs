@@ -315,3 +315,26 @@ fn screens() {
     app.update(key(KeyCode::Char('x')));
     assert!(!app.help, "any key closes the help");
 }
+
+#[test]
+fn e_opens_the_external_editor_when_one_is_set_and_its_text_is_saved() {
+    let mut app = showing(false);
+    app.has_editor = true;
+    let cmds = app.update(key(KeyCode::Char('e')));
+    assert!(
+        matches!(&cmds[..], [Cmd::SaveRecovery { .. }, Cmd::ExternalEdit { text }] if text.contains("\"Ana\"")),
+        "{cmds:?}"
+    );
+    let edited = serde_json::to_string(&merge::content(&student("Zoe", "Diaz", ETAG_1))).unwrap();
+    let cmds = app.update(Msg::Edited(Ok(edited)));
+    assert!(cmds.iter().any(
+        |c| matches!(c, Cmd::Put { body, if_match, .. } if body["firstName"] == "Zoe" && if_match == ETAG_1)
+    ));
+    // An editor that cannot run leaves the built-in editor open with the text.
+    let mut app = showing(false);
+    app.has_editor = true;
+    app.update(key(KeyCode::Char('e')));
+    app.update(Msg::Edited(Err("not found".into())));
+    assert_eq!(app.screen, Screen::Edit);
+    assert!(app.status.contains("not found"));
+}
