@@ -1,6 +1,9 @@
-//! Running a real `wrangler dev` for the black-box tests (and for `cargo xtask`).
+//! Running a real `wrangler dev` for the black-box tests (and for `cargo xtask`), and checking
+//! recorded histories for linearizability.
 //!
 //! Std only, so `xtask` can use it without pulling in the test client's dependencies.
+
+pub mod linearizability;
 
 use std::fs::File;
 use std::io::{Read, Write};

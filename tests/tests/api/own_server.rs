@@ -10,14 +10,14 @@ use crate::support::{student, unique_id, Api, STUDENTS};
 
 const START: Duration = Duration::from_secs(60);
 
-fn own_config(name: &str) -> ServerConfig {
+pub fn own_config(name: &str) -> ServerConfig {
     let root = PathBuf::from(std::env::var("EDFI_ROOT").expect("EDFI_ROOT: run with `cargo xtask test`"));
     let state = root.join("target/blackbox-state").join(format!("{name}-{}", std::process::id()));
     ServerConfig::from_test_env(fresh_dir(&state).unwrap()).unwrap()
 }
 
 /// Starts a server off the async runtime (it blocks while waiting for wrangler).
-async fn start(config: ServerConfig) -> WranglerServer {
+pub async fn start(config: ServerConfig) -> WranglerServer {
     tokio::task::spawn_blocking(move || WranglerServer::start(config, START).unwrap()).await.unwrap()
 }
 

@@ -27,6 +27,11 @@ pub fn unique_number() -> i64 {
     i64::from(std::process::id() % 10_000) * 100_000 + NEXT.fetch_add(1, Ordering::Relaxed) as i64
 }
 
+/// A representation without the fields the server owns.
+pub fn content(body: &Value) -> Value {
+    edfi_admin::merge::content(body)
+}
+
 pub fn data(resource: &str) -> String {
     format!("/data/v3/ed-fi/{resource}")
 }
@@ -210,6 +215,16 @@ impl Api {
 
     pub async fn delete(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
         self.send("DELETE", path, &as_bytes(headers), None).await
+    }
+
+    /// A JSON write whose transport error is returned, not a panic (for crash tests): the status.
+    pub async fn try_write(&self, method: &str, path: &str, body: &Value) -> Result<u16, reqwest::Error> {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).json(body);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        Ok(request.send().await?.status().as_u16())
     }
 
     /// Creates a student; returns its item path and ETag.
