@@ -129,6 +129,11 @@ impl WranglerServer {
         self.config.base_url()
     }
 
+    /// The process group wrangler and workerd run in (when started with `own_process_group`).
+    pub fn process_group(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }

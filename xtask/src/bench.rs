@@ -29,6 +29,7 @@ impl Phase {
 }
 
 pub fn run(root: &Path, documents: usize) -> Result<()> {
+    let etag = crate::etag_cost::measure(root)?;
     let tools = tools::ensure(root)?;
     tools.build_worker()?;
     let port = free_port().map_err(|e| e.to_string())?;
@@ -68,9 +69,79 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     let edge = gets(&base, &edge_authorization, &edge_ids, READS, "GET by id, READ_PATH edge");
     let ratio = edge.rate() / durable.rate();
     phases.extend([durable, edge]);
+    phases.push(collection_pages(&base, &authorization, 2_000));
+    let (with_if_match, without) = crate::contention::put_latency(&base, &authorization, "L", 300);
+    let mut contention = Vec::new();
+    for clients in [1, 8, 32] {
+        contention.push(crate::contention::run(
+            &base,
+            &authorization,
+            &format!("C{clients}-"),
+            clients,
+            1,
+            4.0,
+        ));
+    }
+    contention.push(crate::contention::run(&base, &authorization, "S", 8, 1_000, 12.0));
+    let rss = crate::contention::group_rss_mib(server.process_group());
     drop(server);
     let bytes = sqlite_bytes(&state);
-    write_report(root, &phases, loaded, bytes, ratio)
+    let report = Report {
+        phases,
+        documents: loaded,
+        bytes,
+        edge_ratio: ratio,
+        etag,
+        put_latency: (with_if_match, without),
+        contention,
+        rss_mib: rss,
+    };
+    write_report(root, &report)
+}
+
+/// Everything `cargo xtask bench` measured.
+struct Report {
+    phases: Vec<Phase>,
+    documents: usize,
+    bytes: u64,
+    edge_ratio: f64,
+    /// (bytes, canonical+SHA-256 ns, raw SHA-256 ns).
+    etag: Vec<(usize, f64, f64)>,
+    /// Mean ms of a PUT (with If-Match, without).
+    put_latency: (f64, f64),
+    contention: Vec<crate::contention::Contention>,
+    rss_mib: f64,
+}
+
+/// Collection pages of 100, from [`CLIENTS`] threads.
+fn collection_pages(base: &str, authorization: &str, count: usize) -> Phase {
+    let next = AtomicUsize::new(0);
+    let failures = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for _ in 0..CLIENTS {
+            scope.spawn(|| {
+                let agent = agent();
+                while next.fetch_add(1, Ordering::Relaxed) < count {
+                    let url = format!("{base}/data/v3/ed-fi/students?limit=100");
+                    match agent.get(&url).header("Authorization", authorization).call() {
+                        Ok(mut r) if r.status().as_u16() == 200 => {
+                            let _ = r.body_mut().read_to_vec();
+                        }
+                        _ => {
+                            failures.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+    });
+    Phase {
+        name: "GET collection page of 100".into(),
+        requests: count,
+        seconds: started.elapsed().as_secs_f64(),
+        failures: failures.into_inner(),
+    }
 }
 
 /// The instance whose reads come from the KV replica.
@@ -250,12 +321,21 @@ fn sqlite_bytes(dir: &Path) -> u64 {
     total
 }
 
-fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64, edge_ratio: f64) -> Result<()> {
+fn write_report(root: &Path, report: &Report) -> Result<()> {
     let out: PathBuf = root.join("target/bench");
-    let mut md = String::from("# Write rate of one instance (`cargo xtask bench`)\n\n");
-    md.push_str(&format!("{CLIENTS} concurrent clients on 127.0.0.1 against `wrangler dev`.\n\n"));
+    let mut md = String::from("# `cargo xtask bench`\n\n");
+    md.push_str("## ETag cost (criterion, native)\n\n| document | canonical JSON + SHA-256 | raw SHA-256 | throughput ratio |\n|---|---:|---:|---:|\n");
+    for (size, canonical, raw) in &report.etag {
+        md.push_str(&format!(
+            "| {size} B | {:.2} µs | {:.2} µs | {:.1} % |\n",
+            canonical / 1000.0,
+            raw / 1000.0,
+            100.0 * raw / canonical
+        ));
+    }
+    md.push_str(&format!("\n## Requests on `wrangler dev` ({CLIENTS} concurrent clients on 127.0.0.1)\n\n"));
     md.push_str("| phase | requests | seconds | requests/s | failures |\n|---|---:|---:|---:|---:|\n");
-    for p in phases {
+    for p in &report.phases {
         md.push_str(&format!(
             "| {} | {} | {:.1} | {:.0} | {} |\n",
             p.name,
@@ -265,23 +345,60 @@ fn write_report(root: &Path, phases: &[Phase], documents: usize, bytes: u64, edg
             p.failures
         ));
     }
-    let per_document = if documents > 0 { bytes / documents as u64 } else { 0 };
+    let (with, without) = report.put_latency;
     md.push_str(&format!(
-        "\nSQLite on disk: {bytes} bytes for {documents} students, {per_document} bytes per document.\n"
+        "\nGET by id, edge / durable throughput: {:.2}×. PUT latency, one client: {with:.2} ms with If-Match, {without:.2} ms without ({:.2}×).\n",
+        report.edge_ratio,
+        with / without
     ));
-    md.push_str(&format!("\nGET by id, edge / durable throughput: {edge_ratio:.2}×\n"));
+    md.push_str("\n## Read-modify-write under contention (retry on 412), every operation checked for linearizability\n\n");
+    md.push_str("| run | updates/s | 412 rate | lost updates | operations | linearizable |\n|---|---:|---:|---:|---:|---|\n");
+    for c in &report.contention {
+        let linearizable = match &c.linearizable {
+            Ok(items) => format!("yes ({items} histories)"),
+            Err(e) => format!("NO: {e}"),
+        };
+        md.push_str(&format!(
+            "| {} | {:.0} | {:.0} % | {} | {} | {linearizable} |\n",
+            c.name,
+            c.updates_per_second,
+            100.0 * c.refused_rate,
+            c.lost_updates,
+            c.operations
+        ));
+    }
+    let per_document = if report.documents > 0 { report.bytes / report.documents as u64 } else { 0 };
+    md.push_str(&format!(
+        "\nSQLite on disk: {} bytes for {} students, {per_document} bytes per document. wrangler + workerd RSS after the load: {:.0} MiB.\n",
+        report.bytes, report.documents, report.rss_mib
+    ));
     let json = json!({
         "clients": CLIENTS,
-        "phases": phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures})).collect::<Vec<_>>(),
-        "documents": documents,
-        "sqlite_bytes": bytes,
+        "etag": report.etag.iter().map(|(size, canonical, raw)| json!({"bytes": size, "canonical_ns": canonical, "raw_ns": raw, "ratio": raw / canonical})).collect::<Vec<_>>(),
+        "phases": report.phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures})).collect::<Vec<_>>(),
+        "get_by_id_edge_over_durable": report.edge_ratio,
+        "put_latency_ms": {"with_if_match": with, "without": without},
+        "contention": report.contention.iter().map(|c| json!({"run": c.name, "updates_per_second": c.updates_per_second, "refused_rate": c.refused_rate, "lost_updates": c.lost_updates, "operations": c.operations, "linearizable": c.linearizable.is_ok()})).collect::<Vec<_>>(),
+        "documents": report.documents,
+        "sqlite_bytes": report.bytes,
         "bytes_per_document": per_document,
-        "get_by_id_edge_over_durable": edge_ratio,
+        "rss_mib": report.rss_mib,
     });
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&json).unwrap())
         .map_err(|e| e.to_string())?;
     println!("{md}");
     println!("written to {}", out.display());
-    Ok(())
+    let failed: Vec<&str> = report
+        .contention
+        .iter()
+        .filter(|c| c.linearizable.is_err() || c.lost_updates != 0)
+        .map(|c| c.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("lost updates or a non-linearizable history in: {failed:?}"))
+    }
 }

@@ -2,7 +2,9 @@
 
 mod bench;
 mod client;
+mod contention;
 mod dev_vars;
+mod etag_cost;
 mod fuzz;
 mod seed;
 mod test_run;

@@ -1,0 +1,214 @@
+//! Read-modify-write under contention, recorded and checked for linearizability, and the latency
+//! of conditional against unconditional writes. Part of `cargo xtask bench`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use edfi_blackbox::linearizability::{check, Op, OpKind, Outcome};
+use serde_json::{json, Value};
+
+use crate::client::agent;
+
+/// One contention run's figures.
+pub struct Contention {
+    pub name: String,
+    pub updates_per_second: f64,
+    pub refused_rate: f64,
+    pub lost_updates: i64,
+    pub operations: usize,
+    /// Histories checked and whether all were linearizable (`Err` names the first failure).
+    pub linearizable: Result<usize, String>,
+}
+
+struct Item {
+    url: String,
+    initial_etag: String,
+    initial_count: i64,
+}
+
+fn etag_of(body: &Value) -> String {
+    let content = edfi_core::content::Content::from_body(body.as_object().expect("an object"));
+    format!("\"{}\"", content.etag().opaque())
+}
+
+/// Creates `count` counter documents; their URLs and initial ETags.
+fn create_items(base: &str, authorization: &str, tag: &str, count: usize) -> Vec<Item> {
+    let agent = agent();
+    (0..count)
+        .map(|i| {
+            let body = json!({"studentUniqueId": format!("{tag}{i}"), "firstName": "Counter", "lastSurname": "Bench",
+                "birthDate": "2012-01-01", "middleName": "0"});
+            let url = format!("{base}/data/v3/ed-fi/students");
+            let response = agent
+                .post(&url)
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json")
+                .send(body.to_string())
+                .expect("create");
+            let location = response.headers().get("Location").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            let etag = response.headers().get("ETag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            Item { url: location, initial_etag: etag, initial_count: 0 }
+        })
+        .collect()
+}
+
+/// `clients` threads increment counters (spread over `items`) for `seconds`, retrying on 412;
+/// every GET and PUT is recorded and each item's history checked as a compare-and-set register.
+pub fn run(
+    base: &str,
+    authorization: &str,
+    tag: &str,
+    clients: usize,
+    items: usize,
+    seconds: f64,
+) -> Contention {
+    let items = create_items(base, authorization, tag, items);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs_f64(seconds);
+    let successes = AtomicUsize::new(0);
+    let refusals = AtomicUsize::new(0);
+    let history: Mutex<HashMap<usize, Vec<Op>>> = Mutex::default();
+    std::thread::scope(|scope| {
+        for client in 0..clients {
+            let (items, successes, refusals, history) = (&items, &successes, &refusals, &history);
+            scope.spawn(move || {
+                let agent = agent();
+                let now = || start.elapsed().as_nanos() as u64;
+                let mut n = client;
+                while Instant::now() < deadline {
+                    n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let index = (n >> 33) as usize % items.len();
+                    let item = &items[index];
+                    let invoke = now();
+                    let Ok(mut read) = agent
+                        .get(&item.url)
+                        .header("Authorization", authorization)
+                        .header("Cache-Control", "no-cache")
+                        .call()
+                    else {
+                        continue;
+                    };
+                    let etag =
+                        read.headers().get("ETag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+                    let mut body: Value =
+                        serde_json::from_str(&read.body_mut().read_to_string().unwrap_or_default())
+                            .unwrap_or_default();
+                    let returned = now();
+                    history.lock().unwrap().entry(index).or_default().push(Op {
+                        invoke,
+                        ret: Some(returned),
+                        kind: OpKind::Read { saw: etag.clone() },
+                    });
+                    let count: i64 = body["middleName"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+                    body["middleName"] = json!((count + 1).to_string());
+                    // Writers sign their content, so two increments are never byte-identical.
+                    body["birthCity"] = json!(format!("Client {client}"));
+                    let new = etag_of(&body);
+                    let invoke = now();
+                    let sent = agent
+                        .put(&item.url)
+                        .header("Authorization", authorization)
+                        .header("Content-Type", "application/json")
+                        .header("If-Match", &etag)
+                        .send(body.to_string());
+                    let outcome = match sent.as_ref().map(|r| r.status().as_u16()) {
+                        Ok(204) => {
+                            successes.fetch_add(1, Ordering::Relaxed);
+                            Outcome::Applied
+                        }
+                        Ok(412) => {
+                            refusals.fetch_add(1, Ordering::Relaxed);
+                            Outcome::Refused
+                        }
+                        _ => Outcome::Unknown,
+                    };
+                    let ret = (outcome != Outcome::Unknown).then(now);
+                    history.lock().unwrap().entry(index).or_default().push(Op {
+                        invoke,
+                        ret,
+                        kind: OpKind::Write { expected: etag, new, outcome },
+                    });
+                }
+            });
+        }
+    });
+    let elapsed = start.elapsed().as_secs_f64();
+    let successes = successes.into_inner();
+    let refusals = refusals.into_inner();
+    let final_total: i64 =
+        items.iter().map(|item| counter(&item.url, authorization) - item.initial_count).sum();
+    let history = history.into_inner().unwrap();
+    let operations = history.values().map(Vec::len).sum();
+    let linearizable = items.iter().enumerate().try_fold(0, |checked, (i, item)| {
+        check(&item.initial_etag, history.get(&i).map(Vec::as_slice).unwrap_or(&[])).map(|()| checked + 1)
+    });
+    Contention {
+        name: format!("{clients} clients, {} item(s)", items.len()),
+        updates_per_second: successes as f64 / elapsed,
+        refused_rate: refusals as f64 / (successes + refusals).max(1) as f64,
+        lost_updates: successes as i64 - final_total,
+        operations,
+        linearizable,
+    }
+}
+
+fn counter(url: &str, authorization: &str) -> i64 {
+    let mut response = agent().get(url).header("Authorization", authorization).call().expect("read back");
+    let body: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or_default();
+    body["middleName"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+/// Mean latency of `count` sequential PUTs without and then with `If-Match` (the ETag the first
+/// PUT answered) on fresh documents: (with, without), in milliseconds.
+pub fn put_latency(base: &str, authorization: &str, tag: &str, count: usize) -> (f64, f64) {
+    let items = create_items(base, authorization, tag, count);
+    let agent = agent();
+    let mut etags = vec![String::new(); items.len()];
+    let timed = |conditional: bool, etags: &mut Vec<String>| {
+        let started = Instant::now();
+        for (i, item) in items.iter().enumerate() {
+            let body = json!({"studentUniqueId": format!("{tag}{i}"), "firstName": "Counter", "lastSurname": "Bench",
+                "birthDate": "2012-01-01", "middleName": format!("{conditional}")});
+            let mut request = agent
+                .put(&item.url)
+                .header("Authorization", authorization)
+                .header("Content-Type", "application/json");
+            if conditional {
+                request = request.header("If-Match", &etags[i]);
+            }
+            if let Ok(response) = request.send(body.to_string()) {
+                etags[i] =
+                    response.headers().get("ETag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            }
+        }
+        started.elapsed().as_secs_f64() * 1000.0 / items.len().max(1) as f64
+    };
+    let without = timed(false, &mut etags);
+    let with = timed(true, &mut etags);
+    (with, without)
+}
+
+/// Resident memory of every process in the server's process group (wrangler's node and workerd),
+/// in MiB, read from /proc.
+pub fn group_rss_mib(group: u32) -> f64 {
+    let mut kib = 0u64;
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // Fields after the command (in parentheses): state ppid pgrp ...
+        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else { continue };
+        let pgrp: Option<u32> = rest.split_whitespace().nth(2).and_then(|p| p.parse().ok());
+        if pgrp != Some(group) {
+            continue;
+        }
+        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
+        kib += status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    kib as f64 / 1024.0
+}

@@ -1,0 +1,32 @@
+//! The ETag's cost against raw SHA-256, from the criterion bench `core/benches/etag.rs`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::{tools, Result};
+
+/// (document bytes, canonical+SHA-256 ns, raw SHA-256 ns) for the 1 KiB and 16 KiB documents.
+pub fn measure(root: &Path) -> Result<Vec<(usize, f64, f64)>> {
+    crate::run(Command::new(tools::cargo()).current_dir(root).args([
+        "bench",
+        "-p",
+        "edfi-core",
+        "--bench",
+        "etag",
+        "--",
+        "--warm-up-time",
+        "1",
+        "--measurement-time",
+        "3",
+    ]))?;
+    let mean = |name: &str, size: usize| -> Result<f64> {
+        let path = root.join(format!("target/criterion/etag/{name}/{size}/new/estimates.json"));
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let estimates: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        estimates["mean"]["point_estimate"].as_f64().ok_or_else(|| format!("no mean in {}", path.display()))
+    };
+    [1024, 16 * 1024]
+        .into_iter()
+        .map(|size| Ok((size, mean("canonical+sha256", size)?, mean("raw-sha256", size)?)))
+        .collect()
+}
