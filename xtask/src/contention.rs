@@ -79,7 +79,7 @@ pub fn run(
                 let mut n = client;
                 while Instant::now() < deadline {
                     n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    let index = (n >> 33) as usize % items.len();
+                    let index = (n >> 33) % items.len();
                     let item = &items[index];
                     let invoke = now();
                     let Ok(mut read) = agent
