@@ -113,37 +113,6 @@ struct Report {
     rss_mib: f64,
 }
 
-/// Collection pages of 100, from [`CLIENTS`] threads.
-fn collection_pages(base: &str, authorization: &str, count: usize) -> Phase {
-    let next = AtomicUsize::new(0);
-    let failures = AtomicUsize::new(0);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..CLIENTS {
-            scope.spawn(|| {
-                let agent = agent();
-                while next.fetch_add(1, Ordering::Relaxed) < count {
-                    let url = format!("{base}/data/v3/ed-fi/students?limit=100");
-                    match agent.get(&url).header("Authorization", authorization).call() {
-                        Ok(mut r) if r.status().as_u16() == 200 => {
-                            let _ = r.body_mut().read_to_vec();
-                        }
-                        _ => {
-                            failures.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    Phase {
-        name: "GET collection page of 100".into(),
-        requests: count,
-        seconds: started.elapsed().as_secs_f64(),
-        failures: failures.into_inner(),
-    }
-}
-
 /// The instance whose reads come from the KV replica.
 const EDGE_INSTANCE: &str = "bench-edge";
 /// Documents read by id, and reads per read phase.
@@ -166,42 +135,6 @@ fn ids(base: &str, authorization: &str, count: usize) -> Vec<String> {
     ids
 }
 
-/// `count` GETs by id spread over the ids, from [`CLIENTS`] threads.
-fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &str) -> Phase {
-    let next = AtomicUsize::new(0);
-    let failures = AtomicUsize::new(0);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for _ in 0..CLIENTS {
-            scope.spawn(|| {
-                let agent = agent();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= count || ids.is_empty() {
-                        break;
-                    }
-                    let url = format!("{base}/data/v3/ed-fi/students/{}", ids[i % ids.len()]);
-                    let got = agent.get(&url).header("Authorization", authorization).call();
-                    match got {
-                        Ok(mut r) if r.status().as_u16() == 200 => {
-                            let _ = r.body_mut().read_to_vec();
-                        }
-                        _ => {
-                            failures.fetch_add(1, Ordering::Relaxed);
-                        }
-                    }
-                }
-            });
-        }
-    });
-    Phase {
-        name: name.to_owned(),
-        requests: count,
-        seconds: started.elapsed().as_secs_f64(),
-        failures: failures.into_inner(),
-    }
-}
-
 /// 1k, 10k, 100k, ... up to `documents`.
 fn sizes(documents: usize) -> Vec<usize> {
     let mut sizes: Vec<usize> = [1_000, 10_000, 100_000].into_iter().filter(|s| *s < documents).collect();
@@ -221,11 +154,11 @@ fn student(n: usize) -> Value {
     })
 }
 
-/// `count` creates numbered from `first`, spread over `clients` threads.
-fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
+/// `count` requests from [`CLIENTS`] threads; `request(agent, i)` sends the `i`th and says
+/// whether it got the expected answer.
+fn parallel(name: &str, count: usize, request: impl Fn(&ureq::Agent, usize) -> bool + Sync) -> Phase {
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
-    let url = format!("{base}/data/v3/ed-fi/students");
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..CLIENTS {
@@ -236,12 +169,7 @@ fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str)
                     if i >= count {
                         break;
                     }
-                    let sent = agent
-                        .post(&url)
-                        .header("Content-Type", "application/json")
-                        .header("Authorization", authorization)
-                        .send(student(first + i).to_string());
-                    if !matches!(sent, Ok(r) if r.status().as_u16() == 201) {
+                    if !request(&agent, i) {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -256,52 +184,73 @@ fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str)
     }
 }
 
-/// Each client conditionally updates its own share of the documents: If-Match PUTs on distinct
-/// items, each expected to succeed (204).
+/// A GET that must answer 200; the body is read so the whole response is timed.
+fn get_ok(agent: &ureq::Agent, url: &str, authorization: &str) -> bool {
+    match agent.get(url).header("Authorization", authorization).call() {
+        Ok(mut response) if response.status().as_u16() == 200 => response.body_mut().read_to_vec().is_ok(),
+        _ => false,
+    }
+}
+
+/// `count` creates numbered from `first`.
+fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
+    let url = format!("{base}/data/v3/ed-fi/students");
+    parallel(name, count, |agent, i| {
+        let sent = agent
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Authorization", authorization)
+            .send(student(first + i).to_string());
+        matches!(sent, Ok(r) if r.status().as_u16() == 201)
+    })
+}
+
+/// `count` GETs by id spread over the ids.
+fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &str) -> Phase {
+    parallel(name, count, |agent, i| {
+        !ids.is_empty()
+            && get_ok(agent, &format!("{base}/data/v3/ed-fi/students/{}", ids[i % ids.len()]), authorization)
+    })
+}
+
+/// Collection pages of 100.
+fn collection_pages(base: &str, authorization: &str, count: usize) -> Phase {
+    let url = format!("{base}/data/v3/ed-fi/students?limit=100");
+    parallel("GET collection page of 100", count, |agent, _| get_ok(agent, &url, authorization))
+}
+
+/// Conditional updates of distinct items: If-Match PUTs, each expected to succeed (204).
 fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Phase {
-    let failures = AtomicUsize::new(0);
     let url = format!("{base}/data/v3/ed-fi/students");
     let items: Vec<Value> = {
         let agent = agent();
         let page = |offset: usize| -> Vec<Value> {
-            let mut response = agent
+            let Ok(mut response) = agent
                 .get(&format!("{url}?offset={offset}&limit=500"))
                 .header("Authorization", authorization)
                 .call()
-                .expect("a page");
-            let items: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+            else {
+                return Vec::new();
+            };
+            let items: Value =
+                serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default())
+                    .unwrap_or_default();
             items.as_array().cloned().unwrap_or_default()
         };
         (0..documents).step_by(500).flat_map(page).take(documents).collect()
     };
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for chunk in items.chunks(items.len().div_ceil(CLIENTS).max(1)) {
-            let (url, failures) = (&url, &failures);
-            scope.spawn(move || {
-                let agent = agent();
-                for item in chunk {
-                    let mut update = item.clone();
-                    update["middleName"] = json!("Updated");
-                    let sent = agent
-                        .put(&format!("{url}/{}", item["id"].as_str().unwrap()))
-                        .header("Content-Type", "application/json")
-                        .header("Authorization", authorization)
-                        .header("If-Match", &format!("\"{}\"", item["_etag"].as_str().unwrap()))
-                        .send(update.to_string());
-                    if !matches!(sent, Ok(r) if r.status().as_u16() == 204) {
-                        failures.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    Phase {
-        name: format!("PUT with If-Match, {} distinct documents", items.len()),
-        requests: items.len(),
-        seconds: started.elapsed().as_secs_f64(),
-        failures: failures.into_inner(),
-    }
+    let name = format!("PUT with If-Match, {} distinct documents", items.len());
+    parallel(&name, items.len(), |agent, i| {
+        let mut update = items[i].clone();
+        update["middleName"] = json!("Updated");
+        let sent = agent
+            .put(&format!("{url}/{}", items[i]["id"].as_str().unwrap_or_default()))
+            .header("Content-Type", "application/json")
+            .header("Authorization", authorization)
+            .header("If-Match", &format!("\"{}\"", items[i]["_etag"].as_str().unwrap_or_default()))
+            .send(update.to_string());
+        matches!(sent, Ok(r) if r.status().as_u16() == 204)
+    })
 }
 
 /// Bytes of the Durable Object SQLite files under the state directory.
