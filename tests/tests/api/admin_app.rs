@@ -149,7 +149,13 @@ struct Tmux {
 
 impl Tmux {
     fn run(&self, args: &[&str]) -> String {
-        let out = std::process::Command::new("tmux").args(args).output().expect("tmux");
+        // CI has no terminal of its own; tmux still needs to know what it emulates.
+        let term = std::env::var("TERM").ok().filter(|t| !t.is_empty() && t != "dumb");
+        let out = std::process::Command::new("tmux")
+            .args(args)
+            .env("TERM", term.as_deref().unwrap_or("xterm-256color"))
+            .output()
+            .expect("tmux");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
