@@ -42,6 +42,8 @@ pub struct ServerConfig {
     /// Run in a process group of its own, so [`WranglerServer::stop`] reaches workerd too. Off for
     /// an interactive server, which must share the terminal's group to receive Ctrl-C.
     pub own_process_group: bool,
+    /// Another `wrangler.toml` than the root's (the bench's bare Worker).
+    pub config_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -57,6 +59,7 @@ impl ServerConfig {
             log_file: None,
             prebuilt: true,
             own_process_group: true,
+            config_file: None,
         }
     }
 
@@ -102,6 +105,9 @@ impl WranglerServer {
             .args(["--log-level", "warn"])
             .envs(WRANGLER_ENV)
             .stdin(Stdio::null());
+        if let Some(file) = &config.config_file {
+            command.arg("--config").arg(file);
+        }
         for (name, value) in &config.vars {
             command.arg("--var").arg(format!("{name}:{value}"));
         }

@@ -70,6 +70,11 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     let ratio = edge.rate() / durable.rate();
     phases.extend([durable, edge]);
     phases.push(collection_pages(&base, &authorization, 2_000));
+    // The same GET rate one layer at a time: the bare floor, our Worker alone, then the object.
+    let discovery = parallel("GET / (our Worker, no Durable Object)", READS, |agent, _| {
+        get_ok(agent, &format!("{base}/"), "")
+    });
+    let bare = bare_worker(root, &tools.node)?;
     let (with_if_match, without) = crate::contention::put_latency(&base, &authorization, "L", 300);
     let mut contention = Vec::new();
     for clients in [1, 8, 32] {
@@ -85,6 +90,12 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     contention.push(crate::contention::run(&base, &authorization, "S", 8, 1_000, 12.0));
     let rss = crate::contention::group_rss_mib(server.process_group());
     drop(server);
+    let layers = Layers {
+        bare: bare.rate(),
+        worker: discovery.rate(),
+        durable_get: phases.iter().find(|p| p.name.contains("READ_PATH durable")).map_or(0.0, Phase::rate),
+    };
+    phases.extend([bare, discovery]);
     let bytes = sqlite_bytes(&state);
     let report = Report {
         phases,
@@ -95,6 +106,7 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
         put_latency: (with_if_match, without),
         contention,
         rss_mib: rss,
+        layers,
     };
     write_report(root, &report)
 }
@@ -111,6 +123,34 @@ struct Report {
     put_latency: (f64, f64),
     contention: Vec<crate::contention::Contention>,
     rss_mib: f64,
+    layers: Layers,
+}
+
+/// GET throughput layer by layer (requests/s).
+struct Layers {
+    /// A bare JavaScript Worker answering fixed JSON: wrangler's dev proxy and workerd.
+    bare: f64,
+    /// Our Rust Worker answering `/` itself: plus the wasm Worker, no Durable Object.
+    worker: f64,
+    /// GET by id: plus the token check, the Durable Object hop and SQLite.
+    durable_get: f64,
+}
+
+/// GETs of a bare JavaScript Worker on its own `wrangler dev`.
+fn bare_worker(root: &Path, node: &Path) -> Result<Phase> {
+    let port = free_port().map_err(|e| e.to_string())?;
+    let state = fresh_dir(&root.join("target/bench/bare-state")).map_err(|e| e.to_string())?;
+    let config = ServerConfig {
+        config_file: Some(root.join("xtask/bare-worker/wrangler.toml")),
+        prebuilt: false,
+        log_file: Some(root.join("target/bench/bare-wrangler.log")),
+        ..ServerConfig::new(root.to_path_buf(), node.to_path_buf(), port, state)
+    };
+    let server = WranglerServer::start(config, START_TIMEOUT)?;
+    let url = format!("{}/", server.base_url());
+    Ok(parallel("GET fixed JSON, bare JS Worker (same wrangler/workerd)", READS, |agent, _| {
+        get_ok(agent, &url, "")
+    }))
 }
 
 /// The instance whose reads come from the KV replica.
@@ -300,6 +340,15 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         report.edge_ratio,
         with / without
     ));
+    let l = &report.layers;
+    md.push_str(&format!(
+        "\nGET throughput by layer: bare JS Worker {:.0}/s → our Worker alone {:.0}/s ({:.0} %) → GET by id through the Durable Object {:.0}/s ({:.0} % of bare; target 80 %).\n",
+        l.bare,
+        l.worker,
+        100.0 * l.worker / l.bare,
+        l.durable_get,
+        100.0 * l.durable_get / l.bare
+    ));
     md.push_str("\n## Read-modify-write under contention (retry on 412), every operation checked for linearizability\n\n");
     md.push_str("| run | updates/s | 412 rate | lost updates | operations | linearizable |\n|---|---:|---:|---:|---:|---|\n");
     for c in &report.contention {
@@ -332,6 +381,7 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         "sqlite_bytes": report.bytes,
         "bytes_per_document": per_document,
         "rss_mib": report.rss_mib,
+        "layers": {"bare_worker": report.layers.bare, "our_worker": report.layers.worker, "get_by_id_durable": report.layers.durable_get},
     });
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::write(out.join("report.md"), &md).map_err(|e| e.to_string())?;
