@@ -28,7 +28,29 @@ impl Phase {
     }
 }
 
-pub fn run(root: &Path, documents: usize) -> Result<()> {
+/// The server under test: `wrangler dev`, or `workerd` without the dev proxy.
+enum Server {
+    Wrangler(WranglerServer),
+    Workerd(crate::workerd::Workerd),
+}
+
+impl Server {
+    fn base_url(&self) -> String {
+        match self {
+            Server::Wrangler(s) => s.base_url(),
+            Server::Workerd(s) => s.base_url(),
+        }
+    }
+
+    fn process_group(&self) -> u32 {
+        match self {
+            Server::Wrangler(s) => s.process_group(),
+            Server::Workerd(s) => s.process_group(),
+        }
+    }
+}
+
+pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     let etag = crate::etag_cost::measure(root)?;
     let tools = tools::ensure(root)?;
     tools.build_worker()?;
@@ -37,12 +59,18 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
     let mut vars = secrets.vars();
     vars.push(("READ_PATH_BY_INSTANCE".into(), format!("{EDGE_INSTANCE}=edge")));
-    let config = ServerConfig {
-        log_file: Some(root.join("target/bench/wrangler.log")),
-        vars,
-        ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
+    let server = if on_workerd {
+        let bindings: Vec<crate::workerd::Binding> =
+            vars.iter().map(|(name, text)| crate::workerd::Binding { name, text }).collect();
+        Server::Workerd(crate::workerd::start_api(root, &state, port, &bindings)?)
+    } else {
+        let config = ServerConfig {
+            log_file: Some(root.join("target/bench/wrangler.log")),
+            vars,
+            ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
+        };
+        Server::Wrangler(WranglerServer::start(config, START_TIMEOUT)?)
     };
-    let server = WranglerServer::start(config, START_TIMEOUT)?;
     let base = server.base_url();
     let token = crate::client::new_client_token(&base, (&secrets.admin_key, &secrets.admin_secret), "bench")?;
     let authorization = format!("Bearer {token}");
@@ -74,7 +102,7 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
     let discovery = parallel("GET / (our Worker, no Durable Object)", READS, |agent, _| {
         get_ok(agent, &format!("{base}/"), "")
     });
-    let bare = bare_worker(root, &tools.node)?;
+    let bare = bare_worker(root, &tools.node, on_workerd)?;
     let (with_if_match, without) = crate::contention::put_latency(&base, &authorization, "L", 300);
     let mut contention = Vec::new();
     for clients in [1, 8, 32] {
@@ -107,6 +135,7 @@ pub fn run(root: &Path, documents: usize) -> Result<()> {
         contention,
         rss_mib: rss,
         layers,
+        runtime: if on_workerd { "workerd (no dev proxy, no KV)" } else { "wrangler dev" },
     };
     write_report(root, &report)
 }
@@ -124,6 +153,7 @@ struct Report {
     contention: Vec<crate::contention::Contention>,
     rss_mib: f64,
     layers: Layers,
+    runtime: &'static str,
 }
 
 /// GET throughput layer by layer (requests/s).
@@ -136,10 +166,16 @@ struct Layers {
     durable_get: f64,
 }
 
-/// GETs of a bare JavaScript Worker on its own `wrangler dev`.
-fn bare_worker(root: &Path, node: &Path) -> Result<Phase> {
+/// GETs of a bare JavaScript Worker on its own `wrangler dev` (or workerd).
+fn bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Phase> {
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/bare-state")).map_err(|e| e.to_string())?;
+    let name = "GET fixed JSON, bare JS Worker (same runtime)";
+    if on_workerd {
+        let server = crate::workerd::start_bare(root, &state, port)?;
+        let url = format!("{}/", server.base_url());
+        return Ok(parallel(name, READS, |agent, _| get_ok(agent, &url, "")));
+    }
     let config = ServerConfig {
         config_file: Some(root.join("xtask/bare-worker/wrangler.toml")),
         prebuilt: false,
@@ -148,9 +184,7 @@ fn bare_worker(root: &Path, node: &Path) -> Result<Phase> {
     };
     let server = WranglerServer::start(config, START_TIMEOUT)?;
     let url = format!("{}/", server.base_url());
-    Ok(parallel("GET fixed JSON, bare JS Worker (same wrangler/workerd)", READS, |agent, _| {
-        get_ok(agent, &url, "")
-    }))
+    Ok(parallel(name, READS, |agent, _| get_ok(agent, &url, "")))
 }
 
 /// The instance whose reads come from the KV replica.
@@ -322,7 +356,10 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
             100.0 * raw / canonical
         ));
     }
-    md.push_str(&format!("\n## Requests on `wrangler dev` ({CLIENTS} concurrent clients on 127.0.0.1)\n\n"));
+    md.push_str(&format!(
+        "\n## Requests on {} ({CLIENTS} concurrent clients on 127.0.0.1)\n\n",
+        report.runtime
+    ));
     md.push_str("| phase | requests | seconds | requests/s | failures |\n|---|---:|---:|---:|---:|\n");
     for p in &report.phases {
         md.push_str(&format!(
@@ -380,6 +417,7 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         "documents": report.documents,
         "sqlite_bytes": report.bytes,
         "bytes_per_document": per_document,
+        "runtime": report.runtime,
         "rss_mib": report.rss_mib,
         "layers": {"bare_worker": report.layers.bare, "our_worker": report.layers.worker, "get_by_id_durable": report.layers.durable_get},
     });

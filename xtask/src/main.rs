@@ -9,6 +9,7 @@ mod fuzz;
 mod seed;
 mod test_run;
 mod tools;
+mod workerd;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -56,6 +57,9 @@ enum Task {
         /// Students to load in total (rates are reported at 1k, 10k, 100k on the way).
         #[arg(long, default_value_t = 10_000)]
         documents: usize,
+        /// Run on workerd directly instead of `wrangler dev` (no dev proxy, no KV replica).
+        #[arg(long)]
+        workerd: bool,
     },
     /// Run the coverage-guided fuzz targets (fuzz/) for a bounded time each.
     Fuzz {
@@ -79,7 +83,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Task::Dev { port, fresh } => dev(port, fresh),
         Task::Test { test_args } => test(&test_args),
-        Task::Bench { documents } => bench::run(&root(), documents),
+        Task::Bench { documents, workerd } => bench::run(&root(), documents, workerd),
         Task::Fuzz { seconds, target } => {
             let targets: Vec<&'static str> = fuzz::TARGETS
                 .into_iter()
