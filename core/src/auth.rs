@@ -129,8 +129,10 @@ pub fn is_instance_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-/// A new client secret from 32 random bytes.
-pub fn new_secret(random: [u8; 32]) -> String {
+/// A new client secret from 32 random bytes (255 of their bits). It always starts with a letter:
+/// a secret starting with `-` would read as an option on a command line.
+pub fn new_secret(mut random: [u8; 32]) -> String {
+    random[0] &= 0x7f;
     URL_SAFE_NO_PAD.encode(random)
 }
 
@@ -280,6 +282,17 @@ mod tests {
         assert_eq!(refused(None, Some("Bearer x"), b"grant_type=client_credentials").status, 401);
         assert_eq!(refused(Some("text/plain"), None, b"").status, 400);
         assert_eq!(refused(Some("application/json"), None, b"[]").status, 400);
+    }
+
+    #[test]
+    fn secrets_start_with_a_letter() {
+        for first in [0u8, 0x7f, 0xf8, 0xfc, 0xff] {
+            let mut random = [0xffu8; 32];
+            random[0] = first;
+            let secret = new_secret(random);
+            assert!(secret.starts_with(|c: char| c.is_ascii_alphabetic()), "{secret}");
+            assert_eq!(secret.len(), 43);
+        }
     }
 
     #[test]

@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
 CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
+-- Collection pages read a resource in insertion order; without this, every page sorts it all.
+CREATE INDEX IF NOT EXISTS documents_in_order ON documents (resource, seq);
 CREATE TABLE IF NOT EXISTS links (
     resource TEXT NOT NULL,
     id TEXT NOT NULL,

@@ -106,8 +106,9 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
     let session = format!("edfi-admin-{}", std::process::id());
     let state = std::env::temp_dir().join(&session);
+    // If the app exits, the pane stays open with its last words, for the failure message.
     let command = format!(
-        "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url {} --key {key} --secret {secret}",
+        "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url={} --key={key} --secret={secret}; echo edfi-admin exited $?; sleep 60",
         state.display(),
         base_url()
     );
