@@ -250,6 +250,23 @@ fn content_matches(content: &str, equals: &[(String, Scalar)]) -> bool {
         .all(|(path, want)| crate::validate::lookup(&body, path).is_some_and(|have| want.matches(have)))
 }
 
+/// A resource's entries of a change log (tombstones, key changes) within the selection's
+/// change-version range, oldest first.
+fn logged<T: Clone>(
+    log: &[(String, T)],
+    resource: &str,
+    selection: &Selection,
+    offset: u64,
+    limit: u64,
+    change_version: impl Fn(&T) -> i64,
+) -> Vec<T> {
+    let selected = log
+        .iter()
+        .filter(|(r, entry)| r == resource && selection.change_version_in_range(change_version(entry)))
+        .map(|(_, entry)| entry.clone());
+    window(selected, offset, limit)
+}
+
 fn window<T>(items: impl Iterator<Item = T>, offset: u64, limit: u64) -> Vec<T> {
     items.skip(offset as usize).take(limit as usize).collect()
 }
@@ -347,12 +364,7 @@ impl Store for MemoryStore {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<Tombstone>> {
-        let selected = self
-            .tombstones
-            .iter()
-            .filter(|(r, t)| r == resource && selection.change_version_in_range(t.change_version))
-            .map(|(_, t)| t.clone());
-        Ok(window(selected, offset, limit))
+        Ok(logged(&self.tombstones, resource, selection, offset, limit, |t| t.change_version))
     }
 
     fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()> {
@@ -367,12 +379,7 @@ impl Store for MemoryStore {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<KeyChange>> {
-        let selected = self
-            .key_changes
-            .iter()
-            .filter(|(r, c)| r == resource && selection.change_version_in_range(c.change_version))
-            .map(|(_, c)| c.clone());
-        Ok(window(selected, offset, limit))
+        Ok(logged(&self.key_changes, resource, selection, offset, limit, |c| c.change_version))
     }
 
     fn record_version(

@@ -3,14 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{data, unique_id, unique_number, Api};
+use crate::support::{data, descriptor, school_year, unique_id, unique_number, Api};
 
 const UNRESOLVED: &str = "urn:ed-fi:api:data-conflict:unresolved-reference";
 const DEPENDENT: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
-
-fn descriptor(kind: &str, code: &str) -> Value {
-    json!({"namespace": format!("uri://ed-fi.org/{kind}"), "codeValue": code, "shortDescription": code})
-}
 
 fn uri(kind: &str, code: &str) -> String {
     format!("uri://ed-fi.org/{kind}#{code}")
@@ -54,11 +50,7 @@ async fn section_at_new_school(api: &Api) -> (i64, String, String, Value) {
         &descriptor("CourseIdentificationSystemDescriptor", "LEA course code"),
     )
     .await;
-    api.ensure(
-        "schoolYearTypes",
-        &json!({"schoolYear": 2027, "schoolYearDescription": "2026-2027", "currentSchoolYear": true}),
-    )
-    .await;
+    api.ensure("schoolYearTypes", &school_year()).await;
     let session = json!({
         "sessionName": "Fall", "schoolReference": {"schoolId": school_id}, "schoolYearTypeReference": {"schoolYear": 2027},
         "beginDate": "2026-08-17", "endDate": "2026-12-18", "termDescriptor": uri("TermDescriptor", "Fall Semester"),

@@ -4,22 +4,17 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{base_url, Api};
+use crate::support::{base_url, descriptor, school_year, Api};
 
 /// Loads a small data set into a new instance: more students than one page holds.
 async fn load(api: &Api) -> Vec<(&'static str, usize)> {
-    let descriptor = |ns: &str, code: &str| json!({"namespace": format!("uri://ed-fi.org/{ns}"), "codeValue": code, "shortDescription": code});
     api.create_in("gradeLevelDescriptors", &descriptor("GradeLevelDescriptor", "Ninth grade")).await;
     api.create_in(
         "educationOrganizationCategoryDescriptors",
         &descriptor("EducationOrganizationCategoryDescriptor", "School"),
     )
     .await;
-    api.create_in(
-        "schoolYearTypes",
-        &json!({"schoolYear": 2027, "schoolYearDescription": "2026-2027", "currentSchoolYear": true}),
-    )
-    .await;
+    api.create_in("schoolYearTypes", &school_year()).await;
     for school_id in [1, 2] {
         api.create_in("schools", &json!({
             "schoolId": school_id, "nameOfInstitution": format!("School {school_id}"),

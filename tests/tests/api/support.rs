@@ -36,6 +36,16 @@ pub fn data(resource: &str) -> String {
     format!("/data/v3/ed-fi/{resource}")
 }
 
+/// A descriptor of `uri://ed-fi.org/{kind}` with code `code`.
+pub fn descriptor(kind: &str, code: &str) -> Value {
+    json!({"namespace": format!("uri://ed-fi.org/{kind}"), "codeValue": code, "shortDescription": code})
+}
+
+/// The school year every test's sessions use.
+pub fn school_year() -> Value {
+    json!({"schoolYear": 2027, "schoolYearDescription": "2026-2027", "currentSchoolYear": true})
+}
+
 pub fn student(unique_id: &str) -> Value {
     json!({
         "studentUniqueId": unique_id,
