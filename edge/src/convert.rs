@@ -1,14 +1,42 @@
 //! Conversions between the Workers runtime's HTTP types and `edfi-core`'s.
 
+use std::borrow::Cow;
+
 use futures_util::StreamExt;
-use worker::{Headers, Method, Request, RequestInit, Response, Result, Url};
+use worker::{Headers, Method, Request, RequestInit, Response, Result};
 
 use edfi_core::engine::{self, Config, Context};
 use edfi_core::problem::Problem;
 
-/// Scheme and authority as the client used them, for absolute URLs in responses.
-pub fn base_url(url: &Url) -> String {
-    url.origin().ascii_serialization()
+/// The parts of a request's URL the API uses, sliced out of the runtime's serialized URL.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    /// Scheme and authority as the client used them, for absolute URLs in responses.
+    pub origin: Cow<'a, str>,
+    /// The path, still percent-encoded.
+    pub path: &'a str,
+    /// The query without `?`; empty when there is none.
+    pub query: &'a str,
+}
+
+/// Splits an absolute URL as the runtime serializes it (WHATWG, already normalized), so each
+/// request need not re-parse it: there `?` and `#` are percent-encoded inside the path, the
+/// path of an `http(s)` URL is never empty, and a default port is never written.
+pub fn url_parts(url: &str) -> UrlParts<'_> {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[authority_start..].find(['/', '?', '#']).map_or(url.len(), |i| authority_start + i);
+    // User information is not part of an origin.
+    let host_start =
+        url[authority_start..path_start].rfind('@').map_or(authority_start, |i| authority_start + i + 1);
+    let origin = if host_start == authority_start {
+        Cow::Borrowed(&url[..path_start])
+    } else {
+        Cow::Owned(format!("{}{}", &url[..authority_start], &url[host_start..path_start]))
+    };
+    let rest = &url[path_start..];
+    let rest = &rest[..rest.find('#').unwrap_or(rest.len())];
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    UrlParts { origin, path: if path.is_empty() { "/" } else { path }, query }
 }
 
 pub fn random_bytes() -> [u8; 16] {
@@ -18,17 +46,28 @@ pub fn random_bytes() -> [u8; 16] {
 }
 
 pub fn new_correlation_id() -> String {
-    random_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(32);
+    for byte in random_bytes() {
+        id.push(HEX[usize::from(byte >> 4)] as char);
+        id.push(HEX[usize::from(byte & 15)] as char);
+    }
+    id
 }
 
 pub fn context<'a>(base_url: &'a str, correlation_id: &'a str, now: i64) -> Context<'a> {
     Context { now, random: random_bytes(), correlation_id, base_url, client: "" }
 }
 
+/// A header's value from a list read from the runtime (which joins repeated lines already).
+pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+}
+
 /// A 413 when `Content-Length` already says the body is over the limit, so it is never read.
-pub fn reject_oversized(req: &Request, correlation_id: &str) -> Result<Option<Response>> {
+pub fn reject_oversized(content_length: Option<&str>, correlation_id: &str) -> Result<Option<Response>> {
     let limit = Config::default().max_body_bytes;
-    let declared = req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<u64>().ok());
+    let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
         Some(length) if length > limit as u64 => {
             let problem = Problem::payload_too_large(limit);
@@ -41,7 +80,8 @@ pub fn reject_oversized(req: &Request, correlation_id: &str) -> Result<Option<Re
 /// Reads a runtime request into the core's form. The body is read here, before the engine
 /// runs, so the engine itself never awaits.
 pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
-    let url = req.url()?;
+    let url = req.inner().url();
+    let UrlParts { path, query, .. } = url_parts(&url);
     let headers = req.headers().entries().collect();
     let body = match req.method() {
         worker::Method::Post | worker::Method::Put => read_body(req).await?,
@@ -49,8 +89,8 @@ pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
     };
     Ok(edfi_core::Request {
         method: req.method().to_string(),
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or("").to_owned(),
+        path: path.to_owned(),
+        query: query.to_owned(),
         headers,
         body,
     })
@@ -67,6 +107,12 @@ async fn read_body(req: &mut Request) -> Result<Vec<u8>> {
         return Ok(Vec::new());
     }
     let limit = Config::default().max_body_bytes;
+    // A body whose length is declared and within the limit is read in one call: reading it
+    // chunk by chunk costs each write several calls into JavaScript.
+    let declared = req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|length| length <= limit) {
+        return req.bytes().await;
+    }
     let mut stream = req.stream()?;
     let mut body = Vec::new();
     let mut seen = 0;
@@ -94,24 +140,6 @@ pub fn to_worker_response(response: edfi_core::Response) -> Result<Response> {
     Ok(reply.with_status(response.status).with_headers(headers))
 }
 
-/// The same request, naming the calling client and its instance in [`crate::CLIENT_HEADER`] and
-/// [`crate::INSTANCE_HEADER`] (values a caller sent there are replaced). The body streams
-/// through unread.
-pub fn with_identity(req: Request, client: &str, instance: &str) -> Result<Request> {
-    let headers = Headers::new();
-    for (name, value) in req.headers().entries() {
-        headers.append(&name, &value)?;
-    }
-    headers.set(crate::CLIENT_HEADER, client)?;
-    headers.set(crate::INSTANCE_HEADER, instance)?;
-    let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
-    if let Some(body) = req.inner().body() {
-        init.with_body(Some(body.into()));
-    }
-    Request::new_with_init(req.url()?.as_ref(), &init)
-}
-
 /// A request between this Worker and a Durable Object, on a path no client can reach.
 pub fn internal_request(method: Method, path: &str, body: Option<serde_json::Value>) -> Result<Request> {
     let mut init = RequestInit::new();
@@ -137,4 +165,31 @@ pub fn with_headers(response: Response, extra: &[(&'static str, String)]) -> Res
         headers.set(name, value)?;
     }
     Ok(response.with_headers(headers))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(url: &str) -> (String, &str, &str) {
+        let UrlParts { origin, path, query } = url_parts(url);
+        (origin.into_owned(), path, query)
+    }
+
+    #[test]
+    fn url_parts_match_what_the_url_crate_reads() {
+        for url in [
+            "http://127.0.0.1:8787/data/v3/ed-fi/students?limit=5&offset=10",
+            "https://api.example.org/",
+            "https://api.example.org/a%3Fb/c?x=%23#fragment",
+            "http://localhost:8787/data?",
+            "https://user:pw@host.example/p?q",
+            "http://[::1]:8787/metadata#top",
+        ] {
+            let parsed = worker::Url::parse(url).unwrap();
+            let expected =
+                (parsed.origin().ascii_serialization(), parsed.path(), parsed.query().unwrap_or(""));
+            assert_eq!(parts(url), expected, "{url}");
+        }
+    }
 }

@@ -10,10 +10,13 @@ use wasm_bindgen::{JsCast, JsValue};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use edfi_core::engine::{self, Config, Context};
+use edfi_core::problem::Problem;
 use edfi_core::resources;
 
 use crate::convert;
+use crate::identity::{identify, Identity};
 use crate::replica::Publisher;
+use crate::settings;
 use crate::sql_store::SqlStore;
 
 /// The Worker tells an instance here that a client was revoked.
@@ -46,25 +49,48 @@ impl DurableObject for InstanceStore {
             self.store.revoke_client(client).map_err(|e| worker::Error::RustError(e.to_string()))?;
             return Ok(Response::empty()?.with_status(204));
         }
+        let url = req.inner().url();
+        let url = convert::url_parts(&url);
+        let problem = |p: Problem| convert::to_worker_response(engine::problem_response(p, &correlation_id));
+        let settings = settings::settings(&self.env);
+        let settings = match settings.as_ref() {
+            Ok(settings) => settings,
+            Err(reason) => {
+                worker::console_error!("correlationId={correlation_id} error: configuration: {reason}");
+                return convert::to_worker_response(engine::internal_error(&correlation_id));
+            }
+        };
+        let route = match engine::route(url.path) {
+            Ok(route) => route,
+            Err(p) => return problem(p),
+        };
+        let authorization = req.headers().get("Authorization")?;
+        let identity = identify(&route, authorization.as_deref(), url.query, settings, settings::now());
+        let Identity { client, instance } = match identity {
+            Ok(identity) => identity,
+            Err(p) => return problem(p),
+        };
         // A token stays valid until it expires; a revoked client's tokens stop here at once.
-        let client = req.headers().get(crate::CLIENT_HEADER)?.unwrap_or_default();
         if self.store.is_revoked(&client).map_err(|e| worker::Error::RustError(e.to_string()))? {
-            let problem = edfi_core::problem::Problem::unauthorized("This client's access has been revoked.");
-            return convert::to_worker_response(engine::problem_response(problem, &correlation_id));
+            return problem(Problem::unauthorized("This client's access has been revoked."));
         }
-        let base_url = convert::base_url(&req.url()?);
+        let base_url = url.origin;
         // The only await: reading the request. From here on the engine runs synchronously.
         let core_req = convert::to_core_request(&mut req).await?;
         let now = (worker::Date::now().as_millis() / 1000) as i64;
         let ctx = Context { client: &client, ..convert::context(&base_url, &correlation_id, now) };
         let response = match &self.config {
             Err(reason) => Err(format!("configuration: {reason}")),
+            // A read writes nothing, so it needs no transaction to roll back.
+            Ok(config) if matches!(core_req.method.as_str(), "GET" | "HEAD") => {
+                let mut store = self.store.clone();
+                engine::handle(&core_req, &mut store, config, &ctx).map_err(|e| format!("storage: {e}"))
+            }
             Ok(config) => self.in_transaction(core_req, config.clone(), &ctx),
         };
         // Committed writes go to the read replica after the response; rolled back ones never.
         let changes = self.store.take_changes();
         if response.is_ok() {
-            let instance = req.headers().get(crate::INSTANCE_HEADER)?.unwrap_or_default();
             self.publisher.publish(&self.state, &self.env, &instance, changes);
         }
         convert::to_worker_response(response.unwrap_or_else(|error| {

@@ -9,6 +9,7 @@ mod admin;
 mod convert;
 mod directory;
 mod edge;
+mod identity;
 mod instance;
 mod replica;
 mod settings;
@@ -16,8 +17,6 @@ mod sql_store;
 
 use worker::{event, Env, Request, Response, Result};
 
-use edfi_core::auth;
-use edfi_core::cors::AllowedOrigins;
 use edfi_core::engine::{self, Route};
 use edfi_core::limits;
 use edfi_core::problem::Problem;
@@ -25,30 +24,26 @@ use edfi_core::problem::Problem;
 pub use directory::ClientDirectory;
 pub use instance::InstanceStore;
 
-use settings::Settings;
+use identity::Identity;
 
 /// The binding of the instances' Durable Object namespace in `wrangler.toml`.
 const INSTANCE_BINDING: &str = "INSTANCE_STORE";
 /// The binding of the client directory's namespace; it has one object.
 const DIRECTORY_BINDING: &str = "CLIENT_DIRECTORY";
 const DIRECTORY_NAME: &str = "clients";
-/// The header that tells an instance which client is calling; set only by this Worker.
-pub const CLIENT_HEADER: &str = "x-edfi-client";
-/// The header that tells an instance its own name (for its read replica keys).
-pub const INSTANCE_HEADER: &str = "x-edfi-instance";
-
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response> {
     let correlation_id = convert::new_correlation_id();
-    let cors = AllowedOrigins::parse(env.var("CORS_ALLOWED_ORIGINS").ok().map(|v| v.to_string()).as_deref());
-    let origin = req.headers().get("Origin")?;
-    let request_method = req.headers().get("Access-Control-Request-Method")?;
-    if let Some(headers) = cors.preflight(req.method().as_ref(), origin.as_deref(), request_method.as_deref())
-    {
+    let cors = settings::allowed_origins(&env);
+    // Read once: each lookup on the runtime's header list is a call into JavaScript.
+    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    let origin = convert::header(&headers, "Origin");
+    let request_method = convert::header(&headers, "Access-Control-Request-Method");
+    if let Some(headers) = cors.preflight(req.method().as_ref(), origin, request_method) {
         let response = edfi_core::Response { status: 204, headers, body: Vec::new() };
         return convert::to_worker_response(response);
     }
-    let response = match serve(req, &env, &correlation_id).await {
+    let response = match serve(req, &headers, &env, &correlation_id).await {
         Ok(response) => response,
         Err(error) => {
             // Details go to the log; the client only sees a generic problem with the id.
@@ -56,71 +51,60 @@ async fn fetch(req: Request, env: Env, _ctx: worker::Context) -> Result<Response
             convert::to_worker_response(engine::internal_error(&correlation_id))?
         }
     };
-    convert::with_headers(response, &cors.response_headers(origin.as_deref()))
+    convert::with_headers(response, &cors.response_headers(origin))
 }
 
-async fn serve(req: Request, env: &Env, correlation_id: &str) -> Result<Response> {
-    let url = req.url()?;
-    let base_url = convert::base_url(&url);
+async fn serve(
+    req: Request,
+    headers: &[(String, String)],
+    env: &Env,
+    correlation_id: &str,
+) -> Result<Response> {
+    let url = req.inner().url();
+    let url = convert::url_parts(&url);
     let problem = |p: Problem| convert::to_worker_response(engine::problem_response(p, correlation_id));
-    let headers: Vec<(String, String)> = req.headers().entries().collect();
-    let head = limits::check_head(
-        url.path(),
-        url.query().unwrap_or(""),
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-    );
+    let head = limits::check_head(url.path, url.query, headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
     if let Err(p) = head {
         return problem(p);
     }
-    let route = match engine::route(url.path()) {
+    let route = match engine::route(url.path) {
         Ok(route) => route,
         Err(p) => return problem(p),
     };
-    let ctx = convert::context(&base_url, correlation_id, 0);
+    let ctx = convert::context(&url.origin, correlation_id, 0);
     if let Some(response) = engine::answer_without_storage(req.method().as_ref(), &route, &ctx) {
         return convert::to_worker_response(response);
     }
-    if let Some(too_large) = convert::reject_oversized(&req, correlation_id)? {
+    if let Some(too_large) =
+        convert::reject_oversized(convert::header(headers, "Content-Length"), correlation_id)?
+    {
         return Ok(too_large);
     }
+    let settings = settings::settings(env);
     let settings =
-        Settings::from_env(env).map_err(|e| worker::Error::RustError(format!("configuration: {e}")))?;
+        settings.as_ref().as_ref().map_err(|e| worker::Error::RustError(format!("configuration: {e}")))?;
     match route {
-        Route::Token => admin::token(req, env, &settings).await,
-        Route::Admin(admin_route) => admin::serve(req, env, &settings, admin_route, correlation_id).await,
+        Route::Token => admin::token(req, env, settings).await,
+        Route::Admin(admin_route) => admin::serve(req, env, settings, admin_route, correlation_id).await,
         _ => {
-            let authorization = req.headers().get("Authorization")?;
-            let claims =
-                match auth::authenticate(authorization.as_deref(), &settings.signing_key, settings::now()) {
-                    Ok(claims) => claims,
-                    Err(p) => return problem(p),
-                };
-            let instance = match (&route, claims.admin) {
-                (_, false) => claims.instance.clone(),
-                // The administrator reads any instance's history, naming it.
-                (Route::History(..), true) => {
-                    match url.query_pairs().find(|(k, _)| k == "instance").map(|(_, v)| v.into_owned()) {
-                        Some(instance) if auth::is_instance_name(&instance) => instance,
-                        _ => return problem(Problem::bad_request("Name the instance: ?instance=<name>.")),
-                    }
-                }
-                (_, true) => {
-                    return problem(Problem::forbidden(
-                        "The administrator's token manages clients; it does not reach data.",
-                    ))
-                }
+            let authorization = convert::header(headers, "Authorization");
+            let identity = identity::identify(&route, authorization, url.query, settings, settings::now());
+            let Identity { client, instance } = match identity {
+                Ok(identity) => identity,
+                Err(p) => return problem(p),
             };
             if let Route::Item(def, id) = &route {
                 if req.method() == worker::Method::Get && settings.reads_from_edge(&instance) {
                     if let Some(answer) =
-                        edge::read(&req, env, &instance, &claims.client, def, id, correlation_id).await?
+                        edge::read(&req, env, &instance, &client, def, id, correlation_id).await?
                     {
                         return Ok(answer);
                     }
                 }
             }
+            // The request goes as it came: the object reads the same token (see `identity`).
             let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&instance)?;
-            stub.fetch_with_request(convert::with_identity(req, &claims.client, &instance)?).await
+            stub.fetch_with_request(req).await
         }
     }
 }

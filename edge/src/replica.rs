@@ -50,6 +50,8 @@ pub fn revoked_key(client: &str) -> String {
 pub struct Publisher {
     queue: Rc<RefCell<VecDeque<(String, Change)>>>,
     draining: Rc<RefCell<bool>>,
+    /// Whether the missing binding was reported; once per object is enough.
+    reported_unbound: Rc<RefCell<bool>>,
 }
 
 impl Publisher {
@@ -60,7 +62,9 @@ impl Publisher {
             return;
         }
         let Ok(kv) = env.kv(BINDING) else {
-            worker::console_error!("no {BINDING} KV binding: the edge read replica is not updated");
+            if !self.reported_unbound.replace(true) {
+                worker::console_error!("no {BINDING} KV binding: the edge read replica is not updated");
+            }
             return;
         };
         self.queue.borrow_mut().extend(changes.into_iter().map(|c| (instance.to_owned(), c)));

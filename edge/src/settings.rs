@@ -1,8 +1,35 @@
 //! Deployment settings the Worker reads from its environment (`[vars]` and secrets).
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use worker::Env;
 
 use edfi_core::auth::DEFAULT_TOKEN_SECONDS;
+use edfi_core::cors::AllowedOrigins;
+
+thread_local! {
+    // An isolate's environment never changes (a new deployment gets new isolates), so each is
+    // read once instead of on every request.
+    static SETTINGS: OnceCell<Rc<Result<Settings, String>>> = const { OnceCell::new() };
+    static ALLOWED_ORIGINS: OnceCell<Rc<AllowedOrigins>> = const { OnceCell::new() };
+}
+
+/// This isolate's settings, or why they are invalid.
+pub fn settings(env: &Env) -> Rc<Result<Settings, String>> {
+    SETTINGS.with(|cell| cell.get_or_init(|| Rc::new(Settings::from_env(env))).clone())
+}
+
+/// `CORS_ALLOWED_ORIGINS`, kept apart from [`settings`] so CORS answers even when they are invalid.
+pub fn allowed_origins(env: &Env) -> Rc<AllowedOrigins> {
+    ALLOWED_ORIGINS.with(|cell| {
+        cell.get_or_init(|| {
+            let value = env.var("CORS_ALLOWED_ORIGINS").ok().map(|v| v.to_string());
+            Rc::new(AllowedOrigins::parse(value.as_deref()))
+        })
+        .clone()
+    })
+}
 
 pub struct Settings {
     /// Secret `TOKEN_SIGNING_KEY`: signs and checks bearer tokens.

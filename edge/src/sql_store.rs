@@ -1,6 +1,7 @@
 //! [`Store`] on a Durable Object's SQLite database. Every call is synchronous.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use serde::Deserialize;
@@ -19,6 +20,8 @@ pub struct SqlStore {
     changes: Rc<RefCell<Vec<Change>>>,
     /// A schema failure is kept and reported on every call rather than panicking in `new`.
     schema: Result<(), String>,
+    /// The revoked clients, read once: every request checks them, and only this object writes them.
+    revoked: Rc<RefCell<Option<HashSet<String>>>>,
 }
 
 const SCHEMA: &str = "
@@ -108,6 +111,11 @@ impl From<Row> for Document {
 }
 
 #[derive(Deserialize)]
+struct RevokedClient {
+    client: String,
+}
+
+#[derive(Deserialize)]
 struct Count {
     n: i64,
 }
@@ -120,7 +128,7 @@ impl SqlStore {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: SqlStorage) -> Self {
         let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
-        Self { sql, schema, changes: Rc::default() }
+        Self { sql, schema, changes: Rc::default(), revoked: Rc::default() }
     }
 
     /// The writes made since the last call, oldest first.
@@ -138,16 +146,19 @@ impl SqlStore {
 
     /// Remembers that a client was revoked, so its unexpired tokens are refused.
     pub fn revoke_client(&self, client: &str) -> StoreResult<()> {
-        self.exec("INSERT OR IGNORE INTO revoked_clients (client) VALUES (?)", vec![client.into()])
-            .map(|_| ())
+        self.exec("INSERT OR IGNORE INTO revoked_clients (client) VALUES (?)", vec![client.into()])?;
+        if let Some(revoked) = self.revoked.borrow_mut().as_mut() {
+            revoked.insert(client.to_owned());
+        }
+        Ok(())
     }
 
     pub fn is_revoked(&self, client: &str) -> StoreResult<bool> {
-        let count: Count = self
-            .exec("SELECT COUNT(*) AS n FROM revoked_clients WHERE client = ?", vec![client.into()])?
-            .one()
-            .map_err(err)?;
-        Ok(count.n > 0)
+        if self.revoked.borrow().is_none() {
+            let rows: Vec<RevokedClient> = self.rows("SELECT client FROM revoked_clients", vec![])?;
+            *self.revoked.borrow_mut() = Some(rows.into_iter().map(|row| row.client).collect());
+        }
+        Ok(self.revoked.borrow().as_ref().is_some_and(|revoked| revoked.contains(client)))
     }
 
     fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<worker::SqlCursor> {

@@ -133,6 +133,12 @@ async fn a_revoked_clients_tokens_stop_working() {
 
     assert_eq!(admin.delete(&format!("/admin/v1/clients/{key}"), &[]).await.status, 204);
     client.get(STUDENTS, &[]).await.assert_problem(401, AUTHENTICATION);
+    // Identity comes from the token alone: naming another, valid client in a header changes nothing.
+    let (other_key, _) = admin.create_client("blackbox").await;
+    for header in ["x-edfi-client", "x-edfi-instance"] {
+        let claimed = [(header, other_key.as_bytes())];
+        client.send("GET", STUDENTS, &claimed, None).await.assert_problem(401, AUTHENTICATION);
+    }
     assert!(Api::anonymous(base_url()).token_for(&key, &secret).await.is_none(), "no new tokens either");
     let listed = admin.get("/admin/v1/clients", &[]).await.json();
     assert!(listed.as_array().unwrap().iter().any(|c| c["key"] == key.as_str() && c["revoked"] == true));

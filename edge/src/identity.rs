@@ -1,0 +1,43 @@
+//! Who is calling and which instance a data request reaches, decided from its bearer token. The
+//! Worker decides it to pick the instance's Durable Object; the object decides it again from the
+//! same token, so the request crosses unchanged and no header can claim an identity.
+
+use edfi_core::auth;
+use edfi_core::engine::Route;
+use edfi_core::problem::Problem;
+
+use crate::settings::Settings;
+
+pub struct Identity {
+    /// The client key.
+    pub client: String,
+    /// The API instance whose data the request reaches.
+    pub instance: String,
+}
+
+pub fn identify(
+    route: &Route,
+    authorization: Option<&str>,
+    query: &str,
+    settings: &Settings,
+    now: i64,
+) -> Result<Identity, Problem> {
+    let claims = auth::authenticate(authorization, &settings.signing_key, now)?;
+    let instance = match (route, claims.admin) {
+        (_, false) => claims.instance,
+        // The administrator reads any instance's history, naming it.
+        (Route::History(..), true) => {
+            let query = worker::url::form_urlencoded::parse(query.as_bytes());
+            match query.into_iter().find(|(k, _)| k == "instance").map(|(_, v)| v.into_owned()) {
+                Some(instance) if auth::is_instance_name(&instance) => instance,
+                _ => return Err(Problem::bad_request("Name the instance: ?instance=<name>.")),
+            }
+        }
+        (_, true) => {
+            return Err(Problem::forbidden(
+                "The administrator's token manages clients; it does not reach data.",
+            ))
+        }
+    };
+    Ok(Identity { client: claims.client, instance })
+}
