@@ -9,7 +9,8 @@ use std::time::Instant;
 use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer};
 use serde_json::{json, Value};
 
-use crate::{tools, Result, START_TIMEOUT};
+use crate::lean_http::Connection;
+use crate::{profile, tools, Result, START_TIMEOUT};
 
 /// Concurrent clients of each measured phase.
 const CLIENTS: usize = 8;
@@ -20,12 +21,26 @@ struct Phase {
     requests: usize,
     seconds: f64,
     failures: usize,
+    /// CPU µs per request of the server's processes and of the load generator, where measured.
+    cpu: Option<(f64, f64)>,
 }
 
 impl Phase {
     fn rate(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
+}
+
+/// Runs a phase and records the CPU the server's process group and this process spent on it.
+fn with_cpu(server_group: u32, run: impl FnOnce() -> Phase) -> Phase {
+    let (server, client) = (profile::group_cpu_seconds(server_group), profile::own_cpu_seconds());
+    let mut phase = run();
+    let per_request = |seconds: f64| seconds * 1e6 / phase.requests.max(1) as f64;
+    phase.cpu = Some((
+        per_request(profile::group_cpu_seconds(server_group) - server),
+        per_request(profile::own_cpu_seconds() - client),
+    ));
+    phase
 }
 
 /// The server under test: `wrangler dev`, or `workerd` without the dev proxy.
@@ -59,10 +74,11 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
     let mut vars = secrets.vars();
     vars.push(("READ_PATH_BY_INSTANCE".into(), format!("{EDGE_INSTANCE}=edge")));
+    let inspector_port = if on_workerd { Some(free_port().map_err(|e| e.to_string())?) } else { None };
     let server = if on_workerd {
         let bindings: Vec<crate::workerd::Binding> =
             vars.iter().map(|(name, text)| crate::workerd::Binding { name, text }).collect();
-        Server::Workerd(crate::workerd::start_api(root, &state, port, &bindings)?)
+        Server::Workerd(crate::workerd::start_api(root, &state, port, &bindings, inspector_port)?)
     } else {
         let config = ServerConfig {
             log_file: Some(root.join("target/bench/wrangler.log")),
@@ -93,14 +109,32 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     let edge_ids = ids(&base, &edge_authorization, edge_documents);
     // One pass so every item is in the replica (publication runs after each write's response).
     gets(&base, &edge_authorization, &edge_ids, edge_ids.len(), "warm the replica");
-    let durable = gets(&base, &authorization, &durable_ids, READS, "GET by id, READ_PATH durable");
+    let group = server.process_group();
+    let durable =
+        with_cpu(group, || gets(&base, &authorization, &durable_ids, READS, "GET by id, READ_PATH durable"));
     let edge = gets(&base, &edge_authorization, &edge_ids, READS, "GET by id, READ_PATH edge");
     let ratio = edge.rate() / durable.rate();
     phases.extend([durable, edge]);
+    // Sampling slows the isolate down, so each profile gets its own phase.
+    let mut profiles = Vec::new();
+    if let Some(port) = inspector_port {
+        profiles.push(profiled(root, port, "GET by id", "get-by-id", || {
+            gets(&base, &authorization, &durable_ids, READS / 2, "profiled");
+        })?);
+        profiles.push(profiled(
+            root,
+            port,
+            "PUT with If-Match on distinct documents",
+            "put-if-match",
+            || {
+                conditional_updates(&base, &authorization, loaded.min(2_000));
+            },
+        )?);
+    }
     phases.push(collection_pages(&base, &authorization, 2_000));
     // The same GET rate one layer at a time: the bare floor, our Worker alone, then the object.
-    let discovery = parallel("GET / (our Worker, no Durable Object)", READS, |agent, _| {
-        get_ok(agent, &format!("{base}/"), "")
+    let discovery = with_cpu(group, || {
+        get_all("GET / (our Worker, no Durable Object)", &base, "", READS, |_| "/".to_owned())
     });
     let bare = bare_worker(root, &tools.node, on_workerd)?;
     let (with_if_match, without) = crate::contention::put_latency(&base, &authorization, "L", 300);
@@ -116,7 +150,7 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         ));
     }
     contention.push(crate::contention::run(&base, &authorization, "S", 8, 1_000, 12.0));
-    let rss = crate::contention::group_rss_mib(server.process_group());
+    let rss = crate::profile::group_rss_mib(server.process_group());
     drop(server);
     let layers = Layers {
         bare: bare.rate(),
@@ -135,6 +169,7 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         contention,
         rss_mib: rss,
         layers,
+        profiles,
         runtime: if on_workerd { "workerd (no dev proxy, no KV)" } else { "wrangler dev" },
     };
     write_report(root, &report)
@@ -153,8 +188,32 @@ struct Report {
     contention: Vec<crate::contention::Contention>,
     rss_mib: f64,
     layers: Layers,
+    /// CPU profiles of workerd's isolate, by what ran meanwhile (workerd runs only).
+    profiles: Vec<(&'static str, String, profile::Summary)>,
     runtime: &'static str,
 }
+
+/// Runs `load` under the CPU profiler of workerd's isolate; the profile is also written to
+/// `target/bench/<file>.cpuprofile` for Chrome DevTools.
+fn profiled(
+    root: &Path,
+    inspector_port: u16,
+    what: &'static str,
+    file: &str,
+    load: impl FnOnce(),
+) -> Result<(&'static str, String, profile::Summary)> {
+    let mut inspector = profile::Inspector::connect(inspector_port, "main")?;
+    inspector.start(PROFILE_INTERVAL_US)?;
+    load();
+    let profile = inspector.stop()?;
+    let file = format!("{file}.cpuprofile");
+    let path = root.join("target/bench").join(&file);
+    std::fs::write(&path, profile.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((what, file, profile::summarize(&profile)))
+}
+
+/// Microseconds between the profiler's samples.
+const PROFILE_INTERVAL_US: u32 = 100;
 
 /// GET throughput layer by layer (requests/s).
 struct Layers {
@@ -173,8 +232,8 @@ fn bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Phase> {
     let name = "GET fixed JSON, bare JS Worker (same runtime)";
     if on_workerd {
         let server = crate::workerd::start_bare(root, &state, port)?;
-        let url = format!("{}/", server.base_url());
-        return Ok(parallel(name, READS, |agent, _| get_ok(agent, &url, "")));
+        let base = server.base_url();
+        return Ok(with_cpu(server.process_group(), || get_all(name, &base, "", READS, |_| "/".to_owned())));
     }
     let config = ServerConfig {
         config_file: Some(root.join("xtask/bare-worker/wrangler.toml")),
@@ -183,8 +242,8 @@ fn bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Phase> {
         ..ServerConfig::new(root.to_path_buf(), node.to_path_buf(), port, state)
     };
     let server = WranglerServer::start(config, START_TIMEOUT)?;
-    let url = format!("{}/", server.base_url());
-    Ok(parallel(name, READS, |agent, _| get_ok(agent, &url, "")))
+    let base = server.base_url();
+    Ok(with_cpu(server.process_group(), || get_all(name, &base, "", READS, |_| "/".to_owned())))
 }
 
 /// The instance whose reads come from the KV replica.
@@ -228,22 +287,26 @@ fn student(n: usize) -> Value {
     })
 }
 
-/// `count` requests from [`CLIENTS`] threads; `request(agent, i)` sends the `i`th and says
-/// whether it got the expected answer.
-fn parallel(name: &str, count: usize, request: impl Fn(&ureq::Agent, usize) -> bool + Sync) -> Phase {
+/// `count` requests from [`CLIENTS`] threads, each with its own client from `new_client`.
+fn parallel_with<C>(
+    name: &str,
+    count: usize,
+    new_client: impl Fn() -> C + Sync,
+    request: impl Fn(&mut C, usize) -> bool + Sync,
+) -> Phase {
     let next = AtomicUsize::new(0);
     let failures = AtomicUsize::new(0);
     let started = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..CLIENTS {
             scope.spawn(|| {
-                let agent = agent();
+                let mut client = new_client();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if i >= count {
                         break;
                     }
-                    if !request(&agent, i) {
+                    if !request(&mut client, i) {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -255,42 +318,62 @@ fn parallel(name: &str, count: usize, request: impl Fn(&ureq::Agent, usize) -> b
         requests: count,
         seconds: started.elapsed().as_secs_f64(),
         failures: failures.into_inner(),
+        cpu: None,
     }
 }
 
-/// A GET that must answer 200; the body is read so the whole response is timed.
-fn get_ok(agent: &ureq::Agent, url: &str, authorization: &str) -> bool {
-    match agent.get(url).header("Authorization", authorization).call() {
-        Ok(mut response) if response.status().as_u16() == 200 => response.body_mut().read_to_vec().is_ok(),
-        _ => false,
-    }
+/// `count` GETs of `target(i)` that must answer 200, through the lean client (bodies are read).
+fn get_all(
+    name: &str,
+    base: &str,
+    authorization: &str,
+    count: usize,
+    target: impl Fn(usize) -> String + Sync,
+) -> Phase {
+    let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    parallel_with(
+        name,
+        count,
+        || Connection::new(port),
+        |connection, i| matches!(connection.get(&target(i), authorization), Ok(200)),
+    )
 }
 
 /// `count` creates numbered from `first`.
 fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
-    let url = format!("{base}/data/v3/ed-fi/students");
-    parallel(name, count, |agent, i| {
-        let sent = agent
-            .post(&url)
-            .header("Content-Type", "application/json")
-            .header("Authorization", authorization)
-            .send(student(first + i).to_string());
-        matches!(sent, Ok(r) if r.status().as_u16() == 201)
-    })
+    // Bodies are made before the clock starts: the load generator shares the server's cores.
+    let bodies: Vec<String> = (first..first + count).map(|n| student(n).to_string()).collect();
+    let port = port_of(base);
+    parallel_with(
+        name,
+        count,
+        || Connection::new(port),
+        |connection, i| {
+            let sent = connection.send("POST", STUDENTS, authorization, &[], Some(bodies[i].as_bytes()));
+            matches!(sent, Ok(201))
+        },
+    )
+}
+
+const STUDENTS: &str = "/data/v3/ed-fi/students";
+
+fn port_of(base: &str) -> u16 {
+    base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
 }
 
 /// `count` GETs by id spread over the ids.
 fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &str) -> Phase {
-    parallel(name, count, |agent, i| {
-        !ids.is_empty()
-            && get_ok(agent, &format!("{base}/data/v3/ed-fi/students/{}", ids[i % ids.len()]), authorization)
-    })
+    if ids.is_empty() {
+        return Phase { name: name.to_owned(), requests: count, seconds: 0.0, failures: count, cpu: None };
+    }
+    get_all(name, base, authorization, count, |i| format!("/data/v3/ed-fi/students/{}", ids[i % ids.len()]))
 }
 
 /// Collection pages of 100.
 fn collection_pages(base: &str, authorization: &str, count: usize) -> Phase {
-    let url = format!("{base}/data/v3/ed-fi/students?limit=100");
-    parallel("GET collection page of 100", count, |agent, _| get_ok(agent, &url, authorization))
+    get_all("GET collection page of 100", base, authorization, count, |_| {
+        "/data/v3/ed-fi/students?limit=100".to_owned()
+    })
 }
 
 /// Conditional updates of distinct items: If-Match PUTs, each expected to succeed (204).
@@ -313,18 +396,32 @@ fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Pha
         };
         (0..documents).step_by(500).flat_map(page).take(documents).collect()
     };
+    // (target, If-Match, body) of each update, made before the clock starts.
+    let updates: Vec<(String, String, String)> = items
+        .iter()
+        .map(|item| {
+            let mut update = item.clone();
+            update["middleName"] = json!(format!("Updated {}", item["_etag"].as_str().unwrap_or_default()));
+            (
+                format!("{STUDENTS}/{}", item["id"].as_str().unwrap_or_default()),
+                format!("\"{}\"", item["_etag"].as_str().unwrap_or_default()),
+                update.to_string(),
+            )
+        })
+        .collect();
     let name = format!("PUT with If-Match, {} distinct documents", items.len());
-    parallel(&name, items.len(), |agent, i| {
-        let mut update = items[i].clone();
-        update["middleName"] = json!("Updated");
-        let sent = agent
-            .put(&format!("{url}/{}", items[i]["id"].as_str().unwrap_or_default()))
-            .header("Content-Type", "application/json")
-            .header("Authorization", authorization)
-            .header("If-Match", &format!("\"{}\"", items[i]["_etag"].as_str().unwrap_or_default()))
-            .send(update.to_string());
-        matches!(sent, Ok(r) if r.status().as_u16() == 204)
-    })
+    let port = port_of(base);
+    parallel_with(
+        &name,
+        updates.len(),
+        || Connection::new(port),
+        |connection, i| {
+            let (target, etag, body) = &updates[i];
+            let sent =
+                connection.send("PUT", target, authorization, &[("If-Match", etag)], Some(body.as_bytes()));
+            matches!(sent, Ok(204))
+        },
+    )
 }
 
 /// Bytes of the Durable Object SQLite files under the state directory.
@@ -360,10 +457,12 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         "\n## Requests on {} ({CLIENTS} concurrent clients on 127.0.0.1)\n\n",
         report.runtime
     ));
-    md.push_str("| phase | requests | seconds | requests/s | failures |\n|---|---:|---:|---:|---:|\n");
+    md.push_str("| phase | requests | seconds | requests/s | failures | server CPU µs/request | load generator CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for p in &report.phases {
+        let (server, client) =
+            p.cpu.map_or((String::new(), String::new()), |(s, c)| (format!("{s:.0}"), format!("{c:.0}")));
         md.push_str(&format!(
-            "| {} | {} | {:.1} | {:.0} | {} |\n",
+            "| {} | {} | {:.1} | {:.0} | {} | {server} | {client} |\n",
             p.name,
             p.requests,
             p.seconds,
@@ -386,6 +485,19 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         l.durable_get,
         100.0 * l.durable_get / l.bare
     ));
+    for (what, file, profile) in &report.profiles {
+        md.push_str(&format!(
+            "\n## Where the time goes: CPU profile of workerd's isolate, {what}\n\nV8 sampling profile over the inspector protocol, every {PROFILE_INTERVAL_US} µs, {:.0} ms sampled; the whole profile is in `{file}` (Chrome DevTools). Layers are inclusive (a frame and what it calls) and overlap.\n\n| layer | share of isolate time |\n|---|---:|\n",
+            profile.sampled_ms
+        ));
+        for (layer, share) in &profile.layers {
+            md.push_str(&format!("| {layer} | {share:.1} % |\n"));
+        }
+        md.push_str("\n| function (self time) | share |\n|---|---:|\n");
+        for (function, share) in &profile.by_self {
+            md.push_str(&format!("| `{}` | {share:.1} % |\n", function.replace('|', "\\|")));
+        }
+    }
     md.push_str("\n## Read-modify-write under contention (retry on 412), every operation checked for linearizability\n\n");
     md.push_str("| run | updates/s | 412 rate | lost updates | operations | linearizable |\n|---|---:|---:|---:|---:|---|\n");
     for c in &report.contention {
@@ -410,7 +522,7 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
     let json = json!({
         "clients": CLIENTS,
         "etag": report.etag.iter().map(|(size, canonical, raw)| json!({"bytes": size, "canonical_ns": canonical, "raw_ns": raw, "ratio": raw / canonical})).collect::<Vec<_>>(),
-        "phases": report.phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures})).collect::<Vec<_>>(),
+        "phases": report.phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures, "server_cpu_us": p.cpu.map(|c| c.0), "client_cpu_us": p.cpu.map(|c| c.1)})).collect::<Vec<_>>(),
         "get_by_id_edge_over_durable": report.edge_ratio,
         "put_latency_ms": {"with_if_match": with, "without": without},
         "contention": report.contention.iter().map(|c| json!({"run": c.name, "updates_per_second": c.updates_per_second, "refused_rate": c.refused_rate, "lost_updates": c.lost_updates, "operations": c.operations, "linearizable": c.linearizable.is_ok()})).collect::<Vec<_>>(),
@@ -418,6 +530,13 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         "sqlite_bytes": report.bytes,
         "bytes_per_document": per_document,
         "runtime": report.runtime,
+        "profiles": report.profiles.iter().map(|(what, file, p)| json!({
+            "while": what,
+            "file": file,
+            "sampled_ms": p.sampled_ms,
+            "layers": p.layers.iter().map(|(layer, share)| json!({"layer": layer, "percent": share})).collect::<Vec<_>>(),
+            "by_self": p.by_self.iter().map(|(function, share)| json!({"function": function, "percent": share})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "rss_mib": report.rss_mib,
         "layers": {"bare_worker": report.layers.bare, "our_worker": report.layers.worker, "get_by_id_durable": report.layers.durable_get},
     });

@@ -190,25 +190,3 @@ pub fn put_latency(base: &str, authorization: &str, tag: &str, count: usize) -> 
     let with = timed(true, &mut etags);
     (with, without)
 }
-
-/// Resident memory of every process in the server's process group (wrangler's node and workerd),
-/// in MiB, read from /proc.
-pub fn group_rss_mib(group: u32) -> f64 {
-    let mut kib = 0u64;
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
-        // Fields after the command (in parentheses): state ppid pgrp ...
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else { continue };
-        let pgrp: Option<u32> = rest.split_whitespace().nth(2).and_then(|p| p.parse().ok());
-        if pgrp != Some(group) {
-            continue;
-        }
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        kib += status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .unwrap_or(0);
-    }
-    kib as f64 / 1024.0
-}

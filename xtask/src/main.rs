@@ -6,6 +6,8 @@ mod contention;
 mod dev_vars;
 mod etag_cost;
 mod fuzz;
+mod lean_http;
+mod profile;
 mod seed;
 mod test_run;
 mod tools;

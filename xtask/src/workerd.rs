@@ -22,8 +22,15 @@ pub struct Binding<'a> {
     pub text: &'a str,
 }
 
-/// Starts the API (`edge/build/`) on workerd, storing Durable Objects under `dir/do`.
-pub fn start_api(root: &Path, dir: &Path, port: u16, vars: &[Binding]) -> Result<Workerd> {
+/// Starts the API (`edge/build/`) on workerd, storing Durable Objects under `dir/do`, with the
+/// inspector protocol (for CPU profiles) on `inspector_port` if one is given.
+pub fn start_api(
+    root: &Path,
+    dir: &Path,
+    port: u16,
+    vars: &[Binding],
+    inspector_port: Option<u16>,
+) -> Result<Workerd> {
     for file in ["index.js", "index_bg.wasm"] {
         std::fs::copy(root.join("edge/build").join(file), dir.join(file))
             .map_err(|e| format!("{file}: {e}"))?;
@@ -57,7 +64,7 @@ const api :Workerd.Worker = (
         do_dir = dir.join("do").display().to_string(),
         bindings = bindings.join(", ")
     );
-    start(root, dir, port, &config)
+    start(root, dir, port, &config, inspector_port)
 }
 
 /// Starts the bare JavaScript Worker of `xtask/bare-worker/` on workerd.
@@ -71,10 +78,10 @@ const config :Workerd.Config = (
 );
 "#
     );
-    start(root, dir, port, &config)
+    start(root, dir, port, &config, None)
 }
 
-fn start(root: &Path, dir: &Path, port: u16, config: &str) -> Result<Workerd> {
+fn start(root: &Path, dir: &Path, port: u16, config: &str, inspector_port: Option<u16>) -> Result<Workerd> {
     let config_path: PathBuf = dir.join(format!("config-{port}.capnp"));
     std::fs::write(&config_path, config).map_err(|e| e.to_string())?;
     let binary = root.join("node_modules/@cloudflare/workerd-linux-64/bin/workerd");
@@ -83,6 +90,7 @@ fn start(root: &Path, dir: &Path, port: u16, config: &str) -> Result<Workerd> {
     command
         .current_dir(dir)
         .args(["serve", "--experimental"])
+        .args(inspector_port.map(|p| format!("--inspector-addr=127.0.0.1:{p}")))
         .arg(&config_path)
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
