@@ -6,6 +6,7 @@ use base64::Engine as _;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::canonical::canonical_object;
 use crate::etag::EntityTag;
 
 /// Fields the server owns. Clients may send them back; they are never content.
@@ -22,14 +23,7 @@ impl Content {
     /// Canonicalizes a body that has already been validated. Server fields and `null` members
     /// (an absent optional field) are dropped, so equal content always hashes the same.
     pub fn from_body(body: &Map<String, Value>) -> Self {
-        let mut content = body.clone();
-        for field in SERVER_FIELDS {
-            content.remove(field);
-        }
-        let content = Value::Object(content);
-        let content = drop_nulls(content);
-        let canonical =
-            serde_json_canonicalizer::to_string(&content).expect("serde_json values always canonicalize");
+        let canonical = canonical_object(body, &SERVER_FIELDS);
         let etag = etag_of_canonical(&canonical);
         Self { canonical, etag }
     }
@@ -56,16 +50,6 @@ impl Content {
 pub fn etag_of_canonical(canonical: &str) -> EntityTag {
     let digest = Sha256::digest(canonical.as_bytes());
     EntityTag::strong(URL_SAFE_NO_PAD.encode(digest)).expect("base64url is made of etagc")
-}
-
-fn drop_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
-        ),
-        Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
-        other => other,
-    }
 }
 
 #[cfg(test)]
