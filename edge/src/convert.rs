@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use futures_util::StreamExt;
-use worker::{Headers, Method, Request, RequestInit, Response, Result};
+use worker::{web_sys, Headers, Method, Request, RequestInit, Response, Result};
 
 use edfi_core::engine::{self, Config, Context};
 use edfi_core::problem::Problem;
@@ -153,18 +153,21 @@ pub fn internal_request(method: Method, path: &str, body: Option<serde_json::Val
 }
 
 /// Adds headers to a response (from this Worker or a Durable Object); unchanged when none.
-pub fn with_headers(response: Response, extra: &[(&'static str, String)]) -> Result<Response> {
+pub fn with_headers(
+    response: web_sys::Response,
+    extra: &[(&'static str, String)],
+) -> Result<web_sys::Response> {
     if extra.is_empty() {
         return Ok(response);
     }
-    let headers = Headers::new();
-    for (name, value) in response.headers().entries() {
-        headers.append(&name, &value)?;
-    }
+    let headers = web_sys::Headers::new_with_headers(&response.headers())?;
     for (name, value) in extra {
         headers.set(name, value)?;
     }
-    Ok(response.with_headers(headers))
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_headers(&headers);
+    Ok(web_sys::Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)?)
 }
 
 #[cfg(test)]

@@ -161,32 +161,48 @@ fn counter(url: &str, authorization: &str) -> i64 {
     body["middleName"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
-/// Mean latency of `count` sequential PUTs without and then with `If-Match` (the ETag the first
-/// PUT answered) on fresh documents: (with, without), in milliseconds.
+/// Median latency of sequential PUTs with and without `If-Match` on `count` fresh documents:
+/// (with, without), in milliseconds. Each document gets one of each, in alternating order, so
+/// drift in the machine's speed falls on both alike; every PUT changes the content.
 pub fn put_latency(base: &str, authorization: &str, tag: &str, count: usize) -> (f64, f64) {
     let items = create_items(base, authorization, tag, count);
     let agent = agent();
-    let mut etags = vec![String::new(); items.len()];
-    let timed = |conditional: bool, etags: &mut Vec<String>| {
+    let mut writes = 0usize;
+    // One PUT; on success `etag` becomes the ETag it answered. Returns the time it took.
+    let mut put = |i: usize, url: &str, etag: &mut String, conditional: bool| -> Option<f64> {
+        writes += 1;
+        let body = json!({"studentUniqueId": format!("{tag}{i}"), "firstName": "Counter", "lastSurname": "Bench",
+            "birthDate": "2012-01-01", "middleName": format!("write {writes}")});
+        let mut request =
+            agent.put(url).header("Authorization", authorization).header("Content-Type", "application/json");
+        if conditional {
+            request = request.header("If-Match", etag.as_str());
+        }
         let started = Instant::now();
-        for (i, item) in items.iter().enumerate() {
-            let body = json!({"studentUniqueId": format!("{tag}{i}"), "firstName": "Counter", "lastSurname": "Bench",
-                "birthDate": "2012-01-01", "middleName": format!("{conditional}")});
-            let mut request = agent
-                .put(&item.url)
-                .header("Authorization", authorization)
-                .header("Content-Type", "application/json");
-            if conditional {
-                request = request.header("If-Match", &etags[i]);
-            }
-            if let Ok(response) = request.send(body.to_string()) {
-                etags[i] =
-                    response.headers().get("ETag").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let response = request.send(body.to_string()).ok().filter(|r| r.status().as_u16() == 204)?;
+        let took = started.elapsed().as_secs_f64() * 1000.0;
+        *etag = response.headers().get("ETag").and_then(|v| v.to_str().ok())?.to_owned();
+        Some(took)
+    };
+    // A first, untimed PUT of each document gives its current ETag and warms the path.
+    let mut etags = vec![String::new(); items.len()];
+    for (i, item) in items.iter().enumerate() {
+        put(i, &item.url, &mut etags[i], false);
+    }
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for (i, item) in items.iter().enumerate() {
+        let order = if i % 2 == 0 { [false, true] } else { [true, false] };
+        for conditional in order {
+            let took = put(i, &item.url, &mut etags[i], conditional);
+            if let Some(took) = took {
+                if conditional { &mut with } else { &mut without }.push(took);
             }
         }
-        started.elapsed().as_secs_f64() * 1000.0 / items.len().max(1) as f64
-    };
-    let without = timed(false, &mut etags);
-    let with = timed(true, &mut etags);
-    (with, without)
+    }
+    (median(&mut with), median(&mut without))
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
