@@ -555,8 +555,11 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
     }
     let per_document = if report.documents > 0 { report.bytes / report.documents as u64 } else { 0 };
     md.push_str(&format!(
-        "\nSQLite on disk: {} bytes for {} students, {per_document} bytes per document. wrangler + workerd RSS after the load: {:.0} MiB.\n",
-        report.bytes, report.documents, report.rss_mib
+        "\nSQLite on disk: {} bytes for {} students, {per_document} bytes per document. Server RSS after the load ({}): {:.0} MiB.\n",
+        report.bytes,
+        report.documents,
+        if report.runtime == "wrangler dev" { "wrangler's node and workerd" } else { "workerd" },
+        report.rss_mib
     ));
     let json = json!({
         "clients": CLIENTS,

@@ -67,19 +67,21 @@ pub struct Summary {
     pub layers: Vec<(&'static str, f64)>,
 }
 
-/// Frames that mark a layer of the path, by name (or name prefix up to `::`). A Rust future runs
+/// Frames that mark a layer of the path, by name, name prefix up to `::`, or any prefix when the
+/// pattern ends in `*`. A Rust future runs
 /// from the microtask queue, not under the call that created it, so the layers are frames that
 /// belong to one side only.
 const LAYERS: [(&str, &[&str]); 12] = [
     ("our Worker's handler (edfi_edge::serve)", &["edfi_edge::serve"]),
-    (
-        "the hop: the Worker's stub.fetch to the Durable Object",
-        &["worker::durable::Stub::fetch_with_request"],
-    ),
+    // wasm-bindgen's import shim for `stub.fetch(request)`, named with a hash that changes per build.
+    ("the hop: the Worker's stub.fetch to the Durable Object", &["__wbg_fetch_*"]),
     ("the core engine (engine::handle)", &["edfi_core::engine::handle"]),
     ("SQLite (SqlStore)", &["edfi_edge::sql_store::SqlStore"]),
     ("the write transaction (storage.transactionSync)", &["transactionSync"]),
-    ("canonical JSON and the ETag (Content::from_body)", &["edfi_core::content::Content::from_body"]),
+    (
+        "canonical JSON and the ETag (edfi_core::canonical, content)",
+        &["edfi_core::canonical::*", "edfi_core::content::*"],
+    ),
     ("token checks, Worker and object (auth::verify_token)", &["edfi_core::auth::verify_token"]),
     ("building runtime responses (convert::to_worker_response)", &["edfi_edge::convert::to_worker_response"]),
     ("calls from Rust into JavaScript and the runtime (wasm-to-js)", &["wasm-to-js"]),
@@ -114,7 +116,7 @@ pub fn summarize(profile: &Value) -> Summary {
         loop {
             let frame = name.get(&id).map_or("", String::as_str);
             for (i, (_, prefixes)) in LAYERS.iter().enumerate() {
-                in_layer[i] |= prefixes.iter().any(|p| frame == *p || frame.starts_with(&format!("{p}::")));
+                in_layer[i] |= prefixes.iter().any(|p| frame_matches(frame, p));
             }
             match parent.get(&id) {
                 Some(up) => id = *up,
@@ -134,6 +136,13 @@ pub fn summarize(profile: &Value) -> Summary {
     by_self.truncate(20);
     let layers = LAYERS.iter().zip(layer_time).map(|((label, _), t)| (*label, share(t))).collect();
     Summary { sampled_ms: total / 1000.0, by_self, layers }
+}
+
+fn frame_matches(frame: &str, pattern: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => frame.starts_with(prefix),
+        None => frame == pattern || frame.strip_prefix(pattern).is_some_and(|rest| rest.starts_with("::")),
+    }
 }
 
 /// A frame's function name without the Rust symbol hash; JavaScript frames name their file.
@@ -224,6 +233,15 @@ mod tests {
         assert_eq!(layer("SQLite"), 50.0);
         assert_eq!(layer("the runtime outside"), 25.0);
         assert_eq!(layer("the core engine"), 0.0);
+    }
+
+    #[test]
+    fn layer_patterns_match_names_paths_and_prefixes() {
+        assert!(frame_matches("edfi_edge::serve", "edfi_edge::serve"));
+        assert!(frame_matches("edfi_edge::serve::{{closure}}", "edfi_edge::serve"));
+        assert!(!frame_matches("edfi_edge::server", "edfi_edge::serve"));
+        assert!(frame_matches("__wbg_fetch_58e6 (index.js)", "__wbg_fetch_*"));
+        assert!(!frame_matches("fetch", "__wbg_fetch_*"));
     }
 
     #[test]
