@@ -77,20 +77,24 @@ pub fn reject_oversized(content_length: Option<&str>, correlation_id: &str) -> R
     }
 }
 
-/// Reads a runtime request into the core's form. The body is read here, before the engine
-/// runs, so the engine itself never awaits.
-pub async fn to_core_request(req: &mut Request) -> Result<edfi_core::Request> {
-    let url = req.inner().url();
-    let UrlParts { path, query, .. } = url_parts(&url);
-    let headers = req.headers().entries().collect();
+/// Reads a runtime request into the core's form, given its URL's parts and its headers (read
+/// once by the caller). The body is read here, before the engine runs, so the engine itself
+/// never awaits.
+pub async fn to_core_request(
+    req: &mut Request,
+    url: &UrlParts<'_>,
+    headers: Vec<(String, String)>,
+) -> Result<edfi_core::Request> {
     let body = match req.method() {
-        worker::Method::Post | worker::Method::Put => read_body(req).await?,
+        worker::Method::Post | worker::Method::Put => {
+            read_body(req, header(&headers, "Content-Length")).await?
+        }
         _ => Vec::new(),
     };
     Ok(edfi_core::Request {
         method: req.method().to_string(),
-        path: path.to_owned(),
-        query: query.to_owned(),
+        path: url.path.to_owned(),
+        query: url.query.to_owned(),
         headers,
         body,
     })
@@ -102,14 +106,14 @@ const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Reads the body in chunks and keeps at most one byte past the limit, so a huge body without
 /// `Content-Length` is refused (413 by the engine) without being held in memory.
-async fn read_body(req: &mut Request) -> Result<Vec<u8>> {
+async fn read_body(req: &mut Request, content_length: Option<&str>) -> Result<Vec<u8>> {
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
     let limit = Config::default().max_body_bytes;
     // A body whose length is declared and within the limit is read in one call: reading it
     // chunk by chunk costs each write several calls into JavaScript.
-    let declared = req.headers().get("Content-Length")?.and_then(|v| v.trim().parse::<usize>().ok());
+    let declared = content_length.and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|length| length <= limit) {
         return req.bytes().await;
     }

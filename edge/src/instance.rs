@@ -64,8 +64,10 @@ impl DurableObject for InstanceStore {
             Ok(route) => route,
             Err(p) => return problem(p),
         };
-        let authorization = req.headers().get("Authorization")?;
-        let identity = identify(&route, authorization.as_deref(), url.query, settings, settings::now());
+        // Read once: each lookup on the runtime's header list is a call into JavaScript.
+        let headers: Vec<(String, String)> = req.headers().entries().collect();
+        let authorization = convert::header(&headers, "Authorization");
+        let identity = identify(&route, authorization, url.query, settings, settings::now());
         let Identity { client, instance } = match identity {
             Ok(identity) => identity,
             Err(p) => return problem(p),
@@ -74,9 +76,9 @@ impl DurableObject for InstanceStore {
         if self.store.is_revoked(&client).map_err(|e| worker::Error::RustError(e.to_string()))? {
             return problem(Problem::unauthorized("This client's access has been revoked."));
         }
-        let base_url = url.origin;
         // The only await: reading the request. From here on the engine runs synchronously.
-        let core_req = convert::to_core_request(&mut req).await?;
+        let core_req = convert::to_core_request(&mut req, &url, headers).await?;
+        let base_url = url.origin;
         let now = (worker::Date::now().as_millis() / 1000) as i64;
         let ctx = Context { client: &client, ..convert::context(&base_url, &correlation_id, now) };
         let response = match &self.config {
