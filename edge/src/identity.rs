@@ -15,6 +15,8 @@ pub struct Identity {
     pub instance: String,
 }
 
+// A `Problem` becomes the response at once; boxing it buys nothing (as in `edfi-core`).
+#[allow(clippy::result_large_err)]
 pub fn identify(
     route: &Route,
     authorization: Option<&str>,

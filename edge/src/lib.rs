@@ -33,6 +33,7 @@ const INSTANCE_BINDING: &str = "INSTANCE_STORE";
 /// The binding of the client directory's namespace; it has one object.
 const DIRECTORY_BINDING: &str = "CLIENT_DIRECTORY";
 const DIRECTORY_NAME: &str = "clients";
+
 // The runtime's own request and response types, not workers-rs' wrappers: wrapping copies the
 // request's `cf` object and rebuilds the response, and a data request passes straight through.
 #[event(fetch)]
