@@ -80,11 +80,13 @@ impl DurableObject for InstanceStore {
         let core_req = convert::to_core_request(&mut req, &url, headers).await?;
         let base_url = url.origin;
         let now = (worker::Date::now().as_millis() / 1000) as i64;
-        let ctx = Context { client: &client, ..convert::context(&base_url, &correlation_id, now) };
+        let reads_only = matches!(core_req.method.as_str(), "GET" | "HEAD");
+        let ctx =
+            Context { client: &client, ..convert::context(&base_url, &correlation_id, now, !reads_only) };
         let response = match &self.config {
             Err(reason) => Err(format!("configuration: {reason}")),
             // A read writes nothing, so it needs no transaction to roll back.
-            Ok(config) if matches!(core_req.method.as_str(), "GET" | "HEAD") => {
+            Ok(config) if reads_only => {
                 let mut store = self.store.clone();
                 engine::handle(&core_req, &mut store, config, &ctx).map_err(|e| format!("storage: {e}"))
             }

@@ -80,7 +80,8 @@ async fn serve(
         Ok(route) => route,
         Err(p) => return problem(p),
     };
-    let ctx = convert::context(&url.origin, correlation_id, 0);
+    // The Worker itself creates nothing.
+    let ctx = convert::context(&url.origin, correlation_id, 0, false);
     if let Some(response) = engine::answer_without_storage(method, &route, &ctx) {
         return answer(convert::to_worker_response(response)?);
     }
