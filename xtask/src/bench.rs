@@ -141,11 +141,33 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         )?);
     }
     phases.push(collection_pages(&base, &authorization, 2_000));
-    // The same GET rate one layer at a time: the bare floor, our Worker alone, then the object.
-    let discovery = with_cpu(group, || {
-        get_all("GET / (our Worker, no Durable Object)", &base, "", READS, |_| "/".to_owned())
-    });
-    let bare = bare_worker(root, &tools.node, on_workerd)?;
+    // The same GET rate one layer at a time (the bare floor, our Worker alone, then the object),
+    // in alternating rounds so that a slow spell of the machine falls on every layer alike.
+    let bare_server = start_bare_worker(root, &tools.node, on_workerd)?;
+    let bare_base = bare_server.base_url();
+    get_all("warm up the bare Worker", &bare_base, "", READS / 4, |_| "/".to_owned());
+    let mut rates = [Vec::new(), Vec::new(), Vec::new()];
+    let mut first_round = Vec::new();
+    for round in 0..LAYER_ROUNDS {
+        let bare = with_cpu(bare_server.process_group(), || {
+            get_all("GET fixed JSON, bare JS Worker (same runtime)", &bare_base, "", LAYER_READS, |_| {
+                "/".to_owned()
+            })
+        });
+        let worker = with_cpu(group, || {
+            get_all("GET / (our Worker, no Durable Object)", &base, "", LAYER_READS, |_| "/".to_owned())
+        });
+        let durable = gets(&base, &authorization, &durable_ids, LAYER_READS, "GET by id, a layer round");
+        for (series, phase) in rates.iter_mut().zip([&bare, &worker, &durable]) {
+            series.push(phase.rate());
+        }
+        if round == 0 {
+            first_round = vec![bare, worker];
+        }
+    }
+    drop(bare_server);
+    let [bare, worker, durable_get] = rates.map(|mut series| crate::contention::median(&mut series));
+    let layers = Layers { bare, worker, durable_get };
     let (with_if_match, without) = crate::contention::put_latency(&base, &authorization, "L", 300);
     let mut contention = Vec::new();
     for clients in [1, 8, 32] {
@@ -161,12 +183,7 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     contention.push(crate::contention::run(&base, &authorization, "S", 8, 1_000, 12.0));
     let rss = crate::profile::group_rss_mib(server.process_group());
     drop(server);
-    let layers = Layers {
-        bare: bare.rate(),
-        worker: discovery.rate(),
-        durable_get: phases.iter().find(|p| p.name.contains("READ_PATH durable")).map_or(0.0, Phase::rate),
-    };
-    phases.extend([bare, discovery]);
+    phases.extend(first_round);
     let bytes = sqlite_bytes(&state);
     let report = Report {
         phases,
@@ -234,15 +251,12 @@ struct Layers {
     durable_get: f64,
 }
 
-/// GETs of a bare JavaScript Worker on its own `wrangler dev` (or workerd).
-fn bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Phase> {
+/// The bare JavaScript Worker of `xtask/bare-worker/` on its own `wrangler dev` (or workerd).
+fn start_bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Server> {
     let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/bare-state")).map_err(|e| e.to_string())?;
-    let name = "GET fixed JSON, bare JS Worker (same runtime)";
     if on_workerd {
-        let server = crate::workerd::start_bare(root, &state, port)?;
-        let base = server.base_url();
-        return Ok(with_cpu(server.process_group(), || get_all(name, &base, "", READS, |_| "/".to_owned())));
+        return Ok(Server::Workerd(crate::workerd::start_bare(root, &state, port)?));
     }
     let config = ServerConfig {
         config_file: Some(root.join("xtask/bare-worker/wrangler.toml")),
@@ -250,10 +264,12 @@ fn bare_worker(root: &Path, node: &Path, on_workerd: bool) -> Result<Phase> {
         log_file: Some(root.join("target/bench/bare-wrangler.log")),
         ..ServerConfig::new(root.to_path_buf(), node.to_path_buf(), port, state)
     };
-    let server = WranglerServer::start(config, START_TIMEOUT)?;
-    let base = server.base_url();
-    Ok(with_cpu(server.process_group(), || get_all(name, &base, "", READS, |_| "/".to_owned())))
+    Ok(Server::Wrangler(WranglerServer::start(config, START_TIMEOUT)?))
 }
+
+/// Alternating rounds of the layer-by-layer GET comparison, and requests per layer and round.
+const LAYER_ROUNDS: usize = 5;
+const LAYER_READS: usize = 3_000;
 
 /// The instance whose reads come from the KV replica.
 const EDGE_INSTANCE: &str = "bench-edge";
@@ -517,7 +533,7 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
     ));
     let l = &report.layers;
     md.push_str(&format!(
-        "\nGET throughput by layer: bare JS Worker {:.0}/s → our Worker alone {:.0}/s ({:.0} %) → GET by id through the Durable Object {:.0}/s ({:.0} % of bare; target 80 %).\n",
+        "\nGET throughput by layer, median of {LAYER_ROUNDS} alternating rounds of {LAYER_READS} requests: bare JS Worker {:.0}/s → our Worker alone {:.0}/s ({:.0} %) → GET by id through the Durable Object {:.0}/s ({:.0} % of bare; target 80 %).\n",
         l.bare,
         l.worker,
         100.0 * l.worker / l.bare,

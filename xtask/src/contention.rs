@@ -202,7 +202,8 @@ pub fn put_latency(base: &str, authorization: &str, tag: &str, count: usize) -> 
     (median(&mut with), median(&mut without))
 }
 
-fn median(values: &mut [f64]) -> f64 {
+/// The middle value (the upper one of an even count); NaN when there are none.
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values.get(values.len() / 2).copied().unwrap_or(f64::NAN)
 }
