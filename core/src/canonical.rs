@@ -326,34 +326,36 @@ fn push_escape(out: &mut Vec<u8>, byte: u8) {
     out.extend_from_slice(short);
 }
 
+/// The oracle this writer is tested and fuzzed against: what `Content` did before it (copy the
+/// object, drop the fields and the `null` members, then the reference RFC 8785 crate).
+#[cfg(any(test, feature = "reference-canonicalizer"))]
+pub fn reference_canonical_object(object: &Map<String, Value>, omitted_fields: &[&str]) -> String {
+    fn drop_nulls(value: Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
+            ),
+            Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
+            other => other,
+        }
+    }
+    let mut copy = object.clone();
+    for field in omitted_fields {
+        copy.remove(*field);
+    }
+    serde_json_canonicalizer::to_string(&drop_nulls(Value::Object(copy))).expect("values canonicalize")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::content::SERVER_FIELDS;
     use serde_json::json;
 
-    /// What `Content` did before this writer: copy, drop fields and nulls, then the reference crate.
-    fn reference(object: &Map<String, Value>, omitted_fields: &[&str]) -> String {
-        fn drop_nulls(value: Value) -> Value {
-            match value {
-                Value::Object(map) => Value::Object(
-                    map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, drop_nulls(v))).collect(),
-                ),
-                Value::Array(items) => Value::Array(items.into_iter().map(drop_nulls).collect()),
-                other => other,
-            }
-        }
-        let mut copy = object.clone();
-        for field in omitted_fields {
-            copy.remove(*field);
-        }
-        serde_json_canonicalizer::to_string(&drop_nulls(Value::Object(copy))).expect("values canonicalize")
-    }
-
     fn assert_matches_reference(object: &Map<String, Value>) {
         for omitted in [&SERVER_FIELDS[..], &[]] {
             let ours = canonical_object(object, omitted);
-            let expected = reference(object, omitted);
+            let expected = reference_canonical_object(object, omitted);
             assert_eq!(ours, expected, "input: {}", Value::Object(object.clone()));
         }
     }
