@@ -143,7 +143,7 @@ impl ClientDirectory {
         secret_bytes[..16].copy_from_slice(&random_bytes());
         secret_bytes[16..].copy_from_slice(&random_bytes());
         let secret = new_secret(secret_bytes);
-        let now = (worker::Date::now().as_millis() / 1000) as i64;
+        let now = crate::settings::now();
         self.sql.exec(
             "INSERT INTO clients (key, name, instance, salt, secret_hash, created) VALUES (?, ?, ?, ?, ?, ?)",
             vec![

@@ -67,7 +67,8 @@ impl DurableObject for InstanceStore {
         // Read once: each lookup on the runtime's header list is a call into JavaScript.
         let headers: Vec<(String, String)> = req.headers().entries().collect();
         let authorization = convert::header(&headers, "Authorization");
-        let identity = identify(&route, authorization, url.query, settings, settings::now());
+        let now = settings::now();
+        let identity = identify(&route, authorization, url.query, settings, now);
         let Identity { client, instance } = match identity {
             Ok(identity) => identity,
             Err(p) => return problem(p),
@@ -79,7 +80,6 @@ impl DurableObject for InstanceStore {
         // The only await: reading the request. From here on the engine runs synchronously.
         let core_req = convert::to_core_request(&mut req, &url, headers).await?;
         let base_url = url.origin;
-        let now = (worker::Date::now().as_millis() / 1000) as i64;
         let reads_only = matches!(core_req.method.as_str(), "GET" | "HEAD");
         let ctx =
             Context { client: &client, ..convert::context(&base_url, &correlation_id, now, !reads_only) };

@@ -119,7 +119,7 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     // Eight clients leave the isolate idle part of the time (the profile shows it); more keep it busy.
     let wide = with_cpu(group, || {
         let name = format!("GET by id, READ_PATH durable, {WIDE_CLIENTS} clients");
-        gets_from(WIDE_CLIENTS, &base, &authorization, &durable_ids, READS, &name)
+        get_from(WIDE_CLIENTS, &name, &base, &authorization, READS, |i| by_id(&durable_ids, i))
     });
     let edge = gets(&base, &edge_authorization, &edge_ids, READS, "GET by id, READ_PATH edge");
     let ratio = edge.rate() / durable.rate();
@@ -282,7 +282,7 @@ fn ids(base: &str, authorization: &str, count: usize) -> Vec<String> {
     let agent = agent();
     let mut ids = Vec::new();
     while ids.len() < count {
-        let url = format!("{base}/data/v3/ed-fi/students?offset={}&limit=500", ids.len());
+        let url = format!("{base}{STUDENTS}?offset={}&limit=500", ids.len());
         let Ok(mut response) = agent.get(&url).header("Authorization", authorization).call() else { break };
         let page: Value = serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default())
             .unwrap_or_default();
@@ -403,34 +403,25 @@ fn port_of(base: &str) -> u16 {
 
 /// `count` GETs by id spread over the ids, from [`CLIENTS`] connections.
 fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &str) -> Phase {
-    gets_from(CLIENTS, base, authorization, ids, count, name)
+    get_all(name, base, authorization, count, |i| by_id(ids, i))
 }
 
-/// [`gets`] from `clients` connections.
-fn gets_from(
-    clients: usize,
-    base: &str,
-    authorization: &str,
-    ids: &[String],
-    count: usize,
-    name: &str,
-) -> Phase {
-    if ids.is_empty() {
-        return Phase { name: name.to_owned(), requests: count, seconds: 0.0, failures: count, cpu: None };
+/// The target of the `i`th GET by id, going round the ids (none: a path that cannot answer 200).
+fn by_id(ids: &[String], i: usize) -> String {
+    match ids.len() {
+        0 => format!("{STUDENTS}/no-ids-were-listed"),
+        n => format!("{STUDENTS}/{}", ids[i % n]),
     }
-    get_from(clients, name, base, authorization, count, |i| format!("{STUDENTS}/{}", ids[i % ids.len()]))
 }
 
 /// Collection pages of 100.
 fn collection_pages(base: &str, authorization: &str, count: usize) -> Phase {
-    get_all("GET collection page of 100", base, authorization, count, |_| {
-        "/data/v3/ed-fi/students?limit=100".to_owned()
-    })
+    get_all("GET collection page of 100", base, authorization, count, |_| format!("{STUDENTS}?limit=100"))
 }
 
 /// Conditional updates of distinct items: If-Match PUTs, each expected to succeed (204).
 fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Phase {
-    let url = format!("{base}/data/v3/ed-fi/students");
+    let url = format!("{base}{STUDENTS}");
     let items: Vec<Value> = {
         let agent = agent();
         let page = |offset: usize| -> Vec<Value> {
