@@ -16,6 +16,7 @@ pub mod cors;
 pub mod engine;
 pub mod etag;
 pub mod http;
+pub mod idempotency;
 pub mod limits;
 pub mod model;
 pub mod openapi;

@@ -31,9 +31,6 @@ pub enum ReadOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WriteOutcome {
     Proceed,
-    /// `If-Match` failed but the stored content already equals the request's content: the change
-    /// was applied before (a retry whose response was lost), so answer success and write nothing.
-    AlreadyApplied,
     Failed(Problem),
 }
 
@@ -70,24 +67,17 @@ impl Preconditions {
     }
 
     /// A PUT, DELETE or POST. `current` is the stored item's ETag (`None`: a POST of a new
-    /// natural key); `incoming` is the ETag of the request's content (`None` for DELETE).
-    pub fn evaluate_write(
-        &self,
-        policy: IfMatchPolicy,
-        current: Option<&EntityTag>,
-        incoming: Option<&EntityTag>,
-    ) -> WriteOutcome {
+    /// natural key). The request's content plays no part: a stale `If-Match` is 412 even when the
+    /// content equals what is stored, or two clients that read one version and both write the
+    /// same next value would both succeed while one change is lost. Retries are made safe by
+    /// `Idempotency-Key` instead.
+    pub fn evaluate_write(&self, policy: IfMatchPolicy, current: Option<&EntityTag>) -> WriteOutcome {
         if let (IfMatchPolicy::Required { status }, None, Some(_)) = (policy, &self.if_match, current) {
             return WriteOutcome::Failed(Problem::precondition_required(status));
         }
         if let Some(if_match) = &self.if_match {
             if !if_match.matches_strong(current) {
-                let already_applied = matches!((current, incoming), (Some(c), Some(i)) if c == i);
-                return if already_applied {
-                    WriteOutcome::AlreadyApplied
-                } else {
-                    WriteOutcome::Failed(Problem::optimistic_lock_failed())
-                };
+                return WriteOutcome::Failed(Problem::optimistic_lock_failed());
             }
         }
         if let Some(if_none_match) = &self.if_none_match {
@@ -148,8 +138,8 @@ mod tests {
 
     #[test]
     fn put_and_delete_rows() {
-        let (v1, v2) = (tag("v1"), tag("v2"));
-        let w = |p: Preconditions, policy| p.evaluate_write(policy, Some(&v1), Some(&v2));
+        let v1 = tag("v1");
+        let w = |p: Preconditions, policy| p.evaluate_write(policy, Some(&v1));
         assert_eq!(w(pre(Some(r#""v1""#), None), OPTIONAL), WriteOutcome::Proceed);
         assert_eq!(w(pre(Some("v1"), None), OPTIONAL), WriteOutcome::Proceed, "unquoted Ed-Fi form");
         assert_eq!(w(pre(Some("*"), None), OPTIONAL), WriteOutcome::Proceed);
@@ -167,50 +157,73 @@ mod tests {
     fn required_status_is_configurable() {
         let v1 = tag("v1");
         for status in [400, 428] {
-            let outcome = pre(None, None).evaluate_write(IfMatchPolicy::Required { status }, Some(&v1), None);
+            let outcome = pre(None, None).evaluate_write(IfMatchPolicy::Required { status }, Some(&v1));
             assert!(matches!(outcome, WriteOutcome::Failed(p) if p.status == status));
         }
     }
 
+    /// RFC 9110 §8.8.3.2's comparison table, as `If-Match` (strong) and `If-None-Match` (weak)
+    /// see it on a write to an item whose ETag is `"1"`.
     #[test]
-    fn stale_if_match_with_content_already_stored_is_already_applied() {
+    fn comparison_table_on_writes() {
+        let current = tag("1");
+        // (header value, If-Match proceeds, If-None-Match matches)
+        let table = [
+            (r#""1""#, true, true),
+            (r#"W/"1""#, false, true),
+            (r#""2""#, false, false),
+            (r#"W/"2""#, false, false),
+            (r#""0", "1""#, true, true),
+            (r#"W/"0", W/"1""#, false, true),
+        ];
+        for (value, if_match_proceeds, if_none_match_matches) in table {
+            let if_match = pre(Some(value), None).evaluate_write(OPTIONAL, Some(&current));
+            assert_eq!(if_match == WriteOutcome::Proceed, if_match_proceeds, "If-Match: {value}");
+            let if_none_match = pre(None, Some(value)).evaluate_write(OPTIONAL, Some(&current));
+            assert_eq!(
+                if_none_match != WriteOutcome::Proceed,
+                if_none_match_matches,
+                "If-None-Match: {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_if_match_always_fails() {
         let v1 = tag("v1");
-        let outcome = pre(Some(r#""v0""#), None).evaluate_write(OPTIONAL, Some(&v1), Some(&v1));
-        assert_eq!(outcome, WriteOutcome::AlreadyApplied);
-        let delete = pre(Some(r#""v0""#), None).evaluate_write(OPTIONAL, Some(&v1), None);
-        assert_eq!(failed_type(delete), TYPE_OPTIMISTIC_LOCK_FAILED, "a delete is never 'already applied'");
+        for stale in [r#""v0""#, r#"W/"v1""#, r#""never-issued""#, "v0"] {
+            let outcome = pre(Some(stale), None).evaluate_write(OPTIONAL, Some(&v1));
+            assert_eq!(failed_type(outcome), TYPE_OPTIMISTIC_LOCK_FAILED, "If-Match: {stale}");
+        }
     }
 
     #[test]
     fn post_rows() {
-        let (v1, v2) = (tag("v1"), tag("v2"));
+        let v1 = tag("v1");
         // Natural key new: nothing can match If-Match.
         assert_eq!(
-            failed_type(pre(Some(r#""v1""#), None).evaluate_write(OPTIONAL, None, Some(&v2))),
+            failed_type(pre(Some(r#""v1""#), None).evaluate_write(OPTIONAL, None)),
             TYPE_OPTIMISTIC_LOCK_FAILED
         );
         assert_eq!(
-            failed_type(pre(Some("*"), None).evaluate_write(OPTIONAL, None, Some(&v2))),
+            failed_type(pre(Some("*"), None).evaluate_write(OPTIONAL, None)),
             TYPE_OPTIMISTIC_LOCK_FAILED
         );
         // Create-only.
-        assert_eq!(pre(None, Some("*")).evaluate_write(OPTIONAL, None, Some(&v2)), WriteOutcome::Proceed);
+        assert_eq!(pre(None, Some("*")).evaluate_write(OPTIONAL, None), WriteOutcome::Proceed);
         assert_eq!(
-            pre(None, Some("*")).evaluate_write(REQUIRED, None, Some(&v2)),
+            pre(None, Some("*")).evaluate_write(REQUIRED, None),
             WriteOutcome::Proceed,
             "creates need no If-Match"
         );
         // Natural key exists: an update.
         assert_eq!(
-            failed_type(pre(None, Some("*")).evaluate_write(OPTIONAL, Some(&v1), Some(&v2))),
+            failed_type(pre(None, Some("*")).evaluate_write(OPTIONAL, Some(&v1))),
             TYPE_IF_NONE_MATCH_FAILED
         );
+        assert_eq!(pre(Some(r#""v1""#), None).evaluate_write(OPTIONAL, Some(&v1)), WriteOutcome::Proceed);
         assert_eq!(
-            pre(Some(r#""v1""#), None).evaluate_write(OPTIONAL, Some(&v1), Some(&v2)),
-            WriteOutcome::Proceed
-        );
-        assert_eq!(
-            failed_type(pre(None, None).evaluate_write(REQUIRED, Some(&v1), Some(&v2))),
+            failed_type(pre(None, None).evaluate_write(REQUIRED, Some(&v1))),
             TYPE_PRECONDITION_REQUIRED
         );
     }

@@ -40,6 +40,7 @@ pub const TYPE_OPTIMISTIC_LOCK_FAILED: &str = "urn:ed-fi:api:optimistic-lock-fai
 pub const TYPE_IF_NONE_MATCH_FAILED: &str = "urn:ed-fi:api:precondition-failed:if-none-match";
 pub const TYPE_PAYLOAD_TOO_LARGE: &str = "urn:ed-fi:api:bad-request:payload-too-large";
 pub const TYPE_UNSUPPORTED_MEDIA_TYPE: &str = "urn:ed-fi:api:bad-request:unsupported-media-type";
+pub const TYPE_IDEMPOTENCY_KEY_REUSED: &str = "urn:ed-fi:api:bad-request:idempotency-key-reused";
 pub const TYPE_INTERNAL: &str = "urn:ed-fi:api:system-error";
 
 impl Problem {
@@ -171,6 +172,19 @@ impl Problem {
         p
     }
 
+    /// A key change that its cascade cannot carry: the referring items it names would become
+    /// invalid (`problems` says how) or collide with others.
+    pub fn cascade_refused(problems: Vec<String>) -> Self {
+        let mut p = Self::new(
+            409,
+            TYPE_DEPENDENT_ITEM_EXISTS,
+            "Dependent Item Exists",
+            "The natural key cannot change: items that reference this item could not be changed to match. Change or delete them first.",
+        );
+        p.errors = problems;
+        p
+    }
+
     /// A key change to a natural key another item already has.
     pub fn non_unique_key(resource: &str) -> Self {
         let mut p = Self::new(
@@ -207,6 +221,21 @@ impl Problem {
         );
         p.errors
             .push("The 'If-None-Match' condition was not met, so the request was not applied.".to_owned());
+        p
+    }
+
+    /// An `Idempotency-Key` this client already used for a different request.
+    pub fn idempotency_key_reused() -> Self {
+        let mut p = Self::new(
+            422,
+            TYPE_IDEMPOTENCY_KEY_REUSED,
+            "Idempotency Key Reused",
+            "The 'Idempotency-Key' was already used for a different request.",
+        );
+        p.errors.push(
+            "A key names one request: the same method, path and body. Send a new key for a new request."
+                .to_owned(),
+        );
         p
     }
 

@@ -7,6 +7,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::idempotency::Remembered;
+
 /// A stored resource item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
@@ -188,6 +190,12 @@ pub trait Store {
     ) -> StoreResult<()>;
     /// An item's kept versions, oldest first (also after it was deleted).
     fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>>;
+    /// The first answer remembered for a client's `Idempotency-Key`, expired or not.
+    fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>>;
+    /// Remembers a first answer, replacing an expired one under the same key.
+    fn remember(&mut self, client: &str, key: &str, answer: &Remembered) -> StoreResult<()>;
+    /// Forgets every answer first given before `cutoff` (Unix seconds), so storage stays bounded.
+    fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()>;
 }
 
 /// The versions `limits` keeps of a history, oldest first: the newest always, then the newest
@@ -203,7 +211,7 @@ pub fn kept(versions: Vec<Version>, limits: HistoryLimits, now: i64) -> Vec<Vers
 }
 
 /// An in-memory [`Store`] for tests and benchmarks.
-#[derive(Default, Debug, Clone)]
+#[derive(Default, Debug, Clone, PartialEq, Eq)]
 pub struct MemoryStore {
     /// (resource, insertion sequence) → document.
     items: BTreeMap<(String, u64), Document>,
@@ -215,6 +223,8 @@ pub struct MemoryStore {
     key_changes: Vec<(String, KeyChange)>,
     /// (resource, id) → versions, oldest first.
     history: BTreeMap<(String, String), Vec<Version>>,
+    /// (client, key) → the first answer.
+    answers: BTreeMap<(String, String), Remembered>,
 }
 
 impl MemoryStore {
@@ -398,5 +408,19 @@ impl Store for MemoryStore {
 
     fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
         Ok(self.history.get(&(resource.to_owned(), id.to_owned())).cloned().unwrap_or_default())
+    }
+
+    fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>> {
+        Ok(self.answers.get(&(client.to_owned(), key.to_owned())).cloned())
+    }
+
+    fn remember(&mut self, client: &str, key: &str, answer: &Remembered) -> StoreResult<()> {
+        self.answers.insert((client.to_owned(), key.to_owned()), answer.clone());
+        Ok(())
+    }
+
+    fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
+        self.answers.retain(|_, answer| answer.created >= cutoff);
+        Ok(())
     }
 }

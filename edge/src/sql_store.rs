@@ -8,6 +8,7 @@ use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
 use crate::replica::Change;
+use edfi_core::idempotency::Remembered;
 use edfi_core::store::{
     kept, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
     StoreResult, Tombstone, Version,
@@ -74,6 +75,20 @@ CREATE TABLE IF NOT EXISTS tombstones (
     natural_key TEXT NOT NULL,
     change_version INTEGER NOT NULL
 );
+-- First answers to writes that carried an Idempotency-Key, replayed to the same client's retries.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    client TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    etag TEXT,
+    location TEXT,
+    body TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    PRIMARY KEY (client, key)
+);
+-- Pruning deletes the oldest answers; without this it would scan them all on every keyed write.
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
 CREATE TABLE IF NOT EXISTS key_changes (
     seq INTEGER PRIMARY KEY,
     resource TEXT NOT NULL,
@@ -450,6 +465,56 @@ impl Store for SqlStore {
 
     fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
         Ok(self.version_rows(resource, id)?.into_iter().map(|(_, v)| v).collect())
+    }
+
+    fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>> {
+        #[derive(Deserialize)]
+        struct Row {
+            fingerprint: String,
+            status: i64,
+            etag: Option<String>,
+            location: Option<String>,
+            // Text, not a blob: problem bodies are UTF-8 JSON, and text crosses from JavaScript as a string.
+            body: String,
+            created: i64,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT fingerprint, status, etag, location, body, created FROM idempotency_keys
+             WHERE client = ? AND key = ?",
+            vec![client.into(), key.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| Remembered {
+            fingerprint: r.fingerprint,
+            status: u16::try_from(r.status).unwrap_or(500),
+            etag: r.etag,
+            location: r.location,
+            body: r.body.into_bytes(),
+            created: r.created,
+        }))
+    }
+
+    fn remember(&mut self, client: &str, key: &str, answer: &Remembered) -> StoreResult<()> {
+        let body = String::from_utf8(answer.body.clone())
+            .map_err(|_| StoreError("an answer to remember is not UTF-8".to_owned()))?;
+        self.exec(
+            "INSERT OR REPLACE INTO idempotency_keys (client, key, fingerprint, status, etag, location, body, created)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                client.into(),
+                key.into(),
+                answer.fingerprint.as_str().into(),
+                i64::from(answer.status).into(),
+                answer.etag.clone().into(),
+                answer.location.clone().into(),
+                body.into(),
+                answer.created.into(),
+            ],
+        )
+        .map(|_| ())
+    }
+
+    fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
+        self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()]).map(|_| ())
     }
 }
 

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::etag::EntityTag;
 use crate::http::{Request, Response, PROBLEM_JSON};
+use crate::idempotency::{self, IdempotencyKey, Remembered};
 use crate::model::ResourceDef;
 use crate::openapi;
 use crate::precondition::{IfMatchPolicy, Preconditions};
@@ -32,6 +33,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How much version history each item keeps.
     pub history: HistoryLimits,
+    /// How long a first answer is replayed for its `Idempotency-Key`.
+    pub idempotency_window_seconds: i64,
 }
 
 impl Default for Config {
@@ -40,13 +43,15 @@ impl Default for Config {
             if_match: IfMatchPolicy::Optional,
             max_body_bytes: 1024 * 1024,
             history: HistoryLimits::default(),
+            idempotency_window_seconds: idempotency::DEFAULT_WINDOW_SECONDS,
         }
     }
 }
 
 impl Config {
     /// Reads every setting by name: `IF_MATCH`, `IF_MATCH_REQUIRED_STATUS`,
-    /// `HISTORY_MAX_VERSIONS` (default 50) and `HISTORY_MAX_AGE_DAYS` (default: no age limit).
+    /// `HISTORY_MAX_VERSIONS` (default 50), `HISTORY_MAX_AGE_DAYS` (default: no age limit) and
+    /// `IDEMPOTENCY_WINDOW_HOURS` (default 24).
     pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let config = Self::from_vars(var("IF_MATCH").as_deref(), var("IF_MATCH_REQUIRED_STATUS").as_deref())?;
         let number = |name: &str| -> Result<Option<i64>, String> {
@@ -66,7 +71,9 @@ impl Config {
                 .map_or(defaults.max_versions, |n| n.min(u32::MAX as i64) as u32),
             max_age_seconds: number("HISTORY_MAX_AGE_DAYS")?.map(|days| days.saturating_mul(86_400)),
         };
-        Ok(Self { history, ..config })
+        let idempotency_window_seconds =
+            idempotency::window_seconds(var("IDEMPOTENCY_WINDOW_HOURS").as_deref())?;
+        Ok(Self { history, idempotency_window_seconds, ..config })
     }
 
     /// Reads `IF_MATCH` (`optional` | `required`) and `IF_MATCH_REQUIRED_STATUS` (`400` | `428`).
@@ -118,14 +125,16 @@ pub fn handle(
     if let Some(response) = answer_without_storage(&req.method, &route, ctx) {
         return Ok(response);
     }
+    let writes =
+        matches!((&route, method), (Route::Collection(_), "POST") | (Route::Item(..), "PUT" | "DELETE"));
+    if writes {
+        return idempotent_write(route, req, store, config, ctx);
+    }
     let not_allowed = |allow: &[&str]| Err(Problem::method_not_allowed(&req.method, allow).into());
     let answer = match (route, method) {
         (Route::Collection(def), "GET") => read::list(def, req, store),
-        (Route::Collection(def), "POST") => write::post(def, req, store, config, ctx),
         (Route::Collection(_), _) => not_allowed(&["GET", "HEAD", "POST"]),
         (Route::Item(def, id), "GET") => read::get(def, &id, req, store),
-        (Route::Item(def, id), "PUT") => write::put(def, &id, req, store, config, ctx),
-        (Route::Item(def, id), "DELETE") => write::delete(def, &id, req, store, config, ctx),
         (Route::Item(..), _) => not_allowed(&["GET", "HEAD", "PUT", "DELETE"]),
         (Route::Deletes(def), "GET") => read::deletes(def, req, store),
         (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store),
@@ -144,15 +153,58 @@ pub fn handle(
             unreachable!("answered without storage")
         }
     };
-    let mut response = match answer {
-        Ok(response) => response,
-        Err(Failure::Problem(problem)) => problem_response(problem, ctx.correlation_id),
-        Err(Failure::Store(error)) => return Err(error),
-    };
+    let mut response = answered(answer, ctx)?;
     if head {
         response.body.clear();
     }
     Ok(response)
+}
+
+fn answered(answer: Answer, ctx: &Context) -> Result<Response, StoreError> {
+    match answer {
+        Ok(response) => Ok(response),
+        Err(Failure::Problem(problem)) => Ok(problem_response(problem, ctx.correlation_id)),
+        Err(Failure::Store(error)) => Err(error),
+    }
+}
+
+/// A POST, PUT or DELETE. With an `Idempotency-Key`, the same request within the window gets its
+/// first answer again and writes nothing; the answer is remembered by the same store calls as the
+/// write, so one transaction holds both or neither.
+fn idempotent_write(
+    route: Route,
+    req: &Request,
+    store: &mut impl Store,
+    config: &Config,
+    ctx: &Context,
+) -> Result<Response, StoreError> {
+    let key = match IdempotencyKey::from_header(req.header_value(idempotency::HEADER).as_deref()) {
+        Ok(key) => key,
+        Err(problem) => return Ok(problem_response(problem, ctx.correlation_id)),
+    };
+    let Some(key) = key else { return answered(write(route, req, store, config, ctx), ctx) };
+    let fingerprint = idempotency::fingerprint(&req.method, &req.path, &req.body);
+    let window = config.idempotency_window_seconds;
+    if let Some(first) = store.remembered(ctx.client, key.as_str())?.filter(|r| r.is_live(ctx.now, window)) {
+        return Ok(if first.fingerprint == fingerprint {
+            first.replay()
+        } else {
+            problem_response(Problem::idempotency_key_reused(), ctx.correlation_id)
+        });
+    }
+    let response = answered(write(route, req, store, config, ctx), ctx)?;
+    store.forget_answers_before(ctx.now - window + 1)?;
+    store.remember(ctx.client, key.as_str(), &Remembered::of(&response, fingerprint, ctx.now))?;
+    Ok(response)
+}
+
+fn write(route: Route, req: &Request, store: &mut impl Store, config: &Config, ctx: &Context) -> Answer {
+    match (route, req.method.as_str()) {
+        (Route::Collection(def), "POST") => write::post(def, req, store, config, ctx),
+        (Route::Item(def, id), "PUT") => write::put(def, &id, req, store, config, ctx),
+        (Route::Item(def, id), "DELETE") => write::delete(def, &id, req, store, config, ctx),
+        _ => unreachable!("only writes are passed here"),
+    }
 }
 
 /// Answers the routes that need no storage (discovery, metadata, unknown paths); `None` for the

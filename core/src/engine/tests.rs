@@ -37,6 +37,8 @@ struct Api {
     config: Config,
     now: i64,
     requests: u64,
+    /// The API client the requests come from.
+    client: &'static str,
 }
 
 /// Everything stored, plus the change version the next write would take.
@@ -52,7 +54,7 @@ impl Api {
     }
 
     fn with_config(config: Config) -> Self {
-        Self { store: MemoryStore::new(), config, now: NOW, requests: 0 }
+        Self { store: MemoryStore::new(), config, now: NOW, requests: 0, client: "test-client" }
     }
 
     fn requiring_if_match(status: u16) -> Self {
@@ -69,7 +71,7 @@ impl Api {
             random,
             correlation_id: CORRELATION_ID,
             base_url: BASE_URL,
-            client: "test-client",
+            client: self.client,
         };
         let response =
             handle(&req, &mut self.store, &self.config, &ctx).expect("the memory store never fails");
@@ -398,20 +400,40 @@ fn delete_with_a_matching_if_match_deletes_and_a_mismatch_is_412() {
 }
 
 #[test]
-fn put_retry_with_a_stale_if_match_and_the_stored_content_is_204_with_the_current_etag() {
+fn a_stale_if_match_is_412_even_when_the_content_is_already_stored() {
     let mut api = Api::new();
     let (id, original) = api.create(&student("S1"));
     let changed = renamed("S1", "Bea");
-    let first = api.expect(put(&id, &changed).header("If-Match", &original), 204);
-    let current = header(&first, "ETag").to_owned();
+    api.expect(put(&id, &changed).header("If-Match", &original), 204);
     api.now = LATER;
-    let before = api.snapshot();
-    let retry = api.expect(put(&id, &changed).header("If-Match", &original), 204);
-    assert_eq!(header(&retry, "ETag"), current);
-    assert_eq!(header(&retry, "Location"), location(&id));
-    assert_eq!(api.snapshot(), before, "an already-applied PUT writes nothing");
-    // Stale with content that differs from the stored one: still a conflict.
-    api.refuse(put(&id, &renamed("S1", "Cy")).header("If-Match", &original), 412, LOCK_FAILED);
+    // A second client that read the same version and wants the same next value has lost the
+    // race: its write must not be acknowledged, or a counter's increment would vanish.
+    api.refuse(put(&id, &changed).header("If-Match", &original), 412, LOCK_FAILED);
+    api.refuse(post(&changed).header("If-Match", &original), 412, LOCK_FAILED);
+}
+
+#[test]
+fn a_weak_if_match_of_the_current_etag_is_412_whatever_the_body() {
+    let mut api = Api::new();
+    let (id, etag) = api.create(&student("S1"));
+    api.refuse(put(&id, &student("S1")).header("If-Match", &weak(&etag)), 412, LOCK_FAILED);
+    api.refuse(put(&id, &renamed("S1", "Bea")).header("If-Match", &weak(&etag)), 412, LOCK_FAILED);
+    api.refuse(delete(&id).header("If-Match", &weak(&etag)), 412, LOCK_FAILED);
+}
+
+#[test]
+fn put_and_delete_decide_if_match_before_the_body() {
+    let mut api = Api::new();
+    let (id, etag) = api.create(&student("S1"));
+    api.expect(put(&id, &renamed("S1", "Bea")).header("If-Match", &etag), 204);
+    for body in [&b"{not json"[..], b"[]", br#"{"studentUniqueId": 7}"#] {
+        api.refuse(raw("PUT", &item(&id), body).header("If-Match", &etag), 412, LOCK_FAILED);
+    }
+    let wrong_type = Request::new("PUT", &item(&id)).header("Content-Type", "text/plain").body("x");
+    api.refuse(wrong_type.header("If-Match", &etag), 412, LOCK_FAILED);
+    // With a current tag, the same bodies are judged on their merits.
+    let current = api.etag(&id);
+    api.refuse(raw("PUT", &item(&id), "{not json").header("If-Match", &current), 400, DATA_VALIDATION);
 }
 
 #[test]
@@ -1130,3 +1152,6 @@ fn history_settings_are_read_from_the_environment() {
     assert!(Config::from_env(vars(&[("HISTORY_MAX_VERSIONS", "0")])).is_err());
     assert!(Config::from_env(vars(&[("HISTORY_MAX_AGE_DAYS", "soon")])).is_err());
 }
+
+mod cascades;
+mod idempotency;

@@ -59,7 +59,7 @@ fn resolve(refs: &[Ref], store: &impl Store) -> Result<Vec<Link>, Failure> {
 fn refuse_failed(outcome: WriteOutcome) -> Result<(), Failure> {
     match outcome {
         WriteOutcome::Failed(problem) => Err(problem.into()),
-        WriteOutcome::Proceed | WriteOutcome::AlreadyApplied => Ok(()),
+        WriteOutcome::Proceed => Ok(()),
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) fn post(
     let incoming = incoming(def, body)?;
     let existing = store.get_by_natural_key(def.name, &incoming.key)?;
     let current = existing.as_ref().map(stored_etag);
-    refuse_failed(pre.evaluate_write(config.if_match, current.as_ref(), Some(incoming.content.etag())))?;
+    refuse_failed(pre.evaluate_write(config.if_match, current.as_ref()))?;
     let links = resolve(&incoming.refs, store)?;
     let stamp = Stamp::new(ctx, config);
     let (status, doc) = match existing {
@@ -110,7 +110,8 @@ pub(super) fn put(
     ctx: &Context,
 ) -> Answer {
     let existing = existing(def, id, store)?;
-    let pre = preconditions(req)?;
+    // Decided before the body is read (RFC 9110 §13.2.1): a stale If-Match is 412 whatever it says.
+    refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
     let body = read_body(req, config)?;
     if let Some(body_id) = body.get("id") {
         let same = body_id.as_str().and_then(|s| parse_id(s).ok()).is_some_and(|b| b == id);
@@ -130,12 +131,12 @@ pub(super) fn put(
             return Err(Problem::non_unique_key(def.name).into());
         }
     }
-    refuse_failed(pre.evaluate_write(
-        config.if_match,
-        Some(&stored_etag(&existing)),
-        Some(incoming.content.etag()),
-    ))?;
     let links = resolve(&incoming.refs, store)?;
+    let cascade = if key_changes {
+        plan_cascade(store, def, &existing.natural_key, &incoming.body)?
+    } else {
+        Vec::new()
+    };
     let old_key = existing.natural_key.clone();
     let doc = Document { natural_key: incoming.key.clone(), ..existing };
     let stamp = Stamp::new(ctx, config);
@@ -149,7 +150,7 @@ pub(super) fn put(
             change_version: doc.change_version,
         };
         store.record_key_change(def.name, &change)?;
-        cascade(store, def, old_key, incoming.body, &stamp)?;
+        apply_cascade(store, cascade, &stamp)?;
     }
     Ok(Response::empty(204)
         .with_header("ETag", stored_etag(&doc).to_string())
@@ -165,7 +166,7 @@ pub(super) fn delete(
     ctx: &Context,
 ) -> Answer {
     let existing = existing(def, id, store)?;
-    refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing)), None))?;
+    refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
     let referrers = store.referrers(def.name, &existing.natural_key)?;
     if !referrers.is_empty() {
         let named = referrers.iter().take(10).map(|r| format!("Referenced by {} item {}.", r.resource, r.id));
@@ -180,50 +181,108 @@ pub(super) fn delete(
     Ok(Response::empty(204))
 }
 
-/// Rewrites every item that references `changed`'s old key to carry its new key. An item whose own
-/// natural key contains that reference changes key too, and the change travels on to its referrers.
-fn cascade(
-    store: &mut impl Store,
+/// One referring item a key change rewrites: its stored document and what it becomes.
+struct Rewrite {
+    def: &'static ResourceDef,
+    doc: Document,
+    body: Map<String, Value>,
+    key: String,
+    links: Vec<Link>,
+}
+
+/// Plans the rewrite of every item that references `changed`'s old key so it carries the new
+/// key. An item whose own natural key contains that reference changes key too, and the change
+/// travels on to its referrers. Nothing is written: a rewrite that would leave an item invalid
+/// (key unification, a taken key) refuses the whole request with a 409 before any write.
+fn plan_cascade(
+    store: &impl Store,
     changed: &ResourceDef,
-    old_key: String,
-    new_body: Map<String, Value>,
-    stamp: &Stamp,
-) -> Result<(), StoreError> {
-    let mut work = vec![(changed.name, old_key, new_body)];
+    old_key: &str,
+    new_body: &Map<String, Value>,
+) -> Result<Vec<Rewrite>, Failure> {
+    let mut plan: Vec<Rewrite> = Vec::new();
+    let mut refused = Vec::new();
+    let mut work = vec![(changed.name, old_key.to_owned(), new_body.clone())];
     while let Some((target, old_key, new_body)) = work.pop() {
         for referrer in store.referrers(target, &old_key)? {
-            let (Some(def), Some(doc)) =
-                (resources::find(&referrer.resource), store.get(&referrer.resource, &referrer.id)?)
-            else {
-                continue;
+            let Some(def) = resources::find(&referrer.resource) else { continue };
+            let planned = plan.iter().position(|r| r.def.name == def.name && r.doc.id == referrer.id);
+            let (doc, mut body, key_before) = match planned {
+                Some(i) => (plan[i].doc.clone(), plan[i].body.clone(), plan[i].key.clone()),
+                None => {
+                    let Some(doc) = store.get(def.name, &referrer.id)? else { continue };
+                    let body = serde_json::from_str(&doc.content).map_err(|e| {
+                        StoreError(format!("stored {} {} is not JSON: {e}", def.name, doc.id))
+                    })?;
+                    let key = doc.natural_key.clone();
+                    (doc, body, key)
+                }
             };
-            let mut body: Map<String, Value> = serde_json::from_str(&doc.content)
-                .map_err(|e| StoreError(format!("stored {} {} is not JSON: {e}", def.name, doc.id)))?;
             rewrite_references(def.fields, &mut body, target, &old_key, &new_body);
-            let refs = validate(def, &body)
-                .map_err(|e| StoreError(format!("cascade made {} {} invalid: {e:?}", def.name, doc.id)))?;
+            let refs = match validate(def, &body) {
+                Ok(refs) => refs,
+                Err(errors) => {
+                    for (path, messages) in errors {
+                        for m in messages {
+                            refused.push(format!(
+                                "{} item {} would become invalid: {path} {m}",
+                                def.name, referrer.id
+                            ));
+                        }
+                    }
+                    continue;
+                }
+            };
             let key = natural_key(def, &body).expect("validated bodies have their key members");
-            let referrer_old_key = doc.natural_key.clone();
-            let updated = write_update(
-                def,
-                store,
-                Document { natural_key: key.clone(), ..doc },
-                Content::from_body(&body),
-                stamp,
-            )?;
+            let taken = key != doc.natural_key
+                && (store.get_by_natural_key(def.name, &key)?.is_some_and(|other| other.id != doc.id)
+                    || plan.iter().any(|r| r.def.name == def.name && r.key == key && r.doc.id != doc.id));
+            if taken {
+                refused.push(format!(
+                    "{} item {} would take identifying values another {} item has.",
+                    def.name, referrer.id, def.name
+                ));
+                continue;
+            }
             let links: BTreeSet<Link> =
                 refs.into_iter().map(|r| Link { target: r.target.to_owned(), key: r.key }).collect();
-            store.set_links(def.name, &updated.id, &links.into_iter().collect::<Vec<_>>())?;
-            if key != referrer_old_key {
-                let change = KeyChange {
-                    id: updated.id.clone(),
-                    old_key: referrer_old_key.clone(),
-                    new_key: key,
-                    change_version: updated.change_version,
-                };
-                store.record_key_change(def.name, &change)?;
-                work.push((def.name, referrer_old_key, body));
+            if key != key_before {
+                work.push((def.name, key_before, body.clone()));
             }
+            let rewrite = Rewrite { def, doc, body, key, links: links.into_iter().collect() };
+            match planned {
+                Some(i) => plan[i] = rewrite,
+                None => plan.push(rewrite),
+            }
+        }
+    }
+    if !refused.is_empty() {
+        refused.truncate(10);
+        return Err(Problem::cascade_refused(refused).into());
+    }
+    Ok(plan)
+}
+
+/// Writes a planned cascade: each item once, with its key change recorded if its key changed.
+fn apply_cascade(store: &mut impl Store, plan: Vec<Rewrite>, stamp: &Stamp) -> Result<(), StoreError> {
+    for Rewrite { def, doc, body, key, links } in plan {
+        let old_key = doc.natural_key.clone();
+        let updated = write_update(
+            def,
+            store,
+            Document { natural_key: key.clone(), ..doc },
+            Content::from_body(&body),
+            stamp,
+        )?;
+        store.set_links(def.name, &updated.id, &links)?;
+        if key != old_key {
+            let change = KeyChange {
+                id: updated.id.clone(),
+                old_key,
+                new_key: key,
+                change_version: updated.change_version,
+            };
+            store.record_key_change(def.name, &change)?;
         }
     }
     Ok(())
