@@ -1130,3 +1130,5 @@ fn history_settings_are_read_from_the_environment() {
     assert!(Config::from_env(vars(&[("HISTORY_MAX_VERSIONS", "0")])).is_err());
     assert!(Config::from_env(vars(&[("HISTORY_MAX_AGE_DAYS", "soon")])).is_err());
 }
+
+mod integers;
