@@ -81,6 +81,33 @@ fn a_school_id_at_the_safe_limits_is_stored_returned_and_found_as_sent() {
     }
 }
 
+/// `?schoolId=9007199254740993` must not match a stored 9007199254740992 (SQLite binds the value
+/// as a JavaScript number, which rounds it); a filter value outside the field's range is a 400.
+#[test]
+fn a_filter_value_outside_the_fields_range_is_400() {
+    let mut api = school_api();
+    api.expect(raw("POST", SCHOOLS, school(SAFE)), 201);
+    for school_id in ["9007199254740993", "9007199254740992", "-9007199254740992", "9223372036854775808"] {
+        let query = format!("schoolId={school_id}");
+        let problem = api.refuse(Request::new("GET", &format!("{SCHOOLS}?{query}")), 400, BAD_REQUEST);
+        let message = problem["errors"][0].as_str().unwrap_or_default();
+        assert!(message.contains("schoolId") && message.contains(SAFE_RANGE), "?{query}: {problem}");
+    }
+    for (path, query, range) in [
+        (COURSE_OFFERINGS, "instructionalTimePlanned=2147483648", "from 1 to 2147483647"),
+        (COURSE_OFFERINGS, "instructionalTimePlanned=0", "from 1 to 2147483647"),
+        ("/data/v3/ed-fi/sessions", "totalInstructionalDays=-1", "from 0 to 2147483647"),
+        ("/data/v3/ed-fi/schoolYearTypes", "schoolYear=1899", "from 1900 to 2100"),
+        ("/data/v3/ed-fi/sections", "sequenceOfCourse=9", "from 1 to 8"),
+    ] {
+        let problem = api.refuse(Request::new("GET", &format!("{path}?{query}")), 400, BAD_REQUEST);
+        let message = problem["errors"][0].as_str().unwrap_or_default();
+        assert!(message.contains(range), "{path}?{query}: {problem}");
+    }
+    let found = list_schools(&mut api, &format!("schoolId={SAFE}"));
+    assert_eq!(body(&found).as_array().map(Vec::len), Some(1));
+}
+
 /// `instructionalTimePlanned` is a `Duration`: `xs:int` with `minInclusive` 1.
 #[test]
 fn a_32_bit_field_outside_its_xsd_range_is_400() {
