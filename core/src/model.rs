@@ -2,6 +2,8 @@
 //! query parser and the OpenAPI generator are generic over these definitions, so adding a
 //! resource means adding a definition.
 
+use serde_json::Value;
+
 /// The type of one JSON field, with the limits the Ed-Fi XSD gives it.
 #[derive(Debug)]
 pub enum Kind {
@@ -15,11 +17,8 @@ pub enum Kind {
     /// `HH:MM:SS`, a time of day.
     Time,
     Boolean,
-    /// A whole number in `min..=max`.
-    Integer {
-        min: i64,
-        max: i64,
-    },
+    /// A whole number in its range.
+    Integer(IntegerRange),
     /// A descriptor URI (`namespace#codeValue`) naming an item of this descriptor resource.
     Descriptor(&'static str),
     /// A nested object (a common type).
@@ -31,6 +30,102 @@ pub enum Kind {
         item: &'static [Field],
         min_items: usize,
     },
+}
+
+/// ECMAScript's `Number.MAX_SAFE_INTEGER`, 2^53 − 1: the largest integer that every larger and
+/// smaller neighbour is distinguishable from as a double. Canonical JSON (RFC 8785) writes each
+/// number as the double it denotes, so an integer beyond ±`MAX_SAFE_INTEGER` could be stored as
+/// another one (`9007199254740993` as `9007199254740992`); no integer field takes one.
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// The values an integer field takes: its XSD type's range and facets, within
+/// ±[`MAX_SAFE_INTEGER`]. Built only from the XSD types below, so no field can take a value
+/// canonical JSON would change; a range that would cross the limit fails to compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntegerRange {
+    min: i64,
+    max: i64,
+}
+
+impl IntegerRange {
+    /// `xs:long` (64-bit), narrowed to the integers canonical JSON stores exactly.
+    pub const LONG: Self = Self::new(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER);
+    /// `xs:int` (32-bit).
+    pub const INT: Self = Self::new(i32::MIN as i64, i32::MAX as i64);
+    /// `xs:short` (16-bit).
+    pub const SHORT: Self = Self::new(i16::MIN as i64, i16::MAX as i64);
+
+    const fn new(min: i64, max: i64) -> Self {
+        assert!(-MAX_SAFE_INTEGER <= min && min <= max && max <= MAX_SAFE_INTEGER);
+        Self { min, max }
+    }
+
+    /// A simple type restricting this one with `minInclusive` and `maxInclusive`.
+    pub const fn between(self, min: i64, max: i64) -> Self {
+        assert!(self.min <= min && max <= self.max, "a restriction narrows its base type");
+        Self::new(min, max)
+    }
+
+    /// A simple type restricting this one with `minInclusive` only.
+    pub const fn at_least(self, min: i64) -> Self {
+        self.between(min, self.max)
+    }
+
+    pub const fn min(self) -> i64 {
+        self.min
+    }
+
+    pub const fn max(self) -> i64 {
+        self.max
+    }
+
+    /// Whether the 32-bit OpenAPI format describes every value.
+    pub const fn fits_i32(self) -> bool {
+        Self::INT.min <= self.min && self.max <= Self::INT.max
+    }
+
+    /// What a value outside the range is told, after its JSON path or parameter name.
+    pub fn expectation(self) -> String {
+        format!("must be a whole number from {} to {}.", self.min, self.max)
+    }
+
+    fn check(self, n: i128) -> Result<i64, String> {
+        if (i128::from(self.min)..=i128::from(self.max)).contains(&n) {
+            Ok(n as i64)
+        } else {
+            Err(self.expectation())
+        }
+    }
+
+    /// The value of a JSON number sent for this field, or what to tell the client. Only an
+    /// integer spelling is taken (`3`, not `3.0` or `3e0`), as Ed-Fi (Json.NET) takes an `int`.
+    /// serde_json reads `-0` as the double −0, which it cannot tell from `-0.0`, so `-0` is refused
+    /// with the rest; the message says which integer to write.
+    pub fn of_json(self, value: &Value) -> Result<i64, String> {
+        let Value::Number(number) = value else { return Err(self.expectation()) };
+        if let Some(n) = number.as_i64() {
+            return self.check(i128::from(n));
+        }
+        if let Some(n) = number.as_u64() {
+            return self.check(i128::from(n));
+        }
+        // A double: a fraction or an exponent, `-0`, or an integer beyond 64 bits.
+        let double = number.as_f64().unwrap_or(f64::NAN);
+        let in_range = self.min as f64 <= double && double <= self.max as f64;
+        if in_range && double.fract() == 0.0 {
+            Err(format!(
+                "must be written as the integer {}, without a decimal point, exponent or sign on zero.",
+                double as i64
+            ))
+        } else {
+            Err(self.expectation())
+        }
+    }
+
+    /// The value of a query parameter naming this field, or what to tell the client.
+    pub fn of_text(self, text: &str) -> Result<i64, String> {
+        text.parse::<i128>().map_err(|_| self.expectation()).and_then(|n| self.check(n))
+    }
 }
 
 /// One JSON member of a resource or of a nested object.

@@ -215,9 +215,12 @@ fn scalar_schema(kind: &Kind) -> Option<Value> {
         Kind::Date => json!({ "type": "string", "format": "date" }),
         Kind::Time => json!({ "type": "string", "format": "time", "pattern": TIME_PATTERN }),
         Kind::Boolean => json!({ "type": "boolean" }),
-        Kind::Integer { min, max } => {
-            json!({ "type": "integer", "format": integer_format(*min, *max), "minimum": min, "maximum": max })
-        }
+        Kind::Integer(range) => json!({
+            "type": "integer",
+            "format": if range.fits_i32() { "int32" } else { "int64" },
+            "minimum": range.min(),
+            "maximum": range.max(),
+        }),
         Kind::Descriptor(target) => json!({
             "type": "string",
             "maxLength": DESCRIPTOR_URI_MAX,
@@ -225,15 +228,6 @@ fn scalar_schema(kind: &Kind) -> Option<Value> {
         }),
         Kind::Object(_) | Kind::Reference(_) | Kind::Collection { .. } => return None,
     })
-}
-
-fn integer_format(min: i64, max: i64) -> &'static str {
-    let fits_i32 = i64::from(i32::MIN) <= min && max <= i64::from(i32::MAX);
-    if fits_i32 {
-        "int32"
-    } else {
-        "int64"
-    }
 }
 
 /// `edFi_schoolReference` for a reference whose members keep the target's key names, shared by

@@ -1,7 +1,7 @@
 //! The resources this API serves, as definitions. Facts (names, lengths, ranges, required members)
 //! come from the Ed-Fi Data Standard 5.2 XSD (`shared/edfi/Ed-Fi-Core-5.2.xsd`).
 
-use crate::model::{Field, Kind, Reference, ReferenceMember, ResourceDef};
+use crate::model::{Field, IntegerRange, Kind, Reference, ReferenceMember, ResourceDef};
 
 const fn text(max: usize) -> Kind {
     Kind::Text { min: 1, max }
@@ -17,10 +17,23 @@ const fn opt(name: &'static str, kind: Kind) -> Field {
 
 // ---------------------------------------------------------------- identifiers shared by references
 
-/// `xs:long` identifiers of education organizations.
-const EDUCATION_ORGANIZATION_ID: Kind = Kind::Integer { min: 1, max: i64::MAX };
-/// `SchoolYearType`: a four-digit year.
-const SCHOOL_YEAR: Kind = Kind::Integer { min: 1900, max: 2100 };
+// Integer kinds, one per XSD type. Each takes its type's range and facets, within the integers
+// canonical JSON stores exactly (`IntegerRange`); the XSD lines are of `Ed-Fi-Core-5.2.xsd`.
+
+/// `SchoolId` and `EducationOrganizationId` are `xs:long` with no facet (lines 3858, 11443).
+const EDUCATION_ORGANIZATION_ID: Kind = Kind::Integer(IntegerRange::LONG);
+/// `SchoolYearType` is an enumeration of `1990-1991` … `2049-2050` tokens (line 21666); the API
+/// carries the school year's ending year as an integer, which Ed-Fi's ApiSchema bounds to
+/// 1900–2100 (`apischema/ds-5.2-resources/schools.json`, `schoolYear`).
+const SCHOOL_YEAR: Kind = Kind::Integer(IntegerRange::SHORT.between(1900, 2100));
+/// `NumberOfParts`: `xs:int`, `minInclusive` 1, `maxInclusive` 8 (line 23783).
+const NUMBER_OF_PARTS: Kind = Kind::Integer(IntegerRange::INT.between(1, 8));
+/// `SequenceOfCourse`: `xs:int`, `minInclusive` 1, `maxInclusive` 8 (line 23905).
+const SEQUENCE_OF_COURSE: Kind = Kind::Integer(IntegerRange::INT.between(1, 8));
+/// `TotalInstructionalDays`: `xs:int`, `minInclusive` 0 (line 23926).
+const TOTAL_INSTRUCTIONAL_DAYS: Kind = Kind::Integer(IntegerRange::INT.at_least(0));
+/// `Duration` (clock minutes): `xs:int`, `minInclusive` 1 (line 23591).
+const DURATION: Kind = Kind::Integer(IntegerRange::INT.at_least(1));
 
 const SCHOOL_REFERENCE: Kind = Kind::Reference(&Reference {
     target: "schools",
@@ -256,7 +269,7 @@ pub const COURSES: ResourceDef = ResourceDef {
         req("courseCode", text(60)),
         req("educationOrganizationReference", EDUCATION_ORGANIZATION_REFERENCE),
         req("courseTitle", text(60)),
-        req("numberOfParts", Kind::Integer { min: 1, max: 8 }),
+        req("numberOfParts", NUMBER_OF_PARTS),
         req(
             "identificationCodes",
             Kind::Collection {
@@ -291,7 +304,7 @@ pub const SESSIONS: ResourceDef = ResourceDef {
         req("beginDate", Kind::Date),
         req("endDate", Kind::Date),
         req("termDescriptor", Kind::Descriptor("termDescriptors")),
-        req("totalInstructionalDays", Kind::Integer { min: 0, max: i32::MAX as i64 }),
+        req("totalInstructionalDays", TOTAL_INSTRUCTIONAL_DAYS),
     ],
     natural_key: &["sessionName", "schoolReference.schoolId", "schoolYearTypeReference.schoolYear"],
     key_change_allowed: true,
@@ -306,7 +319,7 @@ pub const COURSE_OFFERINGS: ResourceDef = ResourceDef {
         req("sessionReference", SESSION_REFERENCE),
         req("courseReference", COURSE_REFERENCE),
         opt("localCourseTitle", text(60)),
-        opt("instructionalTimePlanned", Kind::Integer { min: 0, max: i32::MAX as i64 }),
+        opt("instructionalTimePlanned", DURATION),
     ],
     natural_key: &[
         "localCourseCode",
@@ -324,7 +337,7 @@ pub const SECTIONS: ResourceDef = ResourceDef {
         req("sectionIdentifier", text(255)),
         req("courseOfferingReference", COURSE_OFFERING_REFERENCE),
         opt("sectionName", text(100)),
-        opt("sequenceOfCourse", Kind::Integer { min: 1, max: 8 }),
+        opt("sequenceOfCourse", SEQUENCE_OF_COURSE),
         opt("officialAttendancePeriod", Kind::Boolean),
         opt(
             "classPeriods",
@@ -396,7 +409,8 @@ pub fn find(name: &str) -> Option<&'static ResourceDef> {
 }
 
 /// Checks the definitions against each other, once at start-up: unique names, resolvable natural
-/// keys, references that carry exactly their target's natural key, descriptor fields naming
+/// keys, references that carry exactly their target's natural key (with the same types and integer
+/// ranges), descriptor fields naming
 /// descriptor resources, and [`ALL`] in load order.
 pub fn check_definitions() -> Result<(), String> {
     for (position, def) in ALL.iter().enumerate() {
@@ -441,7 +455,14 @@ fn check_fields(resource: &str, fields: &[Field], earlier: &[&ResourceDef]) -> R
                 }
                 for member in reference.members {
                     let target_kind = target.field_kind(member.target_path);
-                    if target_kind.map(std::mem::discriminant) != Some(std::mem::discriminant(&member.kind)) {
+                    let same_type = match (target_kind, &member.kind) {
+                        (Some(Kind::Integer(have)), Kind::Integer(carried)) => have == carried,
+                        (Some(kind), carried) => {
+                            std::mem::discriminant(kind) == std::mem::discriminant(carried)
+                        }
+                        (None, _) => false,
+                    };
+                    if !same_type {
                         return Err(at(format!(
                             "{} has another type than {}",
                             member.name, member.target_path

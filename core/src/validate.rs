@@ -139,11 +139,11 @@ impl Check {
                     self.report(path, "must be true or false.".to_owned());
                 }
             }
-            Kind::Integer { min, max } => match value.as_i64() {
-                Some(n) if (*min..=*max).contains(&n) => {}
-                Some(_) => self.report(path, format!("must be between {min} and {max}.")),
-                None => self.report(path, "must be a whole number.".to_owned()),
-            },
+            Kind::Integer(range) => {
+                if let Err(message) = range.of_json(value) {
+                    self.report(path, message);
+                }
+            }
             Kind::Descriptor(target) => match value.as_str().filter(|s| is_descriptor_uri(s)).and_then(descriptor_key) {
                 Some(key) => self.references.push(Ref { target, key, path: path.to_owned() }),
                 None => self.report(
@@ -374,5 +374,217 @@ mod tests {
         let body = valid_student();
         assert_eq!(natural_key(&STUDENTS, body.as_object().unwrap()).as_deref(), Some(r#"["S1"]"#));
         assert_eq!(natural_key(&STUDENTS, json!({}).as_object().unwrap()), None);
+    }
+}
+
+/// Integer fields: the range each takes from its XSD type, at every place it occurs, and the
+/// answer to each spelling of a number.
+#[cfg(test)]
+mod integer_tests {
+    use super::*;
+    use crate::resources::ALL;
+
+    /// ±(2^53 − 1): the integers canonical JSON stores exactly.
+    const SAFE: i64 = 9_007_199_254_740_991;
+    const INT_MAX: i64 = i32::MAX as i64;
+
+    /// Every integer field of every resource with its allowed range (the reasons are in
+    /// `resources.rs`): `xs:long` ids narrowed to the safe integers, `SchoolYearType`, and the
+    /// `xs:int` simple types with their `minInclusive`/`maxInclusive`.
+    const INTEGER_FIELDS: &[(&str, &str, i64, i64)] = &[
+        ("schoolYearTypes", "schoolYear", 1900, 2100),
+        ("schools", "schoolId", -SAFE, SAFE),
+        ("classPeriods", "schoolReference.schoolId", -SAFE, SAFE),
+        ("courses", "educationOrganizationReference.educationOrganizationId", -SAFE, SAFE),
+        ("courses", "numberOfParts", 1, 8),
+        ("sessions", "schoolReference.schoolId", -SAFE, SAFE),
+        ("sessions", "schoolYearTypeReference.schoolYear", 1900, 2100),
+        ("sessions", "totalInstructionalDays", 0, INT_MAX),
+        ("courseOfferings", "schoolReference.schoolId", -SAFE, SAFE),
+        ("courseOfferings", "sessionReference.schoolId", -SAFE, SAFE),
+        ("courseOfferings", "sessionReference.schoolYear", 1900, 2100),
+        ("courseOfferings", "courseReference.educationOrganizationId", -SAFE, SAFE),
+        ("courseOfferings", "instructionalTimePlanned", 1, INT_MAX),
+        ("sections", "courseOfferingReference.schoolId", -SAFE, SAFE),
+        ("sections", "courseOfferingReference.schoolYear", 1900, 2100),
+        ("sections", "sequenceOfCourse", 1, 8),
+        ("sections", "classPeriods[0].classPeriodReference.schoolId", -SAFE, SAFE),
+        ("studentSchoolAssociations", "schoolReference.schoolId", -SAFE, SAFE),
+    ];
+
+    /// The paths of the scalar fields under `fields` with their kinds, a collection's first item
+    /// standing for all.
+    fn scalar_paths(fields: &'static [Field], prefix: &str, out: &mut Vec<(String, &'static Kind)>) {
+        for field in fields {
+            let path = format!("{prefix}{}", field.name);
+            match &field.kind {
+                Kind::Object(inner) => scalar_paths(inner, &format!("{path}."), out),
+                Kind::Collection { item, .. } => scalar_paths(item, &format!("{path}[0]."), out),
+                Kind::Reference(reference) => {
+                    for member in reference.members {
+                        out.push((format!("{path}.{}", member.name), &member.kind));
+                    }
+                }
+                kind => out.push((path, kind)),
+            }
+        }
+    }
+
+    fn all_scalar_paths() -> Vec<(&'static str, String, &'static Kind)> {
+        let mut all = Vec::new();
+        for def in ALL {
+            let mut paths = Vec::new();
+            scalar_paths(def.fields, "", &mut paths);
+            all.extend(paths.into_iter().map(|(path, kind)| (def.name, path, kind)));
+        }
+        all
+    }
+
+    /// A body holding only `number` (JSON text) at `path`; every other member is missing.
+    fn body_at(path: &str, number: &str) -> Map<String, Value> {
+        let mut text = number.to_owned();
+        for segment in path.rsplit('.') {
+            text = match segment.strip_suffix("[0]") {
+                Some(name) => format!(r#"{{"{name}":[{text}]}}"#),
+                None => format!(r#"{{"{segment}":{text}}}"#),
+            };
+        }
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The messages reported at `path` when `number` is sent there (none: the value is accepted).
+    fn messages(resource: &str, path: &str, number: &str) -> Vec<String> {
+        let def = resources::find(resource).unwrap();
+        let errors = validate(def, &body_at(path, number)).expect_err("other members are missing");
+        errors.get(&format!("$.{path}")).cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn the_table_lists_every_integer_field() {
+        let mut defined: Vec<(&str, String)> = all_scalar_paths()
+            .into_iter()
+            .filter(|(.., kind)| matches!(kind, Kind::Integer(_)))
+            .map(|(resource, path, _)| (resource, path))
+            .collect();
+        let mut listed: Vec<(&str, String)> =
+            INTEGER_FIELDS.iter().map(|(resource, path, ..)| (*resource, (*path).to_owned())).collect();
+        defined.sort();
+        listed.sort();
+        assert_eq!(defined, listed);
+    }
+
+    #[test]
+    fn each_integer_field_takes_exactly_its_range() {
+        for &(resource, path, min, max) in INTEGER_FIELDS {
+            let (min, max) = (i128::from(min), i128::from(max));
+            for inside in [min, min + 1, max - 1, max] {
+                let found = messages(resource, path, &inside.to_string());
+                assert!(found.is_empty(), "{resource} {path} = {inside}: {found:?}");
+            }
+            for outside in [min - 1, max + 1, min - 2, max + 2] {
+                let found = messages(resource, path, &outside.to_string());
+                let range = format!("from {min} to {max}");
+                assert!(
+                    found.len() == 1 && found[0].contains(&range),
+                    "{resource} {path} = {outside}: {found:?}, wanted one message naming {range}"
+                );
+            }
+        }
+    }
+
+    /// Numbers a 64-bit reading would take or change: each is refused with the allowed range.
+    #[test]
+    fn integers_beyond_what_is_stored_exactly_are_refused_with_the_range() {
+        for number in [
+            "9007199254740992",
+            "9007199254740993",
+            "-9007199254740992",
+            "-9007199254740993",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551615",
+            "18446744073709551616",
+            "1e16",
+            "1e300",
+        ] {
+            let found = messages("schools", "schoolId", number);
+            assert_eq!(
+                found,
+                ["must be a whole number from -9007199254740991 to 9007199254740991."],
+                "{number}"
+            );
+        }
+    }
+
+    /// A whole number spelled with a fraction or an exponent is refused, as Ed-Fi (Json.NET) does;
+    /// serde_json reads `-0` as the double −0, indistinguishable from `-0.0`, so it is refused too.
+    #[test]
+    fn whole_numbers_must_be_spelled_as_integers() {
+        for (number, integer) in [("3.0", "3"), ("1e3", "1000"), ("1E+3", "1000"), ("-0", "0"), ("0.0", "0")]
+        {
+            let found = messages("sessions", "totalInstructionalDays", number);
+            assert_eq!(
+                found,
+                [format!("must be written as the integer {integer}, without a decimal point, exponent or sign on zero.")],
+                "{number}"
+            );
+        }
+        for not_whole in ["3.5", "1e-3", "\"5\"", "true", "[5]", "{}"] {
+            let found = messages("sessions", "totalInstructionalDays", not_whole);
+            assert_eq!(found, ["must be a whole number from 0 to 2147483647."], "{not_whole}");
+        }
+    }
+
+    #[test]
+    fn a_32_bit_field_refuses_what_does_not_fit_in_32_bits() {
+        for number in ["2147483648", "4294967296", "9007199254740991"] {
+            assert_eq!(
+                messages("courseOfferings", "instructionalTimePlanned", number),
+                ["must be a whole number from 1 to 2147483647."],
+                "{number}"
+            );
+        }
+    }
+
+    /// The bounds are stored as sent: canonical JSON writes them with the same digits.
+    #[test]
+    fn every_accepted_integer_is_stored_with_the_digits_sent() {
+        for &(resource, path, min, max) in INTEGER_FIELDS {
+            for n in [min, max] {
+                let body = body_at(path, &n.to_string());
+                let stored = crate::content::Content::from_body(&body);
+                let leaf = path.rsplit('.').next().unwrap();
+                assert!(
+                    stored.canonical().contains(&format!(r#""{leaf}":{n}"#)),
+                    "{resource} {path}: {stored:?}"
+                );
+            }
+        }
+    }
+
+    /// The only numbers a body may hold are integers in an integer field's range: every other
+    /// member refuses a number, and an unknown member is refused whatever it holds. (Server-owned
+    /// top-level members are not content: they are never stored.)
+    #[test]
+    fn no_other_member_takes_a_number() {
+        for (resource, path, kind) in all_scalar_paths() {
+            if matches!(kind, Kind::Integer(_)) {
+                continue;
+            }
+            for number in ["1", "1.5", "9007199254740993"] {
+                let found = messages(resource, path.as_str(), number);
+                assert!(!found.is_empty(), "{resource} {path} took {number}");
+            }
+        }
+        for (resource, path) in [
+            ("schools", "extra"),
+            ("sessions", "schoolReference.extra"),
+            ("sections", "classPeriods[0].extra"),
+        ] {
+            assert_eq!(messages(resource, path, "1").len(), 1, "{resource} {path}");
+        }
+        let body = body_at("changeVersion", "9007199254740993");
+        assert_eq!(crate::content::Content::from_body(&body).canonical(), "{}");
     }
 }

@@ -103,10 +103,12 @@ fn field_filter(def: &ResourceDef, lower_name: &str) -> Option<(String, &'static
 
 fn scalar(name: &str, value: &str, kind: &Kind) -> Result<Scalar, Problem> {
     match kind {
-        Kind::Integer { .. } => value
-            .parse()
+        // The body's range, so a filter never names a value no item can hold, nor one that the
+        // store would round (SQLite gets a bound integer as a JavaScript number).
+        Kind::Integer(range) => range
+            .of_text(value)
             .map(Scalar::Integer)
-            .map_err(|_| Problem::bad_request(format!("'{}' must be a whole number.", truncate(name, 64)))),
+            .map_err(|message| Problem::bad_request(format!("'{}' {message}", truncate(name, 64)))),
         Kind::Boolean => boolean(name, value).map(Scalar::Boolean),
         _ => Ok(Scalar::Text(value.to_owned())),
     }

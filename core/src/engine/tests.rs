@@ -1155,3 +1155,4 @@ fn history_settings_are_read_from_the_environment() {
 
 mod cascades;
 mod idempotency;
+mod integers;
