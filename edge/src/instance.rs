@@ -73,12 +73,14 @@ impl DurableObject for InstanceStore {
             Ok(identity) => identity,
             Err(p) => return problem(p),
         };
+        // The only await: reading the request. From here on the engine runs synchronously.
+        let core_req = convert::to_core_request(&mut req, &url, headers).await?;
         // A token stays valid until it expires; a revoked client's tokens stop here at once.
+        // Checked after the body arrived, in the same synchronous step as the write: a revocation
+        // acknowledged while the body was still arriving must stop that write too.
         if self.store.is_revoked(&client).map_err(|e| worker::Error::RustError(e.to_string()))? {
             return problem(Problem::unauthorized("This client's access has been revoked."));
         }
-        // The only await: reading the request. From here on the engine runs synchronously.
-        let core_req = convert::to_core_request(&mut req, &url, headers).await?;
         let base_url = url.origin;
         let reads_only = matches!(core_req.method.as_str(), "GET" | "HEAD");
         let ctx =
@@ -145,10 +147,37 @@ impl InstanceStore {
             .ok_or("storage.transactionSync is not available")?;
         let call = transaction_sync.call1(storage, &body);
         let result = outcome.borrow_mut().take();
-        match (result, call) {
-            (Some(result), _) => result,
-            (None, Err(thrown)) => Err(format!("transaction failed: {thrown:?}")),
-            (None, Ok(_)) => Err("transaction ran nothing".to_owned()),
-        }
+        committed(result, call.map(|_| ()).map_err(|thrown| format!("{thrown:?}")))
+    }
+}
+
+/// The engine's answer once `transactionSync` has returned. Only a transaction that committed
+/// answers what the engine said: if the commit itself threw, the writes were rolled back, so a 2xx
+/// (and the KV publication that follows it) would acknowledge a change that does not exist.
+fn committed(
+    engine: Option<std::result::Result<edfi_core::Response, String>>,
+    transaction: std::result::Result<(), String>,
+) -> std::result::Result<edfi_core::Response, String> {
+    match (engine, transaction) {
+        (Some(Err(error)), _) => Err(error),
+        (Some(Ok(_)), Err(thrown)) => Err(format!("transaction failed after the engine answered: {thrown}")),
+        (Some(Ok(response)), Ok(())) => Ok(response),
+        (None, Err(thrown)) => Err(format!("transaction failed: {thrown}")),
+        (None, Ok(())) => Err("transaction ran nothing".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::committed;
+
+    #[test]
+    fn only_a_committed_transaction_answers_what_the_engine_said() {
+        let ok = || Some(Ok(edfi_core::Response::empty(204)));
+        assert_eq!(committed(ok(), Ok(())).map(|r| r.status), Ok(204));
+        assert!(committed(ok(), Err("SQLITE_FULL".to_owned())).is_err(), "a commit that threw is no 2xx");
+        assert!(committed(Some(Err("storage: x".to_owned())), Err("rolled back".to_owned())).is_err());
+        assert!(committed(None, Ok(())).is_err());
+        assert!(committed(None, Err("threw".to_owned())).is_err());
     }
 }

@@ -145,6 +145,44 @@ async fn a_revoked_clients_tokens_stop_working() {
     admin.delete("/admin/v1/clients/no-such-key", &[]).await.assert_problem(404, "urn:ed-fi:api:not-found");
 }
 
+/// A revocation acknowledged while a write's body is still arriving stops that write: the instance
+/// checks revocation after the body, in the same synchronous step as the write.
+#[tokio::test]
+async fn a_write_whose_body_arrives_after_revocation_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let admin = Api::admin(base_url()).await;
+    let (key, secret) = admin.create_client("blackbox").await;
+    let token = Api::anonymous(base_url()).token_for(&key, &secret).await.unwrap();
+    let client = Api::anonymous(base_url()).with_token(Some(token.clone()));
+    let (path, etag) = client.create(&student(&unique_id("revoke"))).await;
+    let (before, _) = Api::new().await.current(&path).await.unwrap();
+
+    let mut changed = before.clone();
+    changed["firstName"] = json!("Written after revocation");
+    let body = changed.to_string().into_bytes();
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    let authority = base_url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nIf-Match: {etag}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(first_half).await.unwrap();
+    stream.flush().await.unwrap();
+    // Let the request reach the instance and wait there for the rest of its body.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(admin.delete(&format!("/admin/v1/clients/{key}"), &[]).await.status, 204);
+    stream.write_all(second_half).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    let (after, after_etag) = Api::new().await.current(&path).await.unwrap();
+    assert_eq!((after, after_etag), (before, etag), "nothing changed");
+}
+
 #[tokio::test]
 async fn the_admin_api_refuses_everyone_but_the_administrator() {
     let client = Api::new().await;
