@@ -10,9 +10,11 @@ pub enum AllowedOrigins {
 }
 
 const ALLOW_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
-const ALLOW_HEADERS: &str = "Authorization, Content-Type, If-Match, If-None-Match, Cache-Control";
+const ALLOW_HEADERS: &str =
+    "Authorization, Content-Type, If-Match, If-None-Match, Cache-Control, Idempotency-Key";
 /// Browsers hide response headers unless listed; these carry the concurrency contract.
-const EXPOSE_HEADERS: &str = "ETag, Location, Last-Modified, Total-Count, Next-Page-Token";
+const EXPOSE_HEADERS: &str =
+    "ETag, Location, Last-Modified, Total-Count, Next-Page-Token, Idempotency-Replayed";
 
 impl AllowedOrigins {
     /// Reads `CORS_ALLOWED_ORIGINS`: empty or absent is off, `*` is any, else a comma list.
@@ -91,6 +93,9 @@ mod tests {
         assert!(cors.preflight("GET", Some("https://a.example"), Some("PUT")).is_none());
         let headers = cors.response_headers(Some("https://a.example"));
         assert!(headers.iter().any(|(n, v)| *n == "Access-Control-Expose-Headers" && v.contains("ETag")));
+        let replayed = crate::idempotency::REPLAYED_HEADER;
+        assert!(headers.iter().any(|(n, v)| *n == "Access-Control-Expose-Headers" && v.contains(replayed)));
+        assert!(ALLOW_HEADERS.split(", ").any(|h| h == crate::idempotency::HEADER));
         assert!(AllowedOrigins::parse(Some("*")).response_headers(Some("https://any.example")).len() == 3);
     }
 }

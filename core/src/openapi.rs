@@ -306,7 +306,11 @@ fn post_operation(def: &ResourceDef) -> Value {
         def,
         format!("post{}", capitalized(def.entity())),
         format!("Creates a {0}, or updates the {0} with the same natural key.", def.entity()),
-        vec![header("If-Match", "Update only if the current ETag matches."), if_none_match()],
+        vec![
+            header("If-Match", "Update only if the current ETag matches."),
+            if_none_match(),
+            idempotency_key(),
+        ],
     );
     op["requestBody"] = request_body(def);
     op["responses"] = responses(&[
@@ -315,6 +319,7 @@ fn post_operation(def: &ResourceDef) -> Value {
         (400, BAD_REQUEST),
         (409, CONFLICT),
         (412, PRECONDITION_FAILED),
+        (422, IDEMPOTENCY_KEY_REUSED),
     ]);
     op
 }
@@ -340,7 +345,7 @@ fn put_operation(def: &ResourceDef) -> Value {
         def,
         format!("put{}", capitalized(def.entity())),
         format!("Replaces one {}.", def.entity()),
-        vec![id_parameter(), if_match()],
+        vec![id_parameter(), if_match(), idempotency_key()],
     );
     op["requestBody"] = request_body(def);
     op["responses"] = responses(&[
@@ -349,6 +354,7 @@ fn put_operation(def: &ResourceDef) -> Value {
         (404, NOT_FOUND),
         (409, CONFLICT),
         (412, PRECONDITION_FAILED),
+        (422, IDEMPOTENCY_KEY_REUSED),
     ]);
     op
 }
@@ -358,13 +364,15 @@ fn delete_operation(def: &ResourceDef) -> Value {
         def,
         format!("delete{}ById", capitalized(def.entity())),
         format!("Deletes one {}.", def.entity()),
-        vec![id_parameter(), if_match()],
+        vec![id_parameter(), if_match(), idempotency_key()],
     );
     op["responses"] = responses(&[
         (204, "Deleted."),
+        (400, BAD_REQUEST),
         (404, NOT_FOUND),
         (409, "Other items still reference this one."),
         (412, PRECONDITION_FAILED),
+        (422, IDEMPOTENCY_KEY_REUSED),
     ]);
     op
 }
@@ -407,7 +415,10 @@ fn json_content(schema: Value) -> Value {
 const BAD_REQUEST: &str = "The request is malformed or fails validation (problem details).";
 const NOT_FOUND: &str = "No item has this id.";
 const CONFLICT: &str = "A reference names no existing item, or the natural key is taken.";
-const PRECONDITION_FAILED: &str = "If-Match or If-None-Match does not hold; nothing changed.";
+const PRECONDITION_FAILED: &str =
+    "If-Match does not match the current ETag by strong comparison (a stale or weak tag), or If-None-Match matches; nothing changed.";
+const IDEMPOTENCY_KEY_REUSED: &str =
+    "The Idempotency-Key was already used by this client for a different request; nothing changed.";
 
 fn responses(statuses: &[(u16, &str)]) -> Value {
     let entries = statuses
@@ -439,6 +450,18 @@ fn id_parameter() -> Value {
 
 fn if_match() -> Value {
     header("If-Match", "Proceed only if the current ETag matches (strong comparison).")
+}
+
+fn idempotency_key() -> Value {
+    let mut parameter = header(
+        crate::idempotency::HEADER,
+        "Makes a retry safe: the same request (method, path and body) with the same key within the \
+         window (IDEMPOTENCY_WINDOW_HOURS, default 24) is answered its first answer again, with \
+         `Idempotency-Replayed: true`, and writes nothing. A structured-field string of 1 to 255 \
+         printable characters, e.g. \"8e03978e-40d5-43e8-bc93-6894a57f9324\"; keys are per client.",
+    );
+    parameter["schema"] = json!({ "type": "string", "minLength": 1, "maxLength": 257 });
+    parameter
 }
 
 fn if_none_match() -> Value {
@@ -717,16 +740,17 @@ mod tests {
         let [resources, _] = documents();
         let by_id = &resources["paths"]["/ed-fi/sessions/{id}"];
         assert_eq!(parameter_names(&by_id["get"]), ["id", "If-None-Match"]);
-        assert_eq!(parameter_names(&by_id["put"]), ["id", "If-Match"]);
-        assert_eq!(parameter_names(&by_id["delete"]), ["id", "If-Match"]);
+        assert_eq!(parameter_names(&by_id["put"]), ["id", "If-Match", "Idempotency-Key"]);
+        assert_eq!(parameter_names(&by_id["delete"]), ["id", "If-Match", "Idempotency-Key"]);
         let statuses = |operation: &Value| {
             operation["responses"].as_object().unwrap().keys().cloned().collect::<Vec<_>>()
         };
         assert_eq!(statuses(&by_id["get"]), ["200", "304", "404"]);
-        assert_eq!(statuses(&by_id["put"]), ["204", "400", "404", "409", "412"]);
-        assert_eq!(statuses(&by_id["delete"]), ["204", "404", "409", "412"]);
+        assert_eq!(statuses(&by_id["put"]), ["204", "400", "404", "409", "412", "422"]);
+        assert_eq!(statuses(&by_id["delete"]), ["204", "400", "404", "409", "412", "422"]);
         let post = &resources["paths"]["/ed-fi/sessions"]["post"];
-        assert_eq!(statuses(post), ["200", "201", "400", "409", "412"]);
+        assert_eq!(statuses(post), ["200", "201", "400", "409", "412", "422"]);
+        assert_eq!(parameter_names(post), ["If-Match", "If-None-Match", "Idempotency-Key"]);
         assert_eq!(
             post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
             "#/components/schemas/edFi_session"

@@ -4,6 +4,7 @@
 mod admin_app;
 mod bad_input;
 mod contract;
+mod idempotency;
 mod linearizable;
 mod model;
 mod own_server;

@@ -51,7 +51,7 @@ async fn data_survives_a_restart() {
     // The ETag read before the restart still guards writes after it.
     let (path, (body, etag)) = &items[0];
     let reply = api.write("PUT", path, body, &[("If-Match", "\"stale\"")]).await;
-    assert_eq!(reply.status, 204, "same content: already applied");
+    reply.assert_problem(412, "urn:ed-fi:api:optimistic-lock-failed");
     let mut changed = body.clone();
     changed["firstName"] = json!("After");
     assert_eq!(api.write("PUT", path, &changed, &[("If-Match", etag)]).await.status, 204);
