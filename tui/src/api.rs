@@ -11,6 +11,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use edfi_core::idempotency::{self, IdempotencyKey};
 use reqwest::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION,
 };
@@ -412,6 +413,9 @@ impl Client {
         }
     }
 
+    /// Sends a write with a new `Idempotency-Key`. Every try of it carries the same key, so a try
+    /// whose answer was lost (the connection dropped) is retried once: the server then answers
+    /// the first answer again rather than applying the write twice or calling it stale.
     async fn write(
         &self,
         method: Method,
@@ -420,16 +424,24 @@ impl Client {
         (name, value): (reqwest::header::HeaderName, HeaderValue),
     ) -> Result<WriteOutcome, ApiError> {
         let body = body.map(|body| serde_json::to_vec(body).unwrap_or_default());
-        let response = self
-            .send(|| {
-                let request =
-                    self.inner.http.request(method.clone(), &url).header(name.clone(), value.clone());
-                match &body {
-                    Some(body) => request.header(CONTENT_TYPE, "application/json").body(body.clone()),
-                    None => request,
-                }
-            })
-            .await?;
+        let key = IdempotencyKey::new(uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid key");
+        let key = HeaderValue::from_str(&key.header_value()).expect("a quoted UUID is a header value");
+        let build = || {
+            let request = self
+                .inner
+                .http
+                .request(method.clone(), &url)
+                .header(name.clone(), value.clone())
+                .header(idempotency::HEADER, key.clone());
+            match &body {
+                Some(body) => request.header(CONTENT_TYPE, "application/json").body(body.clone()),
+                None => request,
+            }
+        };
+        let response = match self.send(build).await {
+            Err(ApiError::Http(_)) => self.send(build).await?,
+            answered => answered?,
+        };
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.map_err(|e| transport(&e))?;
@@ -822,6 +834,10 @@ mod tests {
 
     type Handler = dyn Fn(&Request, &str) -> Answer + Send + Sync;
 
+    /// An answer's status that makes the fake close the connection without answering, as a
+    /// server does that crashed after the request arrived (or a network that lost the answer).
+    const HANG_UP: u16 = 0;
+
     /// An HTTP/1.1 server on 127.0.0.1 answering by `handler(request, its base URL)`, one request
     /// per connection, keeping every request.
     struct Fake {
@@ -899,6 +915,10 @@ mod tests {
         let request = Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
         log.lock().unwrap().push(request.clone());
         let answer = handler(&request, url);
+        if answer.status == HANG_UP {
+            let _ = stream.shutdown().await;
+            return;
+        }
         let mut out = format!("HTTP/1.1 {} Fake\r\nConnection: close\r\n", answer.status);
         if answer.status != 204 && answer.status != 304 {
             let _ = write!(out, "Content-Length: {}\r\n", answer.body.len());
@@ -1412,6 +1432,70 @@ mod tests {
         assert_eq!(failed, Err(ApiError::Server { status: 503, detail: "Try again later.".into() }));
         assert!(client.put("students", "saved", &body, "\"bad\nvalue\"").await.is_err());
         assert_eq!(fake.hits(TOKEN_PATH), 1);
+    }
+
+    #[tokio::test]
+    async fn every_write_carries_its_own_idempotency_key() {
+        let fake = writing_server().await;
+        let client = fake.client();
+        let body = json!({ "studentUniqueId": "S-1" });
+        client.put("students", "saved", &body, "\"e1\"").await.unwrap();
+        client.put("students", "saved", &body, "\"e1\"").await.unwrap();
+        client.delete("students", "saved", "\"e1\"").await.unwrap();
+        client.create("students", &body).await.unwrap();
+        let keys: Vec<String> = fake
+            .requests()
+            .iter()
+            .filter(|r| r.path() != TOKEN_PATH)
+            .map(|r| r.header("idempotency-key").expect("an Idempotency-Key").to_owned())
+            .collect();
+        assert_eq!(keys.len(), 4);
+        for key in &keys {
+            let parsed = IdempotencyKey::parse(key).unwrap_or_else(|e| panic!("{key}: {e}"));
+            assert!(key.starts_with('"'), "sent as a structured-field string: {key}");
+            assert!(uuid::Uuid::parse_str(parsed.as_str()).is_ok(), "{key}");
+        }
+        assert_eq!(keys.iter().collect::<BTreeSet<_>>().len(), 4, "a new key for each write: {keys:?}");
+    }
+
+    #[tokio::test]
+    async fn a_write_whose_answer_was_lost_is_retried_once_with_the_same_key() {
+        let tries = Arc::new(AtomicUsize::new(0));
+        let issued = AtomicUsize::new(0);
+        let counted = tries.clone();
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            _ if counted.fetch_add(1, Ordering::SeqCst) == 0 => Answer::empty(HANG_UP),
+            _ => Answer::empty(204).with("ETag", "\"e2\"").with("Idempotency-Replayed", "true"),
+        })
+        .await;
+        let client = fake.client();
+        let saved = client.put("students", "lost", &json!({}), "\"e1\"").await;
+        assert!(matches!(saved, Ok(WriteOutcome::Saved { .. })), "{saved:?}");
+        let keys: Vec<_> = fake
+            .to(&format!("{STUDENTS}/lost"))
+            .iter()
+            .map(|r| r.header("idempotency-key").map(str::to_owned))
+            .collect();
+        assert_eq!(keys.len(), 2, "one retry");
+        assert!(keys[0].is_some() && keys[0] == keys[1], "{keys:?}");
+    }
+
+    #[tokio::test]
+    async fn a_401_retry_of_a_write_carries_the_same_key() {
+        let issued = AtomicUsize::new(0);
+        let fake = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            _ if request.header("authorization") == Some("Bearer t1") => {
+                Answer::problem(401, "Revoked.", &[])
+            }
+            _ => Answer::empty(204).with("ETag", "\"e2\""),
+        })
+        .await;
+        fake.client().delete("students", "renewed", "\"e1\"").await.unwrap();
+        let tries = fake.to(&format!("{STUDENTS}/renewed"));
+        assert_eq!(tries.len(), 2);
+        assert_eq!(tries[0].header("idempotency-key"), tries[1].header("idempotency-key"));
     }
 
     #[tokio::test]
