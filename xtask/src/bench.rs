@@ -382,6 +382,8 @@ fn get_from(
 fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
     // Bodies are made before the clock starts: the load generator shares the server's cores.
     let bodies: Vec<String> = (first..first + count).map(|n| student(n).to_string()).collect();
+    // Each write carries an Idempotency-Key, as a client that retries safely sends it.
+    let keys: Vec<String> = (first..first + count).map(|n| idempotency_key(&format!("create-{n}"))).collect();
     let port = port_of(base);
     parallel_with(
         name,
@@ -389,13 +391,19 @@ fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str)
         CLIENTS,
         || Connection::new(port),
         |connection, i| {
-            let sent = connection.send("POST", STUDENTS, authorization, &[], Some(bodies[i].as_bytes()));
+            let key = [(idempotency::HEADER, keys[i].as_str())];
+            let sent = connection.send("POST", STUDENTS, authorization, &key, Some(bodies[i].as_bytes()));
             matches!(sent, Ok(201))
         },
     )
 }
 
 const STUDENTS: &str = "/data/v3/ed-fi/students";
+
+/// The header value of an `Idempotency-Key` named `name` (unique within a bench run's state).
+pub fn idempotency_key(name: &str) -> String {
+    IdempotencyKey::new(name).expect("bench keys are short and printable").header_value()
+}
 
 fn port_of(base: &str) -> u16 {
     base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
@@ -439,16 +447,18 @@ fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Pha
         };
         (0..documents).step_by(500).flat_map(page).take(documents).collect()
     };
-    // (target, If-Match, body) of each update, made before the clock starts.
-    let updates: Vec<(String, String, String)> = items
+    // (target, If-Match, body, Idempotency-Key) of each update, made before the clock starts.
+    let updates: Vec<(String, String, String, String)> = items
         .iter()
         .map(|item| {
             let mut update = item.clone();
+            let id = item["id"].as_str().unwrap_or_default();
             update["middleName"] = json!(format!("Updated {}", item["_etag"].as_str().unwrap_or_default()));
             (
-                format!("{STUDENTS}/{}", item["id"].as_str().unwrap_or_default()),
+                format!("{STUDENTS}/{id}"),
                 format!("\"{}\"", item["_etag"].as_str().unwrap_or_default()),
                 update.to_string(),
+                idempotency_key(&format!("update-{id}")),
             )
         })
         .collect();
@@ -460,9 +470,9 @@ fn conditional_updates(base: &str, authorization: &str, documents: usize) -> Pha
         CLIENTS,
         || Connection::new(port),
         |connection, i| {
-            let (target, etag, body) = &updates[i];
-            let sent =
-                connection.send("PUT", target, authorization, &[("If-Match", etag)], Some(body.as_bytes()));
+            let (target, etag, body, key) = &updates[i];
+            let headers = [("If-Match", etag.as_str()), (idempotency::HEADER, key.as_str())];
+            let sent = connection.send("PUT", target, authorization, &headers, Some(body.as_bytes()));
             matches!(sent, Ok(204))
         },
     )
