@@ -1,9 +1,14 @@
 //! A Wing–Gong linearizability checker for the ETag compare-and-set register each item is.
 //!
 //! Every item is a register whose value is its ETag. A read returns the ETag it saw; a
-//! conditional write (`PUT` with `If-Match: expected`) either succeeds, setting a new ETag, or
-//! fails with 412, changing nothing. An operation whose answer never came (a timeout) has an
-//! unknown outcome: it may have taken effect at any point after it started, or not at all.
+//! conditional write (`PUT` with `If-Match: expected`) is a strict compare-and-set: it succeeds,
+//! setting a new ETag, only if the current ETag is `expected`, and fails with 412, changing
+//! nothing, only if the current ETag is not `expected`. Nothing else is allowed: a 2xx whose
+//! `expected` is stale is a lost update even when its `new` equals the current ETag (the
+//! contract's withdrawn "already applied" rule), because two clients that read the same version
+//! and both write the same next value would then both succeed while only one change is stored.
+//! An operation whose answer never came (a timeout) has an unknown outcome: it may have taken
+//! effect at any point after it started, or not at all.
 //! Items are independent, so each item's history is checked alone (P-compositionality).
 
 use std::collections::HashSet;
@@ -127,6 +132,8 @@ fn preserves_state(kind: &OpKind) -> bool {
 }
 
 /// The register after `kind` from `state`, or `None` if `kind` cannot happen in that state.
+/// Strict compare-and-set: a write takes effect only if `expected` is the current ETag, whatever
+/// its `new`, and is refused only if it is not.
 fn apply(kind: &OpKind, state: &str) -> Option<String> {
     match kind {
         OpKind::Read { saw } => (saw == state).then(|| state.to_owned()),
@@ -150,6 +157,219 @@ mod tests {
 
     fn read(invoke: u64, ret: u64, saw: &str) -> Op {
         Op { invoke, ret: Some(ret), kind: OpKind::Read { saw: saw.into() } }
+    }
+
+    /// The model the checker had to reject: the contract's withdrawn "already applied" rule, under
+    /// which a write with a stale `If-Match` also succeeds, changing nothing, when its content (so
+    /// its ETag `new`) equals the current one.
+    fn apply_with_already_applied(kind: &OpKind, state: &str) -> Option<String> {
+        match kind {
+            OpKind::Write { expected, new, outcome: Outcome::Applied | Outcome::Unknown }
+                if expected != state && new == state =>
+            {
+                Some(state.to_owned())
+            }
+            OpKind::Write { expected, new, outcome: Outcome::Refused }
+                if expected != state && new == state =>
+            {
+                None
+            }
+            _ => apply(kind, state),
+        }
+    }
+
+    /// A checker without any of `check`'s tricks (no greedy placement, no memo, no horizon): every
+    /// order of the ops that respects real time (`a` before `b` when `a` returned before `b` was
+    /// invoked), each op valid in the state it meets under `model`; ops with an unknown outcome may
+    /// be left out. Exponential, for histories of a few ops.
+    fn brute_force(model: fn(&OpKind, &str) -> Option<String>, initial: &str, ops: &[Op]) -> bool {
+        fn go(
+            model: fn(&OpKind, &str) -> Option<String>,
+            state: &str,
+            ops: &[Op],
+            done: &mut [bool],
+        ) -> bool {
+            if ops.iter().zip(done.iter()).all(|(op, d)| *d || op.ret.is_none()) {
+                return true;
+            }
+            for i in 0..ops.len() {
+                let must_wait = (0..ops.len())
+                    .any(|j| !done[j] && j != i && ops[j].ret.is_some_and(|ret| ret < ops[i].invoke));
+                if done[i] || must_wait {
+                    continue;
+                }
+                let Some(next) = model(&ops[i].kind, state) else { continue };
+                done[i] = true;
+                let found = go(model, &next, ops, done);
+                done[i] = false;
+                if found {
+                    return true;
+                }
+            }
+            false
+        }
+        go(model, initial, ops, &mut vec![false; ops.len()])
+    }
+
+    #[test]
+    fn rejects_two_successful_writes_from_one_etag_even_with_identical_content() {
+        // Two clients read "a" and both write the same next value "b" with `If-Match: "a"`; both are
+        // told 204, but only one change is stored: one increment is lost. Under the old
+        // "already applied" rule (a stale If-Match with content equal to the stored one answers
+        // 204) this history was valid -- the second write found "b" and "changed nothing" -- so a
+        // checker that still allowed it would accept this history; the strict one must not.
+        let concurrent = [write(0, 10, "a", "b", Outcome::Applied), write(1, 11, "a", "b", Outcome::Applied)];
+        let sequential =
+            [write(0, 10, "a", "b", Outcome::Applied), write(20, 30, "a", "b", Outcome::Applied)];
+        for history in [&concurrent, &sequential] {
+            assert!(check("a", history).is_err(), "{history:?}");
+            assert!(!brute_force(apply, "a", history), "{history:?}");
+            assert!(
+                brute_force(apply_with_already_applied, "a", history),
+                "the old model accepts {history:?}, so this test tells the two apart"
+            );
+        }
+        // Under the strict rule the second of them must be refused, and that is valid.
+        let refused = [write(0, 10, "a", "b", Outcome::Applied), write(1, 11, "a", "b", Outcome::Refused)];
+        assert_eq!(check("a", &refused), Ok(()));
+        let retried = [write(0, 10, "a", "b", Outcome::Applied), write(20, 30, "a", "b", Outcome::Refused)];
+        assert_eq!(check("a", &retried), Ok(()));
+        assert!(!brute_force(apply_with_already_applied, "a", &retried), "the old model wanted a 204");
+    }
+
+    #[test]
+    fn rejects_a_refusal_whose_if_match_was_current() {
+        // Nothing else in the history could have changed the register before the 412.
+        let alone = [write(0, 5, "a", "b", Outcome::Refused)];
+        let after_a_read = [read(0, 2, "a"), write(3, 5, "a", "b", Outcome::Refused), read(6, 7, "a")];
+        let after_a_chain = [
+            write(0, 2, "a", "b", Outcome::Applied),
+            write(3, 5, "b", "c", Outcome::Applied),
+            write(6, 8, "c", "d", Outcome::Refused),
+        ];
+        // The only write that overlaps it was refused too, so it changed nothing either.
+        let beside_a_refusal =
+            [write(0, 5, "a", "b", Outcome::Refused), write(1, 6, "x", "c", Outcome::Refused)];
+        for (initial, history) in
+            [("a", &alone[..]), ("a", &after_a_read), ("a", &after_a_chain), ("a", &beside_a_refusal)]
+        {
+            assert!(check(initial, history).is_err(), "{history:?}");
+            assert!(!brute_force(apply, initial, history), "{history:?}");
+        }
+        // The same refusal is valid once an overlapping write may have moved the register.
+        let overlapped = [write(0, 10, "a", "b", Outcome::Applied), write(1, 9, "a", "c", Outcome::Refused)];
+        assert_eq!(check("a", &overlapped), Ok(()));
+        let maybe_moved = [write(0, 0, "a", "b", Outcome::Unknown), write(5, 9, "a", "c", Outcome::Refused)];
+        assert_eq!(check("a", &maybe_moved), Ok(()));
+    }
+
+    #[test]
+    fn accepts_a_sequential_chain_and_rejects_a_broken_one() {
+        let chain = [
+            read(0, 1, "a"),
+            write(2, 3, "a", "b", Outcome::Applied),
+            read(4, 5, "b"),
+            write(6, 7, "b", "c", Outcome::Applied),
+            write(8, 9, "b", "x", Outcome::Refused),
+            write(10, 11, "c", "d", Outcome::Applied),
+            read(12, 13, "d"),
+        ];
+        assert_eq!(check("a", &chain), Ok(()));
+        // A write that leaves the content as it is, with a current If-Match, is a valid no-op.
+        let unchanged = [write(0, 1, "a", "a", Outcome::Applied), read(2, 3, "a")];
+        assert_eq!(check("a", &unchanged), Ok(()));
+        // The same chain with one write out of order: "c" was written from "b" before "b" existed.
+        let broken = [write(0, 1, "b", "c", Outcome::Applied), write(2, 3, "a", "b", Outcome::Applied)];
+        assert!(check("a", &broken).is_err());
+    }
+
+    #[test]
+    fn unknown_writes_are_placed_or_dropped_as_the_rest_requires() {
+        // A timed-out increment that happened: a later write builds on it.
+        let placed = [
+            write(0, 0, "a", "b", Outcome::Unknown),
+            write(10, 12, "b", "c", Outcome::Applied),
+            write(11, 13, "a", "x", Outcome::Refused),
+        ];
+        assert_eq!(check("a", &placed), Ok(()));
+        // A timed-out increment that never happened: the winner wrote from the old version.
+        let dropped = [write(0, 0, "a", "b", Outcome::Unknown), write(10, 12, "a", "c", Outcome::Applied)];
+        assert_eq!(check("a", &dropped), Ok(()));
+        // An unknown write still obeys compare-and-set: from a stale tag it cannot explain "b".
+        let stale = [
+            write(0, 2, "a", "c", Outcome::Applied),
+            write(3, 0, "a", "b", Outcome::Unknown),
+            read(10, 11, "b"),
+        ];
+        assert!(check("a", &stale).is_err());
+    }
+
+    #[test]
+    fn agrees_with_a_brute_force_search_on_small_random_histories() {
+        // Histories of up to 8 ops on 4 values, recorded from a simulated register (so many are
+        // linearizable) and then, half of the time, falsified in one place. Values repeat, so
+        // identical content, refusals of current tags and ETags that come back all occur.
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut below = |n: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let values = ["a", "b", "c", "d"];
+        let (mut accepted, mut rejected) = (0, 0);
+        for _ in 0..4_000 {
+            let count = 1 + below(8) as usize;
+            let mut ops: Vec<(u64, Op)> = (0..count)
+                .map(|_| {
+                    let invoke = below(60);
+                    let ret = invoke + 1 + below(25);
+                    let point = invoke + below(ret - invoke + 1);
+                    (point, Op { invoke, ret: Some(ret), kind: OpKind::Read { saw: String::new() } })
+                })
+                .collect();
+            ops.sort_by_key(|(point, _)| *point);
+            let mut state = "a".to_owned();
+            for (_, op) in &mut ops {
+                let value = |i: u64| values[i as usize].to_owned();
+                if below(3) == 0 {
+                    op.kind = OpKind::Read { saw: state.clone() };
+                    continue;
+                }
+                let expected = if below(2) == 0 { state.clone() } else { value(below(4)) };
+                let new = value(below(4));
+                let outcome = if below(6) == 0 {
+                    op.ret = None;
+                    Outcome::Unknown
+                } else if expected == state {
+                    Outcome::Applied
+                } else {
+                    Outcome::Refused
+                };
+                // An unknown write whose If-Match was current took effect half of the time.
+                if expected == state && (outcome == Outcome::Applied || below(2) == 0) {
+                    state = new.clone();
+                }
+                op.kind = OpKind::Write { expected, new, outcome };
+            }
+            let mut ops: Vec<Op> = ops.into_iter().map(|(_, op)| op).collect();
+            if below(2) == 0 {
+                let i = below(count as u64) as usize;
+                let other = values[below(4) as usize].to_owned();
+                match &mut ops[i].kind {
+                    OpKind::Read { saw } => *saw = other,
+                    OpKind::Write { outcome: outcome @ Outcome::Applied, .. } => *outcome = Outcome::Refused,
+                    OpKind::Write { outcome: outcome @ Outcome::Refused, .. } => *outcome = Outcome::Applied,
+                    OpKind::Write { expected, .. } => *expected = other,
+                }
+            }
+            let fast = check("a", &ops).is_ok();
+            assert_eq!(fast, brute_force(apply, "a", &ops), "{ops:?}");
+            if fast {
+                accepted += 1;
+            } else {
+                rejected += 1;
+            }
+        }
+        assert!(accepted > 500 && rejected > 500, "{accepted} accepted, {rejected} rejected");
     }
 
     #[test]

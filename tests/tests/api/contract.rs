@@ -110,8 +110,11 @@ async fn stale_if_match_is_412_with_the_ed_fi_body_and_changes_nothing() {
     assert_eq!(api.current(&path).await.unwrap(), before, "a failed DELETE deletes nothing");
 }
 
+/// A stale `If-Match` is 412 even when the body is what is stored now: a retry whose first
+/// answer was lost cannot be told from a second client that read the same version and would
+/// otherwise lose its update silently (the contract's withdrawn "already applied" rule).
 #[tokio::test]
-async fn a_retried_put_whose_change_is_already_stored_succeeds_without_writing() {
+async fn a_stale_if_match_with_the_stored_content_is_412_and_changes_nothing() {
     let api = Api::new().await;
     let body = student(&unique_id("retry"));
     let (path, etag) = api.create(&body).await;
@@ -121,9 +124,31 @@ async fn a_retried_put_whose_change_is_already_stored_succeeds_without_writing()
     let stored = api.current(&path).await.unwrap();
     // The client never saw the first answer and retries with the ETag it had.
     let retry = api.write("PUT", &path, &update, &[("If-Match", &etag)]).await;
-    assert_eq!(retry.status, 204);
-    assert_eq!(retry.etag(), first.etag());
+    retry.assert_problem(412, LOCK_FAILED);
     assert_eq!(api.current(&path).await.unwrap(), stored, "nothing changed, not even _lastModifiedDate");
+    // The same for a POST that updates.
+    let upsert = api.write("POST", STUDENTS, &update, &[("If-Match", &etag)]).await;
+    upsert.assert_problem(412, LOCK_FAILED);
+    assert_eq!(api.current(&path).await.unwrap(), stored);
+}
+
+/// `If-Match` compares strongly: the current ETag marked weak never matches, not even for a
+/// body that would change nothing.
+#[tokio::test]
+async fn a_weak_current_etag_is_412_even_for_an_unchanged_body() {
+    let api = Api::new().await;
+    let body = student(&unique_id("weak"));
+    let (path, _) = api.create(&body).await;
+    let before = api.current(&path).await.unwrap();
+    let weak = format!("W/{}", before.1);
+    let reply = api.write("PUT", &path, &before.0, &[("If-Match", &weak)]).await;
+    reply.assert_problem(412, LOCK_FAILED);
+    let reply = api.write("POST", STUDENTS, &body, &[("If-Match", &weak)]).await;
+    reply.assert_problem(412, LOCK_FAILED);
+    let after = api.current(&path).await.unwrap();
+    assert_eq!(after.1, before.1, "the ETag is unchanged");
+    assert_eq!(after.0["_lastModifiedDate"], before.0["_lastModifiedDate"]);
+    assert_eq!(after, before, "nothing changed");
 }
 
 #[tokio::test]

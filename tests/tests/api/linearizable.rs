@@ -13,12 +13,13 @@ use tokio::task::JoinSet;
 use crate::support::{student, unique_id, Api};
 
 /// The ETag the server gives a body: the tests compute it to place writes whose answer was lost.
-fn etag_of(body: &Value) -> String {
+pub fn etag_of(body: &Value) -> String {
     format!("\"{}\"", Content::from_body(body.as_object().unwrap()).etag().opaque())
 }
 
 /// Concurrent reads and read-modify-write PUTs on a few items, all recorded; returns each item's
-/// initial ETag and history.
+/// initial ETag and history. Each PUT increments `middleName` as a counter, so two clients that
+/// read the same version send the same content: only a strict compare-and-set passes the check.
 pub async fn recorded_race(
     api: &Api,
     items: usize,
@@ -49,7 +50,8 @@ pub async fn recorded_race(
                     continue;
                 }
                 let mut body = reply.json();
-                body["middleName"] = json!(format!("c{client} n{n}"));
+                let count: u64 = body["middleName"].as_str().map_or(0, |s| s.parse().unwrap());
+                body["middleName"] = json!((count + 1).to_string());
                 let expected = reply.etag();
                 let new = etag_of(&body);
                 let invoke = now();
