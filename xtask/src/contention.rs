@@ -17,6 +17,8 @@ pub struct Contention {
     pub updates_per_second: f64,
     pub refused_rate: f64,
     pub lost_updates: i64,
+    /// Writes whose answer never came, even after two retries with their Idempotency-Key.
+    pub unknown_outcomes: usize,
     pub operations: usize,
     /// Histories checked and whether all were linearizable (`Err` names the first failure).
     pub linearizable: Result<usize, String>,
@@ -70,14 +72,17 @@ pub fn run(
     let deadline = start + Duration::from_secs_f64(seconds);
     let successes = AtomicUsize::new(0);
     let refusals = AtomicUsize::new(0);
+    let unknown = AtomicUsize::new(0);
     let history: Mutex<HashMap<usize, Vec<Op>>> = Mutex::default();
     std::thread::scope(|scope| {
         for client in 0..clients {
-            let (items, successes, refusals, history) = (&items, &successes, &refusals, &history);
+            let (items, successes, refusals, unknown, history) =
+                (&items, &successes, &refusals, &unknown, &history);
             scope.spawn(move || {
                 let agent = agent();
                 let now = || start.elapsed().as_nanos() as u64;
                 let mut n = client;
+                let mut writes = 0usize;
                 while Instant::now() < deadline {
                     n = n.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                     let index = (n >> 33) % items.len();
@@ -107,23 +112,32 @@ pub fn run(
                     // content, and only a strict compare-and-set keeps both from being acknowledged.
                     body["middleName"] = json!((count + 1).to_string());
                     let new = etag_of(&body);
+                    writes += 1;
+                    let key = crate::bench::idempotency_key(&format!("rmw-{tag}-{client}-{writes}"));
+                    let body = body.to_string();
                     let invoke = now();
-                    let sent = agent
-                        .put(&item.url)
-                        .header("Authorization", authorization)
-                        .header("Content-Type", "application/json")
-                        .header("If-Match", &etag)
-                        .send(body.to_string());
-                    let outcome = match sent.as_ref().map(|r| r.status().as_u16()) {
-                        Ok(204) => {
-                            successes.fetch_add(1, Ordering::Relaxed);
-                            Outcome::Applied
-                        }
-                        Ok(412) => {
-                            refusals.fetch_add(1, Ordering::Relaxed);
-                            Outcome::Refused
-                        }
-                        _ => Outcome::Unknown,
+                    // A write whose answer was lost is sent again with the same key, up to twice:
+                    // the replay tells whether the first try took effect.
+                    let mut outcome = Outcome::Unknown;
+                    for _ in 0..3 {
+                        let sent = agent
+                            .put(&item.url)
+                            .header("Authorization", authorization)
+                            .header("Content-Type", "application/json")
+                            .header("If-Match", &etag)
+                            .header(edfi_core::idempotency::HEADER, &key)
+                            .send(&body);
+                        outcome = match sent.as_ref().map(|r| r.status().as_u16()) {
+                            Ok(204) => Outcome::Applied,
+                            Ok(412) => Outcome::Refused,
+                            _ => continue,
+                        };
+                        break;
+                    }
+                    match outcome {
+                        Outcome::Applied => successes.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Refused => refusals.fetch_add(1, Ordering::Relaxed),
+                        Outcome::Unknown => unknown.fetch_add(1, Ordering::Relaxed),
                     };
                     let ret = (outcome != Outcome::Unknown).then(now);
                     history.lock().unwrap().entry(index).or_default().push(Op {
@@ -150,6 +164,7 @@ pub fn run(
         updates_per_second: successes as f64 / elapsed,
         refused_rate: refusals as f64 / (successes + refusals).max(1) as f64,
         lost_updates: successes as i64 - final_total,
+        unknown_outcomes: unknown.into_inner(),
         operations,
         linearizable,
     }
@@ -174,8 +189,13 @@ pub fn put_latency(base: &str, authorization: &str, tag: &str, count: usize) -> 
         writes += 1;
         let body = json!({"studentUniqueId": format!("{tag}{i}"), "firstName": "Counter", "lastSurname": "Bench",
             "birthDate": "2012-01-01", "middleName": format!("write {writes}")});
-        let mut request =
-            agent.put(url).header("Authorization", authorization).header("Content-Type", "application/json");
+        // Both kinds carry an Idempotency-Key, so the ratio measures If-Match alone.
+        let key = crate::bench::idempotency_key(&format!("latency-{tag}-{writes}"));
+        let mut request = agent
+            .put(url)
+            .header("Authorization", authorization)
+            .header("Content-Type", "application/json")
+            .header(edfi_core::idempotency::HEADER, &key);
         if conditional {
             request = request.header("If-Match", etag.as_str());
         }
