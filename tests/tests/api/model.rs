@@ -164,6 +164,31 @@ async fn a_session_key_change_cascades_through_offerings_to_sections() {
     assert_eq!(offerings[0]["sessionReference"]["sessionName"], "Autumn");
 }
 
+/// Moving a session to another school under its course offerings would leave each offering's
+/// session and school references disagreeing on `schoolId` (key unification): refused, not a 500.
+#[tokio::test]
+async fn moving_a_session_to_another_school_under_its_offerings_is_409_and_changes_nothing() {
+    let api = Api::new().await;
+    let (school_id, section_path, session_path, mut session) = section_at_new_school(&api).await;
+    let (other_school, _) = school(&api).await;
+    let offerings_path = format!("{}?schoolId={school_id}", data("courseOfferings"));
+    let before = (
+        api.current(&session_path).await.unwrap(),
+        api.current(&section_path).await.unwrap(),
+        api.get(&offerings_path, &[]).await.json(),
+    );
+    session["schoolReference"]["schoolId"] = json!(other_school);
+    let reply = api.write("PUT", &session_path, &session, &[]).await;
+    let problem = reply.assert_problem(409, DEPENDENT);
+    assert!(problem["errors"].to_string().contains("courseOfferings item"), "{problem}");
+    let after = (
+        api.current(&session_path).await.unwrap(),
+        api.current(&section_path).await.unwrap(),
+        api.get(&offerings_path, &[]).await.json(),
+    );
+    assert_eq!(after, before, "nothing changed");
+}
+
 #[tokio::test]
 async fn change_queries_report_creates_updates_deletes_in_version_order() {
     let api = Api::new().await;
