@@ -1,7 +1,9 @@
-//! `If-Match` / `If-None-Match` values: parsing never panics, and what parses compares sanely.
+//! `If-Match` / `If-None-Match` and `Idempotency-Key` values: parsing never panics, what parses
+//! compares sanely, and a key's header form names the same key.
 #![no_main]
 
 use edfi_core::etag::{EntityTag, TagCondition};
+use edfi_core::idempotency::IdempotencyKey;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -16,4 +18,10 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = EntityTag::parse(text);
+    if let Ok(key) = IdempotencyKey::parse(text) {
+        assert_eq!(IdempotencyKey::parse(&key.header_value()).as_ref(), Ok(&key));
+    }
+    if let Ok(key) = IdempotencyKey::new(text) {
+        assert_eq!(IdempotencyKey::parse(&key.header_value()).as_ref(), Ok(&key));
+    }
 });
