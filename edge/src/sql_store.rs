@@ -453,7 +453,7 @@ impl Store for SqlStore {
         )?;
         let times =
             stamps.iter().map(|s| Version { last_modified: s.last_modified, ..Version::default() }).collect();
-        let keep = kept(times, limits, now).len();
+        let keep = kept(times, |v: &Version| v.last_modified, limits, now).len();
         if let Some(newest_dropped) = stamps.len().checked_sub(keep + 1).map(|i| stamps[i].seq) {
             self.exec(
                 "DELETE FROM versions WHERE resource = ? AND id = ? AND seq <= ?",
