@@ -1,9 +1,14 @@
 //! [`Store`] on a Durable Object's SQLite database. Every call is synchronous.
+//!
+//! The store reaches SQLite only through [`SqlDriver`]: in the Worker that is the object's
+//! `SqlStorage`; in native tests it is `rusqlite` (`sql_store/sqlite.rs`), so the conformance
+//! suite runs the very SQL text the object runs, on a real SQLite.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -14,9 +19,45 @@ use edfi_core::store::{
     StoreResult, Tombstone, Version,
 };
 
+/// A value bound to a `?` of a query.
+pub trait Binding: From<i64> + From<String> + for<'a> From<&'a str> + From<Option<String>> {}
+
+impl<T: From<i64> + From<String> + for<'a> From<&'a str> + From<Option<String>>> Binding for T {}
+
+/// The two calls the store makes on a SQLite database.
+///
+/// Rows arrive as objects of column name → value, deserialized into `T`. Integers do not cross
+/// the same way everywhere: from a Durable Object they come through JavaScript as doubles (so
+/// only ±(2^53 − 1) is exact, which is all the engine stores), natively as `i64`.
+pub trait SqlDriver {
+    type Value: Binding;
+    /// Runs a statement for its effect. Without bindings, `query` may hold several statements
+    /// separated by `;` (the schema).
+    fn execute(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<()>;
+    /// Runs one statement and returns its rows.
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<Vec<T>>;
+}
+
+/// The Worker's driver: the Durable Object's own SQLite.
+impl SqlDriver for SqlStorage {
+    type Value = SqlStorageValue;
+
+    fn execute(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<()> {
+        self.exec(query, bindings).map(|_| ()).map_err(err)
+    }
+
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<T>> {
+        self.exec(query, bindings).and_then(|cursor| cursor.to_array()).map_err(err)
+    }
+}
+
+// rusqlite is a native dev-dependency only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod sqlite;
+
 #[derive(Clone)]
-pub struct SqlStore {
-    sql: SqlStorage,
+pub struct SqlStore<D = SqlStorage> {
+    sql: D,
     /// Writes made since [`SqlStore::take_changes`], for the read replica.
     changes: Rc<RefCell<Vec<Change>>>,
     /// A schema failure is kept and reported on every call rather than panicking in `new`.
@@ -139,10 +180,10 @@ fn err(e: worker::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-impl SqlStore {
+impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
-    pub fn open(sql: SqlStorage) -> Self {
-        let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
+    pub fn open(sql: D) -> Self {
+        let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
         Self { sql, schema, changes: Rc::default(), revoked: Rc::default() }
     }
 
@@ -176,34 +217,40 @@ impl SqlStore {
         Ok(self.revoked.borrow().as_ref().is_some_and(|revoked| revoked.contains(client)))
     }
 
-    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<worker::SqlCursor> {
+    fn exec(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<()> {
         self.schema.clone().map_err(StoreError)?;
-        self.sql.exec(query, bindings).map_err(err)
+        self.sql.execute(query, bindings)
     }
 
-    fn rows<T: serde::de::DeserializeOwned>(
-        &self,
-        query: &str,
-        bindings: Vec<SqlStorageValue>,
-    ) -> StoreResult<Vec<T>> {
-        self.exec(query, bindings)?.to_array().map_err(err)
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<T>> {
+        self.schema.clone().map_err(StoreError)?;
+        self.sql.rows(query, bindings)
     }
 
-    fn positioned(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<(u64, Document)>> {
+    /// The one row a query returns.
+    fn single<T: DeserializeOwned>(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<T> {
+        let mut rows = self.rows(query, bindings)?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(StoreError(format!("expected one row, got {n}: {query}"))),
+        }
+    }
+
+    fn positioned(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<(u64, Document)>> {
         let rows: Vec<Row> = self.rows(query, bindings)?;
         Ok(rows.into_iter().map(|row| (row.seq as u64, Document::from(row))).collect())
     }
 
-    fn documents(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<Document>> {
+    fn documents(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<Document>> {
         Ok(self.positioned(query, bindings)?.into_iter().map(|(_, doc)| doc).collect())
     }
 
-    fn one(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Option<Document>> {
+    fn one(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Option<Document>> {
         Ok(self.documents(query, bindings)?.into_iter().next())
     }
 }
 
-impl Store for SqlStore {
+impl<D: SqlDriver> Store for SqlStore<D> {
     fn get(&self, resource: &str, id: &str) -> StoreResult<Option<Document>> {
         self.one(
             &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? AND id = ?"),
@@ -237,22 +284,19 @@ impl Store for SqlStore {
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
-        let updated: Vec<serde::de::IgnoredAny> = self
-            .exec(
-                "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
-                 WHERE resource = ? AND id = ? RETURNING seq",
-                vec![
-                    doc.natural_key.as_str().into(),
-                    doc.content.as_str().into(),
-                    doc.etag.as_str().into(),
-                    doc.last_modified.into(),
-                    doc.change_version.into(),
-                    resource.into(),
-                    doc.id.as_str().into(),
-                ],
-            )?
-            .to_array()
-            .map_err(err)?;
+        let updated: Vec<serde::de::IgnoredAny> = self.rows(
+            "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
+             WHERE resource = ? AND id = ? RETURNING seq",
+            vec![
+                doc.natural_key.as_str().into(),
+                doc.content.as_str().into(),
+                doc.etag.as_str().into(),
+                doc.last_modified.into(),
+                doc.change_version.into(),
+                resource.into(),
+                doc.id.as_str().into(),
+            ],
+        )?;
         match updated.len() {
             1 => {
                 self.changed(resource, &doc.id, Some(doc));
@@ -285,29 +329,22 @@ impl Store for SqlStore {
 
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
         let (conditions, bindings) = where_clause(resource, selection);
-        let count: Count = self
-            .exec(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?
-            .one()
-            .map_err(err)?;
+        let count: Count =
+            self.single(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?;
         Ok(count.n as u64)
     }
 
     fn next_change_version(&mut self) -> StoreResult<i64> {
-        let next: Count = self
-            .exec(
-                "UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n",
-                vec![],
-            )?
-            .one()
-            .map_err(err)?;
+        let next: Count = self.single(
+            "UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n",
+            vec![],
+        )?;
         Ok(next.n)
     }
 
     fn newest_change_version(&self) -> StoreResult<i64> {
-        let newest: Count = self
-            .exec("SELECT value AS n FROM counters WHERE name = 'change_version'", vec![])?
-            .one()
-            .map_err(err)?;
+        let newest: Count =
+            self.single("SELECT value AS n FROM counters WHERE name = 'change_version'", vec![])?;
         Ok(newest.n)
     }
 
@@ -345,7 +382,6 @@ impl Store for SqlStore {
                 tombstone.change_version.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn deletes(
@@ -384,7 +420,6 @@ impl Store for SqlStore {
                 change.change_version.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn key_changes(
@@ -510,15 +545,14 @@ impl Store for SqlStore {
                 answer.created.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
-        self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()]).map(|_| ())
+        self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()])
     }
 }
 
-impl SqlStore {
+impl<D: SqlDriver> SqlStore<D> {
     /// An item's versions with their row numbers, oldest first.
     fn version_rows(&self, resource: &str, id: &str) -> StoreResult<Vec<(i64, Version)>> {
         #[derive(Deserialize)]
@@ -552,14 +586,14 @@ impl SqlStore {
 }
 
 /// A bound integer; counts and offsets beyond `i64::MAX` are clamped (no table is that large).
-fn int(n: u64) -> SqlStorageValue {
+fn int<V: Binding>(n: u64) -> V {
     (n.min(i64::MAX as u64) as i64).into()
 }
 
 /// `resource = ?` and the change-version range of a selection, with their bindings.
-fn change_range(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+fn change_range<V: Binding>(resource: &str, selection: &Selection) -> (String, Vec<V>) {
     let mut conditions = vec!["resource = ?".to_owned()];
-    let mut bindings: Vec<SqlStorageValue> = vec![resource.into()];
+    let mut bindings: Vec<V> = vec![resource.into()];
     if let Some(min) = selection.min_change_version {
         conditions.push("change_version >= ?".to_owned());
         bindings.push(min.into());
@@ -573,7 +607,7 @@ fn change_range(resource: &str, selection: &Selection) -> (String, Vec<SqlStorag
 
 /// The WHERE clause of a selection over `documents`. Field paths and values are bound, never
 /// spliced into the SQL text.
-fn where_clause(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> (String, Vec<V>) {
     let (range, mut bindings) = change_range(resource, selection);
     let mut conditions = vec![range];
     if let Some(after) = selection.after {
