@@ -307,7 +307,14 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
+        let deleted: Vec<serde::de::IgnoredAny> = self.rows(
+            "DELETE FROM documents WHERE resource = ? AND id = ? RETURNING seq",
+            vec![resource.into(), id.into()],
+        )?;
+        if deleted.is_empty() {
+            // As `update`: and no deletion goes to the read replica for an item that was not there.
+            return Err(StoreError(format!("delete of missing {resource} {id}")));
+        }
         self.changed(resource, id, None);
         Ok(())
     }
