@@ -84,6 +84,10 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
+-- The highest position (documents.seq) ever given. SQLite alone would give a new row the highest
+-- seq still present plus one, reusing a deleted last item's, and a page token taken at that item
+-- would skip the new one. An object made before this counter starts from its highest seq.
+INSERT OR IGNORE INTO counters (name, value) SELECT 'document_seq', coalesce(max(seq), 0) FROM documents;
 CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
 -- Collection pages read a resource in insertion order; without this, every page sorts it all.
 CREATE INDEX IF NOT EXISTS documents_in_order ON documents (resource, seq);
@@ -267,8 +271,8 @@ impl<D: SqlDriver> Store for SqlStore<D> {
 
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
         self.exec(
-            "INSERT INTO documents (resource, id, natural_key, content, etag, last_modified, change_version)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents (seq, resource, id, natural_key, content, etag, last_modified, change_version)
+             VALUES ((SELECT value + 1 FROM counters WHERE name = 'document_seq'), ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 resource.into(),
                 doc.id.as_str().into(),
@@ -279,6 +283,8 @@ impl<D: SqlDriver> Store for SqlStore<D> {
                 doc.change_version.into(),
             ],
         )?;
+        // Only once the insert succeeded, so a refused duplicate leaves the counter alone.
+        self.exec("UPDATE counters SET value = value + 1 WHERE name = 'document_seq'", vec![])?;
         self.changed(resource, &doc.id, Some(doc));
         Ok(())
     }
