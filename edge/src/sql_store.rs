@@ -627,21 +627,28 @@ fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> (String, V
         conditions.push("seq > ?".to_owned());
         bindings.push(int(after));
     }
+    // A value matches only its own JSON type (`Scalar`): json_extract alone would give the
+    // integer 1 for `true` and the text of an object, so the type is checked first. Text
+    // compares by COLLATE NOCASE, which folds ASCII case only, the rule `Scalar` states.
     for (path, value) in &selection.equals {
-        bindings.push(format!("$.{path}").into());
+        let path = format!("$.{path}");
         match value {
-            // SQLite's lower() folds ASCII only; Ed-Fi text values are overwhelmingly ASCII.
             Scalar::Text(text) => {
-                conditions.push("lower(json_extract(content, ?)) = lower(?)".to_owned());
-                bindings.push(text.as_str().into());
+                conditions.push(
+                    "(json_type(content, ?) = 'text' AND json_extract(content, ?) = ? COLLATE NOCASE)"
+                        .to_owned(),
+                );
+                bindings.extend([path.as_str().into(), path.into(), text.as_str().into()]);
             }
             Scalar::Integer(n) => {
-                conditions.push("json_extract(content, ?) = ?".to_owned());
-                bindings.push((*n).into());
+                conditions
+                    .push("(json_type(content, ?) = 'integer' AND json_extract(content, ?) = ?)".to_owned());
+                bindings.extend([path.as_str().into(), path.into(), (*n).into()]);
             }
             Scalar::Boolean(b) => {
-                conditions.push("json_extract(content, ?) = ?".to_owned());
-                bindings.push(i64::from(*b).into());
+                // json_type names the two booleans 'true' and 'false'.
+                conditions.push("json_type(content, ?) = ?".to_owned());
+                bindings.extend([path.into(), if *b { "true" } else { "false" }.into()]);
             }
         }
     }
