@@ -499,13 +499,24 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             "SELECT seq, last_modified FROM versions WHERE resource = ? AND id = ? ORDER BY seq",
             vec![resource.into(), id.into()],
         )?;
-        let times =
-            stamps.iter().map(|s| Version { last_modified: s.last_modified, ..Version::default() }).collect();
-        let keep = kept(times, |v: &Version| v.last_modified, limits, now).len();
-        if let Some(newest_dropped) = stamps.len().checked_sub(keep + 1).map(|i| stamps[i].seq) {
+        let mut keep =
+            kept(stamps.iter().collect(), |s: &&Stamp| s.last_modified, limits, now).into_iter().peekable();
+        // What goes is usually the oldest few, but a clock that went back can leave a young
+        // version behind an old one, so drop each run of consecutive dropped versions.
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        let mut run: Option<(i64, i64)> = None;
+        for stamp in &stamps {
+            if keep.next_if(|kept| kept.seq == stamp.seq).is_some() {
+                runs.extend(run.take());
+            } else {
+                run = Some((run.map_or(stamp.seq, |(first, _)| first), stamp.seq));
+            }
+        }
+        runs.extend(run);
+        for (first, last) in runs {
             self.exec(
-                "DELETE FROM versions WHERE resource = ? AND id = ? AND seq <= ?",
-                vec![resource.into(), id.into(), newest_dropped.into()],
+                "DELETE FROM versions WHERE resource = ? AND id = ? AND seq BETWEEN ? AND ?",
+                vec![resource.into(), id.into(), first.into(), last.into()],
             )?;
         }
         Ok(())
