@@ -6,6 +6,8 @@
 //! One difference is kept on purpose rather than hidden: integers arrive here as `i64`, while
 //! from a Durable Object they come through JavaScript as doubles.
 
+use std::rc::Rc;
+
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::Connection;
 use serde::de::DeserializeOwned;
@@ -14,11 +16,13 @@ use serde_json::{Map, Number};
 use super::{SqlDriver, SqlStore};
 use edfi_core::store::{StoreError, StoreResult};
 
-pub struct Sqlite(Connection);
+/// A database; clones share it, as an object's storage outlives its instances.
+#[derive(Clone)]
+pub struct Sqlite(Rc<Connection>);
 
 impl Sqlite {
     pub fn in_memory() -> Self {
-        Self(Connection::open_in_memory().expect("an in-memory SQLite database"))
+        Self(Rc::new(Connection::open_in_memory().expect("an in-memory SQLite database")))
     }
 }
 
@@ -93,18 +97,45 @@ impl SqlDriver for Sqlite {
 }
 
 #[test]
-fn the_schema_and_a_round_trip_run_natively() {
-    use edfi_core::store::{Document, Store};
-    let mut store = SqlStore::open(Sqlite::in_memory());
-    let doc = Document {
-        id: "0".repeat(32),
-        natural_key: "[1]".to_owned(),
-        content: r#"{"a":1}"#.to_owned(),
-        etag: "e".to_owned(),
+fn sql_store_conforms() {
+    let cases = edfi_core::store::conformance::check(|| SqlStore::open(Sqlite::in_memory()));
+    assert_eq!(cases, edfi_core::store::conformance::CASES.len());
+}
+
+/// An object runs the schema each time it starts: again on its own tables, and on tables made
+/// before the position counter existed.
+#[test]
+fn a_restarted_object_continues_its_counters() {
+    use edfi_core::store::{Document, Selection, Store};
+    let doc = |n: u32| Document {
+        id: format!("{n:032x}"),
+        natural_key: format!("[{n}]"),
+        content: "{}".to_owned(),
+        etag: format!("e{n}"),
         last_modified: 1,
         change_version: 1,
     };
-    store.insert("students", &doc).unwrap();
-    assert_eq!(store.get("students", &doc.id).unwrap(), Some(doc));
-    assert_eq!(store.next_change_version().unwrap(), 1);
+    let positions = |store: &SqlStore<Sqlite>| -> Vec<u64> {
+        store.page("students", &Selection::default(), 0, 10).unwrap().into_iter().map(|(p, _)| p).collect()
+    };
+    let db = Sqlite::in_memory();
+    let mut store = SqlStore::open(db.clone());
+    for n in 1..=3 {
+        store.insert("students", &doc(n)).unwrap();
+    }
+    store.next_change_version().unwrap();
+    store.delete("students", &doc(3).id).unwrap();
+
+    let mut restarted = SqlStore::open(db.clone());
+    assert_eq!(restarted.newest_change_version().unwrap(), 1);
+    restarted.insert("students", &doc(4)).unwrap();
+    assert_eq!(positions(&restarted), vec![1, 2, 4]);
+
+    // An object from before the counter: it starts from the highest position it holds.
+    db.execute("DELETE FROM counters WHERE name = 'document_seq'", vec![]).unwrap();
+    let mut old = SqlStore::open(db);
+    old.insert("students", &doc(5)).unwrap();
+    old.delete("students", &doc(5).id).unwrap();
+    old.insert("students", &doc(6)).unwrap();
+    assert_eq!(positions(&old), vec![1, 2, 4, 6]);
 }
