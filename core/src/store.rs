@@ -9,6 +9,11 @@ use serde_json::Value;
 
 use crate::idempotency::Remembered;
 
+/// The one suite every [`Store`] passes; `MemoryStore` runs it in this crate's tests, the SQL
+/// store in the Worker crate's.
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+
 /// A stored resource item.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
@@ -84,7 +89,14 @@ impl Default for HistoryLimits {
     }
 }
 
-/// A value a collection is filtered by. Text compares case-insensitively, as Ed-Fi does.
+/// A value a collection is filtered by. A value matches only a JSON value of its own type: the
+/// text `"5"` is not the integer `5`, and neither `1` nor `"true"` is the boolean `true`.
+///
+/// Text compares case-insensitively, as Ed-Fi does, by **ASCII case folding**: `A`–`Z` equal
+/// `a`–`z` and every other character equals only itself, so `"ÑANDú"` matches `"Ñandú"` but
+/// `"ñandú"` does not, and `"STRASSE"` does not match `"straße"`. This is the rule SQLite
+/// implements exactly (`COLLATE NOCASE`; its `lower()` folds ASCII only too), so every store
+/// can agree on it; Unicode folding could not be matched in SQL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scalar {
     Text(String),
@@ -96,8 +108,8 @@ impl Scalar {
     /// Whether a JSON value from a document equals this filter value.
     pub fn matches(&self, value: &Value) -> bool {
         match (self, value) {
-            (Scalar::Text(want), Value::String(have)) => want.to_lowercase() == have.to_lowercase(),
-            (Scalar::Integer(want), value) => value.as_i64() == Some(*want),
+            (Scalar::Text(want), Value::String(have)) => want.eq_ignore_ascii_case(have),
+            (Scalar::Integer(want), Value::Number(have)) => have.as_i64() == Some(*want),
             (Scalar::Boolean(want), Value::Bool(have)) => want == have,
             _ => false,
         }
@@ -107,9 +119,13 @@ impl Scalar {
 /// Which items of a collection a page holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// (dotted field path, value): all must match.
+    /// (dotted field path, value): all must match. A path names object members only
+    /// (`schoolReference.schoolId`); a path that is missing, or that passes through a value that
+    /// is not an object, matches nothing.
     pub equals: Vec<(String, Scalar)>,
+    /// Inclusive.
     pub min_change_version: Option<i64>,
+    /// Inclusive.
     pub max_change_version: Option<i64>,
     /// Keyset paging: only items after this position in insertion order.
     pub after: Option<u64>,
@@ -136,15 +152,26 @@ impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What the engine needs of storage. Every implementation passes the one conformance suite,
+/// `store::conformance` (cargo feature `conformance`), which pins each contract stated here.
+///
+/// Items live per resource: the same id or natural key in two resources are two items. An error
+/// the contract names here (a duplicate, a missing id) leaves the store unchanged.
 pub trait Store {
     fn get(&self, resource: &str, id: &str) -> StoreResult<Option<Document>>;
     fn get_by_natural_key(&self, resource: &str, natural_key: &str) -> StoreResult<Option<Document>>;
-    /// Adds a new item; it goes to the end of the collection's insertion order.
+    /// Adds a new item; it goes to the end of the collection's insertion order, at a position
+    /// greater than that of any item the resource has had, deleted ones included, so a keyset
+    /// token never skips a later item. An id or natural key already in the resource is an error.
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()>;
-    /// Replaces the item with `doc.id`, keeping its place in the insertion order.
+    /// Replaces the item with `doc.id`, keeping its place in the insertion order. A missing id
+    /// is an error, and so is a natural key another item of the resource has.
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()>;
+    /// Removes the item with `id`; its links and history are left alone. A missing id
+    /// is an error (the engine deletes only an item it has just read).
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()>;
-    /// Selected items in insertion order, each with its position (for keyset paging).
+    /// Selected items in insertion order, each with its position (for keyset paging): the
+    /// `limit` items after the first `offset`.
     fn page(
         &self,
         resource: &str,
@@ -152,17 +179,20 @@ pub trait Store {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<(u64, Document)>>;
+    /// How many items `selection` selects (offset and limit aside).
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64>;
-    /// Takes the next value of the instance's monotonic change version.
+    /// Takes the next value of the instance's monotonic change version (the first is 1).
     fn next_change_version(&mut self) -> StoreResult<i64>;
     /// The last change version taken (0 before any change).
     fn newest_change_version(&self) -> StoreResult<i64>;
-    /// Replaces the links an item makes.
+    /// Replaces the links an item makes; an empty slice removes them.
     fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()>;
-    /// The items that link to `target`'s item with `key`.
+    /// The items that link to `target`'s item with `key`, each once, ordered by resource, then id.
     fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>>;
     fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()>;
-    /// Tombstones with a change version in the selection's range, oldest first.
+    /// Tombstones with a change version in the selection's range, oldest (first recorded)
+    /// first, then `offset` and `limit`. Only the range of the selection applies: its `equals`
+    /// and `after` are ignored.
     fn deletes(
         &self,
         resource: &str,
@@ -171,7 +201,7 @@ pub trait Store {
         limit: u64,
     ) -> StoreResult<Vec<Tombstone>>;
     fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()>;
-    /// Key changes with a change version in the selection's range, oldest first.
+    /// Key changes with a change version in the selection's range, as [`Store::deletes`].
     fn key_changes(
         &self,
         resource: &str,
@@ -179,7 +209,8 @@ pub trait Store {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<KeyChange>>;
-    /// Appends a version to an item's history, then drops what `limits` no longer keeps.
+    /// Appends a version to an item's history, then drops what `limits` no longer keeps
+    /// ([`kept`]).
     fn record_version(
         &mut self,
         resource: &str,
@@ -192,18 +223,29 @@ pub trait Store {
     fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>>;
     /// The first answer remembered for a client's `Idempotency-Key`, expired or not.
     fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>>;
-    /// Remembers a first answer, replacing an expired one under the same key.
+    /// Remembers a first answer, replacing any answer under the same client and key (the
+    /// engine replaces only an expired one). The body must be UTF-8 (answers are JSON or
+    /// empty); another body is an error.
     fn remember(&mut self, client: &str, key: &str, answer: &Remembered) -> StoreResult<()>;
-    /// Forgets every answer first given before `cutoff` (Unix seconds), so storage stays bounded.
+    /// Forgets every answer first given before `cutoff` (Unix seconds), so storage stays
+    /// bounded: `created < cutoff` is forgotten, `created == cutoff` is kept.
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()>;
 }
 
-/// The versions `limits` keeps of a history, oldest first: the newest always, then the newest
-/// `max_versions` of those young enough.
-pub fn kept(versions: Vec<Version>, limits: HistoryLimits, now: i64) -> Vec<Version> {
+/// The versions `limits` keeps of a history, oldest (first appended) first: the newest always,
+/// then the newest `max_versions` (at least 1) of those young enough, judged by each version's
+/// `last_modified` against `now`. Times need not grow with the history: a young version after
+/// an old one keeps its place and the old one goes. Generic so a store can decide on times
+/// alone, without reading content.
+pub fn kept<T>(
+    versions: Vec<T>,
+    last_modified: impl Fn(&T) -> i64,
+    limits: HistoryLimits,
+    now: i64,
+) -> Vec<T> {
     let newest = versions.len().saturating_sub(1);
-    let young = |v: &Version| limits.max_age_seconds.is_none_or(|age| now - v.last_modified <= age);
-    let mut kept: Vec<Version> =
+    let young = |v: &T| limits.max_age_seconds.is_none_or(|age| now - last_modified(v) <= age);
+    let mut kept: Vec<T> =
         versions.into_iter().enumerate().filter(|(i, v)| *i == newest || young(v)).map(|(_, v)| v).collect();
     let excess = kept.len().saturating_sub(limits.max_versions.max(1) as usize);
     kept.drain(..excess);
@@ -402,7 +444,7 @@ impl Store for MemoryStore {
     ) -> StoreResult<()> {
         let history = self.history.entry((resource.to_owned(), id.to_owned())).or_default();
         history.push(version.clone());
-        *history = kept(std::mem::take(history), limits, now);
+        *history = kept(std::mem::take(history), |v| v.last_modified, limits, now);
         Ok(())
     }
 
@@ -415,6 +457,9 @@ impl Store for MemoryStore {
     }
 
     fn remember(&mut self, client: &str, key: &str, answer: &Remembered) -> StoreResult<()> {
+        if std::str::from_utf8(&answer.body).is_err() {
+            return Err(StoreError("an answer to remember is not UTF-8".to_owned()));
+        }
         self.answers.insert((client.to_owned(), key.to_owned()), answer.clone());
         Ok(())
     }
@@ -422,5 +467,16 @@ impl Store for MemoryStore {
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
         self.answers.retain(|_, answer| answer.created >= cutoff);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_store_conforms() {
+        let cases = conformance::check(MemoryStore::new);
+        assert_eq!(cases, conformance::CASES.len());
     }
 }

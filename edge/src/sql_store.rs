@@ -1,9 +1,14 @@
 //! [`Store`] on a Durable Object's SQLite database. Every call is synchronous.
+//!
+//! The store reaches SQLite only through [`SqlDriver`]: in the Worker that is the object's
+//! `SqlStorage`; in native tests it is `rusqlite` (`sql_store/sqlite.rs`), so the conformance
+//! suite runs the very SQL text the object runs, on a real SQLite.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
@@ -14,9 +19,45 @@ use edfi_core::store::{
     StoreResult, Tombstone, Version,
 };
 
+/// A value bound to a `?` of a query.
+pub trait Binding: From<i64> + From<String> + for<'a> From<&'a str> + From<Option<String>> {}
+
+impl<T: From<i64> + From<String> + for<'a> From<&'a str> + From<Option<String>>> Binding for T {}
+
+/// The two calls the store makes on a SQLite database.
+///
+/// Rows arrive as objects of column name → value, deserialized into `T`. Integers do not cross
+/// the same way everywhere: from a Durable Object they come through JavaScript as doubles (so
+/// only ±(2^53 − 1) is exact, which is all the engine stores), natively as `i64`.
+pub trait SqlDriver {
+    type Value: Binding;
+    /// Runs a statement for its effect. Without bindings, `query` may hold several statements
+    /// separated by `;` (the schema).
+    fn execute(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<()>;
+    /// Runs one statement and returns its rows.
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<Vec<T>>;
+}
+
+/// The Worker's driver: the Durable Object's own SQLite.
+impl SqlDriver for SqlStorage {
+    type Value = SqlStorageValue;
+
+    fn execute(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<()> {
+        self.exec(query, bindings).map(|_| ()).map_err(err)
+    }
+
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<T>> {
+        self.exec(query, bindings).and_then(|cursor| cursor.to_array()).map_err(err)
+    }
+}
+
+// rusqlite is a native dev-dependency only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod sqlite;
+
 #[derive(Clone)]
-pub struct SqlStore {
-    sql: SqlStorage,
+pub struct SqlStore<D = SqlStorage> {
+    sql: D,
     /// Writes made since [`SqlStore::take_changes`], for the read replica.
     changes: Rc<RefCell<Vec<Change>>>,
     /// A schema failure is kept and reported on every call rather than panicking in `new`.
@@ -43,6 +84,10 @@ CREATE TABLE IF NOT EXISTS counters (
     value INTEGER NOT NULL
 );
 INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
+-- The highest position (documents.seq) ever given. SQLite alone would give a new row the highest
+-- seq still present plus one, reusing a deleted last item's, and a page token taken at that item
+-- would skip the new one. An object made before this counter starts from its highest seq.
+INSERT OR IGNORE INTO counters (name, value) SELECT 'document_seq', coalesce(max(seq), 0) FROM documents;
 CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
 -- Collection pages read a resource in insertion order; without this, every page sorts it all.
 CREATE INDEX IF NOT EXISTS documents_in_order ON documents (resource, seq);
@@ -139,10 +184,10 @@ fn err(e: worker::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
-impl SqlStore {
+impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
-    pub fn open(sql: SqlStorage) -> Self {
-        let schema = sql.exec(SCHEMA, None).map(|_| ()).map_err(|e| e.to_string());
+    pub fn open(sql: D) -> Self {
+        let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
         Self { sql, schema, changes: Rc::default(), revoked: Rc::default() }
     }
 
@@ -176,34 +221,40 @@ impl SqlStore {
         Ok(self.revoked.borrow().as_ref().is_some_and(|revoked| revoked.contains(client)))
     }
 
-    fn exec(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<worker::SqlCursor> {
+    fn exec(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<()> {
         self.schema.clone().map_err(StoreError)?;
-        self.sql.exec(query, bindings).map_err(err)
+        self.sql.execute(query, bindings)
     }
 
-    fn rows<T: serde::de::DeserializeOwned>(
-        &self,
-        query: &str,
-        bindings: Vec<SqlStorageValue>,
-    ) -> StoreResult<Vec<T>> {
-        self.exec(query, bindings)?.to_array().map_err(err)
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<T>> {
+        self.schema.clone().map_err(StoreError)?;
+        self.sql.rows(query, bindings)
     }
 
-    fn positioned(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<(u64, Document)>> {
+    /// The one row a query returns.
+    fn single<T: DeserializeOwned>(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<T> {
+        let mut rows = self.rows(query, bindings)?;
+        match rows.len() {
+            1 => Ok(rows.remove(0)),
+            n => Err(StoreError(format!("expected one row, got {n}: {query}"))),
+        }
+    }
+
+    fn positioned(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<(u64, Document)>> {
         let rows: Vec<Row> = self.rows(query, bindings)?;
         Ok(rows.into_iter().map(|row| (row.seq as u64, Document::from(row))).collect())
     }
 
-    fn documents(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<Document>> {
+    fn documents(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Vec<Document>> {
         Ok(self.positioned(query, bindings)?.into_iter().map(|(_, doc)| doc).collect())
     }
 
-    fn one(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Option<Document>> {
+    fn one(&self, query: &str, bindings: Vec<D::Value>) -> StoreResult<Option<Document>> {
         Ok(self.documents(query, bindings)?.into_iter().next())
     }
 }
 
-impl Store for SqlStore {
+impl<D: SqlDriver> Store for SqlStore<D> {
     fn get(&self, resource: &str, id: &str) -> StoreResult<Option<Document>> {
         self.one(
             &format!("SELECT {COLUMNS} FROM documents WHERE resource = ? AND id = ?"),
@@ -220,8 +271,8 @@ impl Store for SqlStore {
 
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
         self.exec(
-            "INSERT INTO documents (resource, id, natural_key, content, etag, last_modified, change_version)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents (seq, resource, id, natural_key, content, etag, last_modified, change_version)
+             VALUES ((SELECT value + 1 FROM counters WHERE name = 'document_seq'), ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 resource.into(),
                 doc.id.as_str().into(),
@@ -232,27 +283,26 @@ impl Store for SqlStore {
                 doc.change_version.into(),
             ],
         )?;
+        // Only once the insert succeeded, so a refused duplicate leaves the counter alone.
+        self.exec("UPDATE counters SET value = value + 1 WHERE name = 'document_seq'", vec![])?;
         self.changed(resource, &doc.id, Some(doc));
         Ok(())
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
-        let updated: Vec<serde::de::IgnoredAny> = self
-            .exec(
-                "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
-                 WHERE resource = ? AND id = ? RETURNING seq",
-                vec![
-                    doc.natural_key.as_str().into(),
-                    doc.content.as_str().into(),
-                    doc.etag.as_str().into(),
-                    doc.last_modified.into(),
-                    doc.change_version.into(),
-                    resource.into(),
-                    doc.id.as_str().into(),
-                ],
-            )?
-            .to_array()
-            .map_err(err)?;
+        let updated: Vec<serde::de::IgnoredAny> = self.rows(
+            "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
+             WHERE resource = ? AND id = ? RETURNING seq",
+            vec![
+                doc.natural_key.as_str().into(),
+                doc.content.as_str().into(),
+                doc.etag.as_str().into(),
+                doc.last_modified.into(),
+                doc.change_version.into(),
+                resource.into(),
+                doc.id.as_str().into(),
+            ],
+        )?;
         match updated.len() {
             1 => {
                 self.changed(resource, &doc.id, Some(doc));
@@ -263,7 +313,14 @@ impl Store for SqlStore {
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        self.exec("DELETE FROM documents WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
+        let deleted: Vec<serde::de::IgnoredAny> = self.rows(
+            "DELETE FROM documents WHERE resource = ? AND id = ? RETURNING seq",
+            vec![resource.into(), id.into()],
+        )?;
+        if deleted.is_empty() {
+            // As `update`: and no deletion goes to the read replica for an item that was not there.
+            return Err(StoreError(format!("delete of missing {resource} {id}")));
+        }
         self.changed(resource, id, None);
         Ok(())
     }
@@ -285,29 +342,22 @@ impl Store for SqlStore {
 
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
         let (conditions, bindings) = where_clause(resource, selection);
-        let count: Count = self
-            .exec(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?
-            .one()
-            .map_err(err)?;
+        let count: Count =
+            self.single(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?;
         Ok(count.n as u64)
     }
 
     fn next_change_version(&mut self) -> StoreResult<i64> {
-        let next: Count = self
-            .exec(
-                "UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n",
-                vec![],
-            )?
-            .one()
-            .map_err(err)?;
+        let next: Count = self.single(
+            "UPDATE counters SET value = value + 1 WHERE name = 'change_version' RETURNING value AS n",
+            vec![],
+        )?;
         Ok(next.n)
     }
 
     fn newest_change_version(&self) -> StoreResult<i64> {
-        let newest: Count = self
-            .exec("SELECT value AS n FROM counters WHERE name = 'change_version'", vec![])?
-            .one()
-            .map_err(err)?;
+        let newest: Count =
+            self.single("SELECT value AS n FROM counters WHERE name = 'change_version'", vec![])?;
         Ok(newest.n)
     }
 
@@ -345,7 +395,6 @@ impl Store for SqlStore {
                 tombstone.change_version.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn deletes(
@@ -384,7 +433,6 @@ impl Store for SqlStore {
                 change.change_version.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn key_changes(
@@ -451,13 +499,24 @@ impl Store for SqlStore {
             "SELECT seq, last_modified FROM versions WHERE resource = ? AND id = ? ORDER BY seq",
             vec![resource.into(), id.into()],
         )?;
-        let times =
-            stamps.iter().map(|s| Version { last_modified: s.last_modified, ..Version::default() }).collect();
-        let keep = kept(times, limits, now).len();
-        if let Some(newest_dropped) = stamps.len().checked_sub(keep + 1).map(|i| stamps[i].seq) {
+        let mut keep =
+            kept(stamps.iter().collect(), |s: &&Stamp| s.last_modified, limits, now).into_iter().peekable();
+        // What goes is usually the oldest few, but a clock that went back can leave a young
+        // version behind an old one, so drop each run of consecutive dropped versions.
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        let mut run: Option<(i64, i64)> = None;
+        for stamp in &stamps {
+            if keep.next_if(|kept| kept.seq == stamp.seq).is_some() {
+                runs.extend(run.take());
+            } else {
+                run = Some((run.map_or(stamp.seq, |(first, _)| first), stamp.seq));
+            }
+        }
+        runs.extend(run);
+        for (first, last) in runs {
             self.exec(
-                "DELETE FROM versions WHERE resource = ? AND id = ? AND seq <= ?",
-                vec![resource.into(), id.into(), newest_dropped.into()],
+                "DELETE FROM versions WHERE resource = ? AND id = ? AND seq BETWEEN ? AND ?",
+                vec![resource.into(), id.into(), first.into(), last.into()],
             )?;
         }
         Ok(())
@@ -510,15 +569,14 @@ impl Store for SqlStore {
                 answer.created.into(),
             ],
         )
-        .map(|_| ())
     }
 
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
-        self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()]).map(|_| ())
+        self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()])
     }
 }
 
-impl SqlStore {
+impl<D: SqlDriver> SqlStore<D> {
     /// An item's versions with their row numbers, oldest first.
     fn version_rows(&self, resource: &str, id: &str) -> StoreResult<Vec<(i64, Version)>> {
         #[derive(Deserialize)]
@@ -552,14 +610,14 @@ impl SqlStore {
 }
 
 /// A bound integer; counts and offsets beyond `i64::MAX` are clamped (no table is that large).
-fn int(n: u64) -> SqlStorageValue {
+fn int<V: Binding>(n: u64) -> V {
     (n.min(i64::MAX as u64) as i64).into()
 }
 
 /// `resource = ?` and the change-version range of a selection, with their bindings.
-fn change_range(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+fn change_range<V: Binding>(resource: &str, selection: &Selection) -> (String, Vec<V>) {
     let mut conditions = vec!["resource = ?".to_owned()];
-    let mut bindings: Vec<SqlStorageValue> = vec![resource.into()];
+    let mut bindings: Vec<V> = vec![resource.into()];
     if let Some(min) = selection.min_change_version {
         conditions.push("change_version >= ?".to_owned());
         bindings.push(min.into());
@@ -573,28 +631,35 @@ fn change_range(resource: &str, selection: &Selection) -> (String, Vec<SqlStorag
 
 /// The WHERE clause of a selection over `documents`. Field paths and values are bound, never
 /// spliced into the SQL text.
-fn where_clause(resource: &str, selection: &Selection) -> (String, Vec<SqlStorageValue>) {
+fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> (String, Vec<V>) {
     let (range, mut bindings) = change_range(resource, selection);
     let mut conditions = vec![range];
     if let Some(after) = selection.after {
         conditions.push("seq > ?".to_owned());
         bindings.push(int(after));
     }
+    // A value matches only its own JSON type (`Scalar`): json_extract alone would give the
+    // integer 1 for `true` and the text of an object, so the type is checked first. Text
+    // compares by COLLATE NOCASE, which folds ASCII case only, the rule `Scalar` states.
     for (path, value) in &selection.equals {
-        bindings.push(format!("$.{path}").into());
+        let path = format!("$.{path}");
         match value {
-            // SQLite's lower() folds ASCII only; Ed-Fi text values are overwhelmingly ASCII.
             Scalar::Text(text) => {
-                conditions.push("lower(json_extract(content, ?)) = lower(?)".to_owned());
-                bindings.push(text.as_str().into());
+                conditions.push(
+                    "(json_type(content, ?) = 'text' AND json_extract(content, ?) = ? COLLATE NOCASE)"
+                        .to_owned(),
+                );
+                bindings.extend([path.as_str().into(), path.into(), text.as_str().into()]);
             }
             Scalar::Integer(n) => {
-                conditions.push("json_extract(content, ?) = ?".to_owned());
-                bindings.push((*n).into());
+                conditions
+                    .push("(json_type(content, ?) = 'integer' AND json_extract(content, ?) = ?)".to_owned());
+                bindings.extend([path.as_str().into(), path.into(), (*n).into()]);
             }
             Scalar::Boolean(b) => {
-                conditions.push("json_extract(content, ?) = ?".to_owned());
-                bindings.push(i64::from(*b).into());
+                // json_type names the two booleans 'true' and 'false'.
+                conditions.push("json_type(content, ?) = ?".to_owned());
+                bindings.extend([path.into(), if *b { "true" } else { "false" }.into()]);
             }
         }
     }
