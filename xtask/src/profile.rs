@@ -76,7 +76,9 @@ const LAYERS: [(&str, &[&str]); 12] = [
     // wasm-bindgen's import shim for `stub.fetch(request)`, named with a hash that changes per build.
     ("the hop: the Worker's stub.fetch to the Durable Object", &["__wbg_fetch_*"]),
     ("the core engine (engine::handle)", &["edfi_core::engine::handle"]),
-    ("SQLite (SqlStore)", &["edfi_edge::sql_store::SqlStore"]),
+    // `SqlStore<D>` is generic over its driver, so its frames carry `<D>`; workers-rs' own SQL
+    // bindings are part of the layer too.
+    ("SQLite (SqlStore)", &["edfi_edge::sql_store::*", "worker::sql::*"]),
     ("the write transaction (storage.transactionSync)", &["transactionSync"]),
     (
         "canonical JSON and the ETag (edfi_core::canonical, content)",
@@ -219,7 +221,7 @@ mod tests {
             "nodes": [
                 {"id": 1, "callFrame": {"functionName": "(root)", "url": ""}, "children": [2, 4]},
                 {"id": 2, "callFrame": {"functionName": "edfi_edge::serve::{{closure}}::h0123456789abcdef", "url": "x.wasm"}, "children": [3]},
-                {"id": 3, "callFrame": {"functionName": "edfi_edge::sql_store::SqlStore::one", "url": ""}},
+                {"id": 3, "callFrame": {"functionName": "edfi_edge::sql_store::SqlStore<D>::one::h0123456789abcdef", "url": ""}},
                 {"id": 4, "callFrame": {"functionName": "(program)", "url": ""}},
             ],
             "samples": [3, 3, 4, 2],
@@ -227,7 +229,7 @@ mod tests {
         });
         let summary = summarize(&profile);
         assert_eq!(summary.sampled_ms, 0.4);
-        assert_eq!(summary.by_self[0], ("edfi_edge::sql_store::SqlStore::one".to_owned(), 50.0));
+        assert_eq!(summary.by_self[0], ("edfi_edge::sql_store::SqlStore<D>::one".to_owned(), 50.0));
         let layer = |label: &str| summary.layers.iter().find(|(l, _)| l.starts_with(label)).unwrap().1;
         assert_eq!(layer("our Worker"), 75.0);
         assert_eq!(layer("SQLite"), 50.0);
