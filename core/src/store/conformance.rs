@@ -2,7 +2,7 @@
 //! every implementation passes. `MemoryStore` runs it in this crate's tests; the Worker's SQL
 //! store runs it natively on SQLite, with the very SQL text it runs in a Durable Object.
 //!
-//! ```ignore
+//! ```text
 //! #[test]
 //! fn conforms() {
 //!     edfi_core::store::conformance::check(MyStore::new);
