@@ -408,6 +408,12 @@ pub fn find(name: &str) -> Option<&'static ResourceDef> {
     ALL.iter().copied().find(|def| def.name == name)
 }
 
+/// The resource a URL's endpoint segment names: Ed-Fi routes endpoints case-insensitively
+/// (`/ed-fi/Students` is `/ed-fi/students`).
+pub fn find_endpoint(segment: &str) -> Option<&'static ResourceDef> {
+    ALL.iter().copied().find(|def| def.name.eq_ignore_ascii_case(segment))
+}
+
 /// Checks the definitions against each other, once at start-up: unique names, resolvable natural
 /// keys, references that carry exactly their target's natural key (with the same types and integer
 /// ranges), descriptor fields naming

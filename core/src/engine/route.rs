@@ -77,7 +77,7 @@ pub fn route(path: &str) -> Result<Route, Problem> {
     }
     if let Some(rest) = path.strip_prefix(HISTORY_PREFIX) {
         let mut segments = rest.split('/');
-        let def = segments.next().and_then(resources::find);
+        let def = segments.next().and_then(resources::find_endpoint);
         return match (def, segments.next(), segments.next(), segments.next()) {
             (Some(def), Some(id), etag, None) => {
                 Ok(Route::History(def, parse_id(id)?, etag.filter(|e| !e.is_empty()).map(str::to_owned)))
@@ -92,13 +92,13 @@ pub fn route(path: &str) -> Result<Route, Problem> {
         return Ok(Route::NotFound);
     };
     let mut segments = rest.trim_end_matches('/').split('/');
-    let Some(def) = segments.next().and_then(resources::find) else {
+    let Some(def) = segments.next().and_then(resources::find_endpoint) else {
         return Ok(Route::NotFound);
     };
     match (segments.next(), segments.next()) {
         (None, _) => Ok(Route::Collection(def)),
-        (Some("deletes"), None) => Ok(Route::Deletes(def)),
-        (Some("keyChanges"), None) => Ok(Route::KeyChanges(def)),
+        (Some(part), None) if part.eq_ignore_ascii_case("deletes") => Ok(Route::Deletes(def)),
+        (Some(part), None) if part.eq_ignore_ascii_case("keyChanges") => Ok(Route::KeyChanges(def)),
         (Some(id), None) => parse_id(id).map(|id| Route::Item(def, id)),
         _ => Ok(Route::NotFound),
     }

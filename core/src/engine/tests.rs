@@ -595,12 +595,27 @@ fn an_id_in_another_uuid_spelling_names_the_same_item() {
 }
 
 #[test]
+fn endpoints_are_routed_case_insensitively() {
+    let mut api = Api::new();
+    let (id, etag) = api.create(&student("S1"));
+    let read = api.send(Request::new("GET", &format!("/data/v3/ed-fi/STUDENTS/{id}")));
+    assert_eq!((read.status, header(&read, "ETag")), (200, etag.as_str()));
+    let listed = api.send(Request::new("GET", "/data/v3/ed-fi/Students?limit=5"));
+    assert_eq!(body(&listed).as_array().map(Vec::len), Some(1));
+    let created = api.expect(raw("POST", "/data/v3/ed-fi/sTuDeNtS", student("S2").to_string()), 201);
+    assert_eq!(header(&created, "Location").rsplit('/').nth(1), Some("students"), "the canonical name");
+    for path in ["/data/v3/ed-fi/students/DELETES", "/data/v3/ed-fi/Students/keychanges"] {
+        assert_eq!(api.send(Request::new("GET", path)).status, 200, "{path}");
+    }
+}
+
+#[test]
 fn unknown_paths_are_404() {
     let mut api = Api::new();
     let (id, _) = api.create(&student("S1"));
     let paths = [
         "/data/v3/ed-fi/unicorns".to_owned(),
-        "/data/v3/ed-fi/Students".to_owned(),
+        "/data/v3/ed-fi/studentz".to_owned(),
         format!("/data/v3/ed-fi/unicorns/{id}"),
         format!("{STUDENTS}/{id}/extra"),
         "/data/v3/ed-fi/".to_owned(),
