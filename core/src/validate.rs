@@ -33,6 +33,56 @@ pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<Vec<Ref>
     }
 }
 
+/// Ed-Fi clients send numbers and booleans as strings (`"schoolId": "255901001"`,
+/// `"currentSchoolYear": "true"`), and ODS/API and DMS take them. This rewrites such members, at
+/// any depth, to their field's type before validation, so the stored content, its ETag and its
+/// natural key are those of the typed value. Only exact spellings are taken (an optional `-` and
+/// digits; `true` or `false` in any case); anything else is left as sent for validation to report.
+pub fn coerce(def: &ResourceDef, body: &mut Map<String, Value>) {
+    coerce_object(def.fields, body);
+}
+
+fn coerce_object(fields: &[Field], object: &mut Map<String, Value>) {
+    for field in fields {
+        if let Some(value) = object.get_mut(field.name) {
+            coerce_value(&field.kind, value);
+        }
+    }
+}
+
+fn coerce_value(kind: &Kind, value: &mut Value) {
+    match (kind, &mut *value) {
+        (Kind::Integer(_), Value::String(text)) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let integer = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            if let Some(n) = integer.then(|| text.parse::<i64>().ok()).flatten() {
+                *value = Value::from(n);
+            }
+        }
+        (Kind::Boolean, Value::String(text)) => {
+            if text.eq_ignore_ascii_case("true") {
+                *value = Value::Bool(true);
+            } else if text.eq_ignore_ascii_case("false") {
+                *value = Value::Bool(false);
+            }
+        }
+        (Kind::Object(fields), Value::Object(object)) => coerce_object(fields, object),
+        (Kind::Reference(reference), Value::Object(object)) => {
+            for member in reference.members {
+                if let Some(value) = object.get_mut(member.name) {
+                    coerce_value(&member.kind, value);
+                }
+            }
+        }
+        (Kind::Collection { item, .. }, Value::Array(items)) => {
+            for object in items.iter_mut().filter_map(Value::as_object_mut) {
+                coerce_object(item, object);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The natural key of a validated body, as JSON text of the key values in definition order.
 /// Descriptor keys are lower-cased: descriptors compare case-insensitively.
 /// Returns `None` when a key member is missing (validation reports that).

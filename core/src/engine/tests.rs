@@ -1169,5 +1169,6 @@ fn history_settings_are_read_from_the_environment() {
 }
 
 mod cascades;
+mod coercion;
 mod idempotency;
 mod integers;

@@ -9,7 +9,7 @@ use crate::model::{Field, Kind, ResourceDef};
 use crate::problem::{Problem, ValidationErrors};
 use crate::resources;
 use crate::store::{Document, HistoryLimits, KeyChange, Link, Store, StoreError, Tombstone, Version};
-use crate::validate::{lookup, natural_key, reference_key, validate, Ref};
+use crate::validate::{coerce, lookup, natural_key, reference_key, validate, Ref};
 use crate::{http::Request, http::Response, precondition::WriteOutcome};
 
 use super::route::parse_id;
@@ -23,7 +23,8 @@ struct Incoming {
     refs: Vec<Ref>,
 }
 
-fn incoming(def: &ResourceDef, body: Map<String, Value>) -> Result<Incoming, Failure> {
+fn incoming(def: &ResourceDef, mut body: Map<String, Value>) -> Result<Incoming, Failure> {
+    coerce(def, &mut body);
     let refs = validate(def, &body).map_err(Problem::validation_failed)?;
     let key = natural_key(def, &body).expect("validated bodies have their key members");
     Ok(Incoming { content: Content::from_body(&body), body, key, refs })
