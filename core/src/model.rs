@@ -170,6 +170,23 @@ impl ReferenceMember {
     }
 }
 
+/// Ed-Fi key unification: every value at `source` must equal the value at `target`. Paths are in
+/// ApiSchema's form, `[*]` standing for each item of a collection
+/// (`$.classPeriods[*].classPeriodReference.schoolId` = `$.courseOfferingReference.schoolId`).
+#[derive(Debug)]
+pub struct EqualityConstraint {
+    pub source: &'static str,
+    pub target: &'static str,
+}
+
+/// No two items of a collection may agree on all of `paths` (`$.gradeLevels[*].gradeLevelDescriptor`):
+/// an Ed-Fi collection is keyed by these members. Paths into different collections are checked
+/// per collection.
+#[derive(Debug)]
+pub struct UniquenessConstraint {
+    pub paths: &'static [&'static str],
+}
+
 /// One Ed-Fi resource.
 #[derive(Debug)]
 pub struct ResourceDef {
@@ -183,6 +200,10 @@ pub struct ResourceDef {
     pub key_change_allowed: bool,
     /// A descriptor: natural key `namespace` + `codeValue`, compared case-insensitively.
     pub is_descriptor: bool,
+    /// Key unification between members of different references.
+    pub equality_constraints: &'static [EqualityConstraint],
+    /// What keys each collection's items.
+    pub uniqueness_constraints: &'static [UniquenessConstraint],
 }
 
 impl ResourceDef {

@@ -959,6 +959,8 @@ mod tests {
         natural_key: &[],
         key_change_allowed: false,
         is_descriptor: true,
+        equality_constraints: &[],
+        uniqueness_constraints: &[],
     };
     const MIDDLES: ResourceDef = ResourceDef {
         name: "middles",
@@ -972,6 +974,8 @@ mod tests {
         natural_key: &[],
         key_change_allowed: false,
         is_descriptor: false,
+        equality_constraints: &[],
+        uniqueness_constraints: &[],
     };
     const TOPS: ResourceDef = ResourceDef {
         name: "tops",
@@ -991,6 +995,8 @@ mod tests {
         natural_key: &[],
         key_change_allowed: false,
         is_descriptor: false,
+        equality_constraints: &[],
+        uniqueness_constraints: &[],
     };
 
     #[test]

@@ -1,7 +1,10 @@
 //! The resources this API serves, as definitions. Facts (names, lengths, ranges, required members)
 //! come from the Ed-Fi Data Standard 5.2 XSD (`shared/edfi/Ed-Fi-Core-5.2.xsd`).
 
-use crate::model::{Field, IntegerRange, Kind, Reference, ReferenceMember, ResourceDef};
+use crate::model::{
+    EqualityConstraint, Field, IntegerRange, Kind, Reference, ReferenceMember, ResourceDef,
+    UniquenessConstraint,
+};
 
 const fn text(max: usize) -> Kind {
     Kind::Text { min: 1, max }
@@ -105,6 +108,8 @@ const fn descriptor(name: &'static str) -> ResourceDef {
         natural_key: &["namespace", "codeValue"],
         key_change_allowed: false,
         is_descriptor: true,
+        equality_constraints: &[],
+        uniqueness_constraints: &[],
     }
 }
 
@@ -142,6 +147,8 @@ pub const SCHOOL_YEAR_TYPES: ResourceDef = ResourceDef {
     natural_key: &["schoolYear"],
     key_change_allowed: false,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[],
 };
 
 pub const SCHOOLS: ResourceDef = ResourceDef {
@@ -173,6 +180,13 @@ pub const SCHOOLS: ResourceDef = ResourceDef {
     natural_key: &["schoolId"],
     key_change_allowed: false,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[
+        UniquenessConstraint {
+            paths: &["$.educationOrganizationCategories[*].educationOrganizationCategoryDescriptor"],
+        },
+        UniquenessConstraint { paths: &["$.gradeLevels[*].gradeLevelDescriptor"] },
+    ],
 };
 
 const IDENTIFICATION_DOCUMENT: &[Field] = &[
@@ -242,6 +256,23 @@ pub const STUDENTS: ResourceDef = ResourceDef {
     natural_key: &["studentUniqueId"],
     key_change_allowed: false,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[
+        UniquenessConstraint {
+            paths: &[
+                "$.identificationDocuments[*].identificationDocumentUseDescriptor",
+                "$.identificationDocuments[*].personalInformationVerificationDescriptor",
+            ],
+        },
+        UniquenessConstraint {
+            paths: &[
+                "$.personalIdentificationDocuments[*].identificationDocumentUseDescriptor",
+                "$.personalIdentificationDocuments[*].personalInformationVerificationDescriptor",
+            ],
+        },
+        UniquenessConstraint { paths: &["$.otherNames[*].otherNameTypeDescriptor"] },
+        UniquenessConstraint { paths: &["$.visas[*].visaDescriptor"] },
+    ],
 };
 
 pub const CLASS_PERIODS: ResourceDef = ResourceDef {
@@ -261,6 +292,10 @@ pub const CLASS_PERIODS: ResourceDef = ResourceDef {
     natural_key: &["classPeriodName", "schoolReference.schoolId"],
     key_change_allowed: true,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[UniquenessConstraint {
+        paths: &["$.meetingTimes[*].startTime", "$.meetingTimes[*].endTime"],
+    }],
 };
 
 pub const COURSES: ResourceDef = ResourceDef {
@@ -293,6 +328,10 @@ pub const COURSES: ResourceDef = ResourceDef {
     natural_key: &["courseCode", "educationOrganizationReference.educationOrganizationId"],
     key_change_allowed: false,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[UniquenessConstraint {
+        paths: &["$.identificationCodes[*].courseIdentificationSystemDescriptor"],
+    }],
 };
 
 pub const SESSIONS: ResourceDef = ResourceDef {
@@ -309,6 +348,8 @@ pub const SESSIONS: ResourceDef = ResourceDef {
     natural_key: &["sessionName", "schoolReference.schoolId", "schoolYearTypeReference.schoolYear"],
     key_change_allowed: true,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[],
 };
 
 pub const COURSE_OFFERINGS: ResourceDef = ResourceDef {
@@ -329,6 +370,11 @@ pub const COURSE_OFFERINGS: ResourceDef = ResourceDef {
     ],
     key_change_allowed: false,
     is_descriptor: false,
+    equality_constraints: &[EqualityConstraint {
+        source: "$.sessionReference.schoolId",
+        target: "$.schoolReference.schoolId",
+    }],
+    uniqueness_constraints: &[],
 };
 
 pub const SECTIONS: ResourceDef = ResourceDef {
@@ -353,6 +399,16 @@ pub const SECTIONS: ResourceDef = ResourceDef {
     ],
     key_change_allowed: true,
     is_descriptor: false,
+    equality_constraints: &[EqualityConstraint {
+        source: "$.classPeriods[*].classPeriodReference.schoolId",
+        target: "$.courseOfferingReference.schoolId",
+    }],
+    uniqueness_constraints: &[UniquenessConstraint {
+        paths: &[
+            "$.classPeriods[*].classPeriodReference.classPeriodName",
+            "$.classPeriods[*].classPeriodReference.schoolId",
+        ],
+    }],
 };
 
 pub const STUDENT_SCHOOL_ASSOCIATIONS: ResourceDef = ResourceDef {
@@ -371,6 +427,8 @@ pub const STUDENT_SCHOOL_ASSOCIATIONS: ResourceDef = ResourceDef {
     natural_key: &["studentReference.studentUniqueId", "schoolReference.schoolId", "entryDate"],
     key_change_allowed: true,
     is_descriptor: false,
+    equality_constraints: &[],
+    uniqueness_constraints: &[],
 };
 
 /// Every resource served, in a valid load order: a resource comes after those it references.
@@ -431,8 +489,48 @@ pub fn check_definitions() -> Result<(), String> {
         }
         let earlier = &ALL[..position];
         check_fields(def.name, def.fields, earlier)?;
+        let constraint_paths = def
+            .equality_constraints
+            .iter()
+            .flat_map(|c| [c.source, c.target])
+            .chain(def.uniqueness_constraints.iter().flat_map(|c| c.paths.iter().copied()));
+        for path in constraint_paths {
+            if !scalar_at(def.fields, path) {
+                return Err(format!("{}: constraint path {path} names no scalar member", def.name));
+            }
+        }
+        for constraint in def.uniqueness_constraints {
+            if !constraint.paths.iter().all(|path| path.contains("[*]")) {
+                return Err(format!("{}: a uniqueness constraint path is not in a collection", def.name));
+            }
+        }
     }
     Ok(())
+}
+
+/// Whether an ApiSchema-style path (`$.classPeriods[*].classPeriodReference.schoolId`) leads through
+/// these fields to a scalar member, `[*]` exactly where a collection is.
+fn scalar_at(fields: &[Field], path: &str) -> bool {
+    let mut fields = fields;
+    let mut members: Option<&[ReferenceMember]> = None;
+    let segments: Vec<&str> = path.trim_start_matches("$.").split('.').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        let (name, each) = segment.strip_suffix("[*]").map_or((*segment, false), |name| (name, true));
+        if let Some(reference_members) = members.take() {
+            return last && !each && reference_members.iter().any(|m| m.name == name);
+        }
+        let Some(field) = fields.iter().find(|f| f.name == name) else { return false };
+        match (&field.kind, each) {
+            (Kind::Collection { item, .. }, true) => fields = item,
+            (Kind::Object(inner), false) => fields = inner,
+            (Kind::Reference(reference), false) => members = Some(reference.members),
+            (Kind::Collection { .. } | Kind::Object(_) | Kind::Reference(_), _) => return false,
+            (_, true) => return false,
+            (_, false) => return last,
+        }
+    }
+    false
 }
 
 fn check_fields(resource: &str, fields: &[Field], earlier: &[&ResourceDef]) -> Result<(), String> {
@@ -492,6 +590,24 @@ mod tests {
     #[test]
     fn the_definitions_are_consistent() {
         assert_eq!(check_definitions(), Ok(()));
+    }
+
+    #[test]
+    fn constraint_paths_must_lead_to_scalars_through_collections() {
+        let fields = SECTIONS.fields;
+        assert!(scalar_at(fields, "$.classPeriods[*].classPeriodReference.schoolId"));
+        assert!(scalar_at(fields, "$.courseOfferingReference.schoolId"));
+        assert!(scalar_at(fields, "$.sectionIdentifier"));
+        for bad in [
+            "$.classPeriods.classPeriodReference.schoolId",
+            "$.classPeriods[*].classPeriodReference",
+            "$.classPeriods[*].classPeriodReference.nope",
+            "$.sectionIdentifier[*]",
+            "$.courseOfferingReference[*].schoolId",
+            "$.nope",
+        ] {
+            assert!(!scalar_at(fields, bad), "{bad}");
+        }
     }
 
     #[test]

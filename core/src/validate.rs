@@ -24,7 +24,8 @@ pub fn validate(def: &ResourceDef, body: &Map<String, Value>) -> Result<Vec<Ref>
     let mut check = Check::default();
     check.object(def.fields, body, "$", true);
     if check.errors.is_empty() {
-        check.unified_key_members(def, body);
+        check.equality_constraints(def, body);
+        check.uniqueness_constraints(def, body);
     }
     if check.errors.is_empty() {
         Ok(check.references)
@@ -122,6 +123,44 @@ pub fn reference_key(reference: &Reference, object: &Map<String, Value>) -> Opti
         object.get(member.name).filter(|v| !v.is_null()).cloned()
     });
     Some(key_text(values.collect::<Option<Vec<Value>>>()?, target.is_descriptor))
+}
+
+/// The values at a JSON path in ApiSchema's form (`$.classPeriods[*].classPeriodReference.schoolId`),
+/// each with its concrete path (`$.classPeriods[2].classPeriodReference.schoolId`); `null` and
+/// missing members are left out.
+pub fn values_at<'a>(body: &'a Map<String, Value>, path: &str) -> Vec<(String, &'a Value)> {
+    fn walk<'a>(
+        object: &'a Map<String, Value>,
+        segments: &[&str],
+        at: &str,
+        out: &mut Vec<(String, &'a Value)>,
+    ) {
+        let Some((segment, rest)) = segments.split_first() else { return };
+        let (name, each) = match segment.strip_suffix("[*]") {
+            Some(name) => (name, true),
+            None => (*segment, false),
+        };
+        let Some(member) = object.get(name) else { return };
+        let at = format!("{at}.{name}");
+        let reached: Vec<(String, &Value)> = match (each, member) {
+            (false, member) => vec![(at, member)],
+            (true, Value::Array(items)) => {
+                items.iter().enumerate().map(|(i, item)| (format!("{at}[{i}]"), item)).collect()
+            }
+            (true, _) => Vec::new(),
+        };
+        for (at, value) in reached {
+            match value.as_object() {
+                _ if rest.is_empty() && !value.is_null() => out.push((at, value)),
+                Some(object) if !rest.is_empty() => walk(object, rest, &at, out),
+                _ => {}
+            }
+        }
+    }
+    let segments: Vec<&str> = path.trim_start_matches('$').split('.').filter(|s| !s.is_empty()).collect();
+    let mut out = Vec::new();
+    walk(body, &segments, "$", &mut out);
+    out
 }
 
 pub(crate) fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
@@ -253,21 +292,65 @@ impl Check {
         }
     }
 
-    /// Ed-Fi key unification: a member of the natural key carried by one reference (such as
-    /// `schoolReference.schoolId`) must have the same value in every other top-level reference
-    /// that carries a member of that name (`sessionReference.schoolId`).
-    fn unified_key_members(&mut self, def: &ResourceDef, body: &Map<String, Value>) {
-        for key_path in def.natural_key {
-            let Some((_, member)) = key_path.split_once('.') else { continue };
-            let Some(expected) = lookup(body, key_path) else { continue };
-            for field in def.fields {
-                let Kind::Reference(reference) = &field.kind else { continue };
-                if !reference.members.iter().any(|m| m.name == member) {
-                    continue;
+    /// Ed-Fi key unification: every value at a constraint's source path must equal the value at
+    /// its target path (`sessionReference.schoolId` is `schoolReference.schoolId`).
+    fn equality_constraints(&mut self, def: &ResourceDef, body: &Map<String, Value>) {
+        for constraint in def.equality_constraints {
+            let Some((target_path, expected)) = values_at(body, constraint.target).into_iter().next() else {
+                continue;
+            };
+            for (path, value) in values_at(body, constraint.source) {
+                if value != expected {
+                    self.report(&path, format!("must equal {target_path} ({expected})."));
                 }
-                let path = format!("{}.{member}", field.name);
-                if lookup(body, &path).is_some_and(|value| value != expected) {
-                    self.report(&format!("$.{path}"), format!("must equal $.{key_path}."));
+            }
+        }
+    }
+
+    /// No two items of a collection may agree on every member that keys it. Strings compare
+    /// case-insensitively, as descriptor URIs do and as ODS/API's database collation does.
+    fn uniqueness_constraints(&mut self, def: &ResourceDef, body: &Map<String, Value>) {
+        for constraint in def.uniqueness_constraints {
+            // Paths into one collection key its items together; each collection is checked alone.
+            let mut collections: Vec<(&str, Vec<&str>)> = Vec::new();
+            for path in constraint.paths {
+                let Some((collection, member)) = path.split_once("[*]") else { continue };
+                match collections.iter_mut().find(|(c, _)| *c == collection) {
+                    Some((_, members)) => members.push(member),
+                    None => collections.push((collection, vec![member])),
+                }
+            }
+            for (collection, members) in collections {
+                let Some(Value::Array(items)) =
+                    values_at(body, collection).into_iter().next().map(|(_, v)| v)
+                else {
+                    continue;
+                };
+                let mut seen: Vec<Vec<Value>> = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    let Some(item) = item.as_object() else { continue };
+                    let key: Vec<Value> = members
+                        .iter()
+                        .map(|member| {
+                            let value =
+                                values_at(item, &format!("${member}")).into_iter().next().map(|(_, v)| v);
+                            match value {
+                                Some(Value::String(s)) => Value::String(s.to_lowercase()),
+                                Some(other) => other.clone(),
+                                None => Value::Null,
+                            }
+                        })
+                        .collect();
+                    match seen.iter().position(|k| *k == key) {
+                        Some(first) => self.report(
+                            &format!("{collection}[{i}]"),
+                            format!(
+                                "duplicates {collection}[{first}]: the items of a collection must differ in {}.",
+                                members.iter().map(|m| m.trim_start_matches('.')).collect::<Vec<_>>().join(", ")
+                            ),
+                        ),
+                        None => seen.push(key),
+                    }
                 }
             }
         }
@@ -405,6 +488,82 @@ mod tests {
         );
         let errors = validate(def, offering(2).as_object().unwrap()).unwrap_err();
         assert_eq!(errors.keys().collect::<Vec<_>>(), ["$.sessionReference.schoolId"]);
+    }
+
+    #[test]
+    fn every_class_period_of_a_section_is_at_the_offerings_school() {
+        let section = |period_school: i64| {
+            json!({
+                "sectionIdentifier": "ALG-1-01",
+                "courseOfferingReference": {"localCourseCode": "ALG-1", "schoolId": 1, "schoolYear": 2027, "sessionName": "Fall"},
+                "classPeriods": [
+                    {"classPeriodReference": {"classPeriodName": "01", "schoolId": 1}},
+                    {"classPeriodReference": {"classPeriodName": "02", "schoolId": period_school}},
+                ],
+            })
+        };
+        let def = &crate::resources::SECTIONS;
+        assert!(validate(def, section(1).as_object().unwrap()).is_ok());
+        let errors = validate(def, section(2).as_object().unwrap()).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["$.classPeriods[1].classPeriodReference.schoolId"]);
+        let message = &errors["$.classPeriods[1].classPeriodReference.schoolId"][0];
+        assert!(message.contains("$.courseOfferingReference.schoolId"), "{message}");
+    }
+
+    #[test]
+    fn no_two_items_of_a_collection_share_their_key() {
+        let school = |grades: &[&str]| {
+            let grades: Vec<Value> = grades
+                .iter()
+                .map(|g| json!({"gradeLevelDescriptor": format!("uri://ed-fi.org/GradeLevelDescriptor#{g}")}))
+                .collect();
+            json!({
+                "schoolId": 1, "nameOfInstitution": "A",
+                "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#School"}],
+                "gradeLevels": grades,
+            })
+        };
+        let def = &crate::resources::SCHOOLS;
+        assert!(validate(def, school(&["Ninth grade", "Tenth grade"]).as_object().unwrap()).is_ok());
+        // Descriptor URIs compare case-insensitively, so these are the same grade.
+        let errors =
+            validate(def, school(&["Ninth grade", "Tenth grade", "NINTH GRADE"]).as_object().unwrap())
+                .unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["$.gradeLevels[2]"]);
+        assert!(errors["$.gradeLevels[2]"][0].contains("$.gradeLevels[0]"), "{errors:?}");
+        // A collection keyed by two members: items differing in one of them are distinct.
+        let period = |times: &[(&str, &str)]| {
+            let times: Vec<Value> =
+                times.iter().map(|(s, e)| json!({"startTime": s, "endTime": e})).collect();
+            json!({"classPeriodName": "01", "schoolReference": {"schoolId": 1}, "meetingTimes": times})
+        };
+        let def = &crate::resources::CLASS_PERIODS;
+        assert!(validate(
+            def,
+            period(&[("08:00:00", "08:50:00"), ("08:00:00", "09:50:00")]).as_object().unwrap()
+        )
+        .is_ok());
+        let twice = period(&[("08:00:00", "08:50:00"), ("08:00:00", "08:50:00")]);
+        assert_eq!(
+            validate(def, twice.as_object().unwrap()).unwrap_err().keys().collect::<Vec<_>>(),
+            ["$.meetingTimes[1]"]
+        );
+    }
+
+    #[test]
+    fn values_at_expands_collections_and_names_each_place() {
+        let body = json!({"a": [{"b": {"c": 1}}, {"b": {"c": null}}, {"b": {"c": 3}}, 7], "d": {"e": "x"}});
+        let body = body.as_object().unwrap();
+        let found = |path: &str| -> Vec<(String, Value)> {
+            values_at(body, path).into_iter().map(|(p, v)| (p, v.clone())).collect()
+        };
+        assert_eq!(
+            found("$.a[*].b.c"),
+            [("$.a[0].b.c".to_owned(), json!(1)), ("$.a[2].b.c".to_owned(), json!(3))]
+        );
+        assert_eq!(found("$.d.e"), [("$.d.e".to_owned(), json!("x"))]);
+        assert_eq!(found("$.d[*].e"), [], "not a collection");
+        assert_eq!(found("$.missing.x"), []);
     }
 
     #[test]
