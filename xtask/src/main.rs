@@ -3,6 +3,7 @@
 mod bench;
 mod client;
 mod contention;
+mod descriptor_values;
 mod dev_vars;
 mod etag_cost;
 mod fuzz;
@@ -74,6 +75,8 @@ enum Task {
     },
     /// Build the Worker into `edge/build/` (wrangler's `[build] command`).
     BuildWorker,
+    /// Regenerate xtask/data/ds-5.2-descriptors.json from ../shared/edfi/descriptors/.
+    GenDescriptors,
     /// Load the sample data into a running API.
     Seed {
         #[arg(long, default_value = "http://127.0.0.1:8787")]
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
             }
         }
         Task::BuildWorker => build_worker(),
+        Task::GenDescriptors => descriptor_values::write(&root()),
         Task::Seed { url } => dev_vars::ensure(&root())
             .and_then(|secrets| dev_vars::dev_client(&root(), &url, &secrets))
             .and_then(|(_, _, token)| seed::load(&url, &token))

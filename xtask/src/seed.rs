@@ -87,7 +87,30 @@ fn descriptors(kind: &str, codes: &[&str]) -> Vec<Value> {
 }
 
 /// The whole district, resource by resource in load order.
+/// Ed-Fi's default descriptor values for every descriptor endpoint the API serves, then the
+/// district's own data; a descriptor both list is sent once.
 pub fn district() -> Vec<(&'static str, Vec<Value>)> {
+    let mut seen = std::collections::HashSet::new();
+    let defaults = crate::descriptor_values::committed()
+        .into_iter()
+        .filter_map(|(endpoint, items)| edfi_core::resources::find(&endpoint).map(|def| (def.name, items)));
+    defaults
+        .chain(own_data())
+        .map(|(resource, items)| {
+            let fresh = items.into_iter().filter(|item| {
+                let (Some(namespace), Some(code)) = (item["namespace"].as_str(), item["codeValue"].as_str())
+                else {
+                    return true;
+                };
+                seen.insert((resource, namespace.to_lowercase(), code.to_lowercase()))
+            });
+            (resource, fresh.collect())
+        })
+        .collect()
+}
+
+/// The district's schools, calendar, courses, sections, students and the descriptors they use.
+fn own_data() -> Vec<(&'static str, Vec<Value>)> {
     let subjects: Vec<&str> = COURSES.iter().map(|c| c.2).collect();
     let terms: Vec<&str> = SESSIONS.iter().map(|s| s.1).collect();
     let students = students(STUDENTS);
