@@ -12,11 +12,13 @@ use crate::etag::EntityTag;
 /// Fields the server owns. Clients may send them back; they are never content.
 pub const SERVER_FIELDS: [&str; 4] = ["id", "_etag", "_lastModifiedDate", "changeVersion"];
 
-/// Content in canonical JSON text (always a JSON object), with its ETag.
+/// Content in canonical JSON text (always a JSON object), with its ETag, and the text to store
+/// for it (the same, or with `link` members in its reference objects: [`crate::links`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Content {
     canonical: String,
     etag: EntityTag,
+    stored: Option<String>,
 }
 
 impl Content {
@@ -25,12 +27,18 @@ impl Content {
     pub fn from_body(body: &Map<String, Value>) -> Self {
         let canonical = canonical_object(body, &SERVER_FIELDS);
         let etag = etag_of_canonical(&canonical);
-        Self { canonical, etag }
+        Self { canonical, etag, stored: None }
+    }
+
+    /// The same content, stored as `text` (its representation with links); the ETag stays the
+    /// content's.
+    pub fn stored_as(self, text: String) -> Self {
+        Self { stored: Some(text), ..self }
     }
 
     /// Rebuilds stored content without re-hashing it (reads never re-hash).
     pub fn from_stored(canonical: String, etag: EntityTag) -> Self {
-        Self { canonical, etag }
+        Self { canonical, etag, stored: None }
     }
 
     pub fn canonical(&self) -> &str {
@@ -41,8 +49,9 @@ impl Content {
         &self.etag
     }
 
+    /// The text to store and the ETag.
     pub fn into_parts(self) -> (String, EntityTag) {
-        (self.canonical, self.etag)
+        (self.stored.unwrap_or(self.canonical), self.etag)
     }
 }
 

@@ -18,6 +18,7 @@ pub mod etag;
 pub mod http;
 pub mod idempotency;
 pub mod limits;
+pub mod links;
 pub mod model;
 pub mod openapi;
 pub mod precondition;

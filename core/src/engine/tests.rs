@@ -1172,3 +1172,4 @@ mod cascades;
 mod coercion;
 mod idempotency;
 mod integers;
+mod links;

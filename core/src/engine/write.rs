@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::content::Content;
+use crate::links::{self, Resolved};
 use crate::model::{Field, Kind, ResourceDef};
 use crate::problem::{Problem, ValidationErrors};
 use crate::resources;
@@ -24,6 +25,7 @@ struct Incoming {
 }
 
 fn incoming(def: &ResourceDef, mut body: Map<String, Value>) -> Result<Incoming, Failure> {
+    links::strip(def, &mut body);
     coerce(def, &mut body);
     let refs = validate(def, &body).map_err(Problem::validation_failed)?;
     let key = natural_key(def, &body).expect("validated bodies have their key members");
@@ -32,13 +34,16 @@ fn incoming(def: &ResourceDef, mut body: Map<String, Value>) -> Result<Incoming,
 
 /// The links to store, once every reference names an existing item. An unknown descriptor is a
 /// validation failure (400); a reference to a missing item is an unresolved reference (409).
-fn resolve(refs: &[Ref], store: &impl Store) -> Result<Vec<Link>, Failure> {
+fn resolve(refs: &[Ref], store: &impl Store) -> Result<(Vec<Link>, Vec<Resolved>), Failure> {
     let mut unknown_descriptors = ValidationErrors::new();
     let mut unresolved = ValidationErrors::new();
     let mut links = BTreeSet::new();
+    let mut resolved = Vec::new();
     for r in refs {
-        if store.get_by_natural_key(r.target, &r.key)?.is_none() {
-            let target = resources::find(r.target).expect("references name defined resources");
+        let target = resources::find(r.target).expect("references name defined resources");
+        if let Some(doc) = store.get_by_natural_key(r.target, &r.key)? {
+            resolved.push(Resolved { path: r.path.clone(), target, id: doc.id });
+        } else {
             let (errors, message) = if target.is_descriptor {
                 (&mut unknown_descriptors, format!("is not a known {}.", target.entity()))
             } else {
@@ -54,7 +59,7 @@ fn resolve(refs: &[Ref], store: &impl Store) -> Result<Vec<Link>, Failure> {
     if !unresolved.is_empty() {
         return Err(Problem::unresolved_reference(unresolved).into());
     }
-    Ok(links.into_iter().collect())
+    Ok((links.into_iter().collect(), resolved))
 }
 
 fn refuse_failed(outcome: WriteOutcome) -> Result<(), Failure> {
@@ -84,17 +89,18 @@ pub(super) fn post(
     let existing = store.get_by_natural_key(def.name, &incoming.key)?;
     let current = existing.as_ref().map(stored_etag);
     refuse_failed(pre.evaluate_write(config.if_match, current.as_ref()))?;
-    let links = resolve(&incoming.refs, store)?;
+    let (links, resolved) = resolve(&incoming.refs, store)?;
+    let content = incoming.content.stored_as(links::stored_text(&incoming.body, &resolved));
     let stamp = Stamp::new(ctx, config);
     let (status, doc) = match existing {
         None => {
             let id = uuid::Builder::from_random_bytes(ctx.random).into_uuid().simple().to_string();
-            let doc = new_version(store, id, incoming.key, incoming.content, &stamp)?;
+            let doc = new_version(store, id, incoming.key, content, &stamp)?;
             store.insert(def.name, &doc)?;
             stamp.record(store, def, &doc.id, Some(&doc), doc.change_version)?;
             (201, doc)
         }
-        Some(existing) => (200, write_update(def, store, existing, incoming.content, &stamp)?),
+        Some(existing) => (200, write_update(def, store, existing, content, &stamp)?),
     };
     store.set_links(def.name, &doc.id, &links)?;
     Ok(Response::empty(status)
@@ -132,7 +138,8 @@ pub(super) fn put(
             return Err(Problem::non_unique_key(def.name).into());
         }
     }
-    let links = resolve(&incoming.refs, store)?;
+    let (links, resolved) = resolve(&incoming.refs, store)?;
+    let content = incoming.content.clone().stored_as(links::stored_text(&incoming.body, &resolved));
     let cascade = if key_changes {
         plan_cascade(store, def, &existing.natural_key, &incoming.body)?
     } else {
@@ -141,7 +148,7 @@ pub(super) fn put(
     let old_key = existing.natural_key.clone();
     let doc = Document { natural_key: incoming.key.clone(), ..existing };
     let stamp = Stamp::new(ctx, config);
-    let doc = write_update(def, store, doc, incoming.content, &stamp)?;
+    let doc = write_update(def, store, doc, content, &stamp)?;
     store.set_links(def.name, &doc.id, &links)?;
     if key_changes {
         let change = KeyChange {
@@ -188,7 +195,7 @@ struct Rewrite {
     doc: Document,
     body: Map<String, Value>,
     key: String,
-    links: Vec<Link>,
+    refs: Vec<Ref>,
 }
 
 /// Plans the rewrite of every item that references `changed`'s old key so it carries the new
@@ -212,9 +219,10 @@ fn plan_cascade(
                 Some(i) => (plan[i].doc.clone(), plan[i].body.clone(), plan[i].key.clone()),
                 None => {
                     let Some(doc) = store.get(def.name, &referrer.id)? else { continue };
-                    let body = serde_json::from_str(&doc.content).map_err(|e| {
+                    let mut body = serde_json::from_str(&doc.content).map_err(|e| {
                         StoreError(format!("stored {} {} is not JSON: {e}", def.name, doc.id))
                     })?;
+                    links::strip(def, &mut body);
                     let key = doc.natural_key.clone();
                     (doc, body, key)
                 }
@@ -245,12 +253,10 @@ fn plan_cascade(
                 ));
                 continue;
             }
-            let links: BTreeSet<Link> =
-                refs.into_iter().map(|r| Link { target: r.target.to_owned(), key: r.key }).collect();
             if key != key_before {
                 work.push((def.name, key_before, body.clone()));
             }
-            let rewrite = Rewrite { def, doc, body, key, links: links.into_iter().collect() };
+            let rewrite = Rewrite { def, doc, body, key, refs };
             match planned {
                 Some(i) => plan[i] = rewrite,
                 None => plan.push(rewrite),
@@ -265,16 +271,26 @@ fn plan_cascade(
 }
 
 /// Writes a planned cascade: each item once, with its key change recorded if its key changed.
+/// Items are written in plan order, so each one's references (to the changed item, or to an
+/// item rewritten before it) resolve by their new keys for its links.
 fn apply_cascade(store: &mut impl Store, plan: Vec<Rewrite>, stamp: &Stamp) -> Result<(), StoreError> {
-    for Rewrite { def, doc, body, key, links } in plan {
+    for Rewrite { def, doc, body, key, refs } in plan {
+        let mut resolved = Vec::new();
+        for r in &refs {
+            if let Some(target_doc) = store.get_by_natural_key(r.target, &r.key)? {
+                let target = resources::find(r.target).expect("references name defined resources");
+                resolved.push(Resolved { path: r.path.clone(), target, id: target_doc.id });
+            }
+        }
+        let links: Vec<Link> = refs
+            .iter()
+            .map(|r| Link { target: r.target.to_owned(), key: r.key.clone() })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let content = Content::from_body(&body).stored_as(links::stored_text(&body, &resolved));
         let old_key = doc.natural_key.clone();
-        let updated = write_update(
-            def,
-            store,
-            Document { natural_key: key.clone(), ..doc },
-            Content::from_body(&body),
-            stamp,
-        )?;
+        let updated = write_update(def, store, Document { natural_key: key.clone(), ..doc }, content, stamp)?;
         store.set_links(def.name, &updated.id, &links)?;
         if key != old_key {
             let change = KeyChange {

@@ -24,7 +24,7 @@ fn school(id: i64) -> Value {
     })
 }
 
-fn session(school_id: i64, name: &str) -> Value {
+pub(super) fn session(school_id: i64, name: &str) -> Value {
     json!({
         "sessionName": name, "schoolReference": {"schoolId": school_id}, "schoolYearTypeReference": {"schoolYear": 2027},
         "beginDate": "2026-08-17", "endDate": "2026-12-18", "termDescriptor": uri("TermDescriptor", "Fall Semester"),
@@ -34,7 +34,7 @@ fn session(school_id: i64, name: &str) -> Value {
 
 /// Two schools; at the first, a session with a course offering and a section of it. Returns the
 /// session's id.
-fn district(api: &mut Api) -> String {
+pub(super) fn district(api: &mut Api) -> String {
     for (resource, body) in [
         (
             "educationOrganizationCategoryDescriptors",
@@ -83,7 +83,7 @@ fn district(api: &mut Api) -> String {
     session_id
 }
 
-fn session_item(id: &str) -> String {
+pub(super) fn session_item(id: &str) -> String {
     format!("/data/v3/ed-fi/sessions/{id}")
 }
 

@@ -1,0 +1,139 @@
+//! ODS/API's `link` members: each reference object of a representation carries
+//! `{"rel": "School", "href": "/ed-fi/schools/{id}"}`, naming the item it resolves to. They are
+//! made when an item is written (a referenced item's id never changes, and it cannot be deleted
+//! while referenced) and stored with the content, so a read stays a splice of stored text. They
+//! are not content: never hashed, and ignored when a client sends them back.
+
+use serde_json::{json, Map, Value};
+
+use crate::canonical::canonical_object;
+use crate::content::SERVER_FIELDS;
+use crate::model::{Field, Kind, ResourceDef};
+
+/// The member's name in a reference object.
+pub const LINK: &str = "link";
+
+/// A reference object of a body, resolved: where it is (`$.classPeriods[0].classPeriodReference`)
+/// and the item it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resolved {
+    pub path: String,
+    pub target: &'static ResourceDef,
+    pub id: String,
+}
+
+/// Removes the `link` member of every reference object in the body: a client may send back what
+/// it read, from this API or from an ODS/API, and the link is the server's to make.
+pub fn strip(def: &ResourceDef, body: &mut Map<String, Value>) {
+    strip_fields(def.fields, body);
+}
+
+fn strip_fields(fields: &[Field], object: &mut Map<String, Value>) {
+    for field in fields {
+        match (&field.kind, object.get_mut(field.name)) {
+            (Kind::Reference(_), Some(Value::Object(reference))) => {
+                reference.remove(LINK);
+            }
+            (Kind::Object(inner), Some(Value::Object(nested))) => strip_fields(inner, nested),
+            (Kind::Collection { item, .. }, Some(Value::Array(items))) => {
+                for element in items.iter_mut().filter_map(Value::as_object_mut) {
+                    strip_fields(item, element);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The text to store: the canonical JSON of the content with a `link` in each resolved
+/// reference object. Descriptors are URIs, not reference objects, and get none.
+pub fn stored_text(body: &Map<String, Value>, resolved: &[Resolved]) -> String {
+    let targets: Vec<&Resolved> = resolved.iter().filter(|r| !r.target.is_descriptor).collect();
+    if targets.is_empty() {
+        return canonical_object(body, &SERVER_FIELDS);
+    }
+    let mut linked = body.clone();
+    for r in targets {
+        if let Some(reference) = object_at(&mut linked, &r.path) {
+            reference.insert(LINK.to_owned(), link(r.target, &r.id));
+        }
+    }
+    canonical_object(&linked, &SERVER_FIELDS)
+}
+
+/// ODS/API's link to an item: `rel` is the resource's entity name, `href` its path under the
+/// data API.
+pub fn link(target: &ResourceDef, id: &str) -> Value {
+    let entity = target.entity();
+    let mut rel = String::with_capacity(entity.len());
+    let mut chars = entity.chars();
+    if let Some(first) = chars.next() {
+        rel.extend(first.to_uppercase());
+        rel.push_str(chars.as_str());
+    }
+    json!({"rel": rel, "href": format!("/ed-fi/{}/{id}", target.name)})
+}
+
+/// The object at a concrete path such as `$.classPeriods[0].classPeriodReference`.
+fn object_at<'a>(body: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut Map<String, Value>> {
+    let mut object = body;
+    for segment in path.strip_prefix("$.")?.split('.') {
+        let (name, index) = match segment.split_once('[') {
+            Some((name, index)) => (name, Some(index.strip_suffix(']')?.parse::<usize>().ok()?)),
+            None => (segment, None),
+        };
+        let member = object.get_mut(name)?;
+        let member = match index {
+            Some(i) => member.as_array_mut()?.get_mut(i)?,
+            None => member,
+        };
+        object = member.as_object_mut()?;
+    }
+    Some(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::{CLASS_PERIODS, SCHOOLS, SECTIONS};
+
+    #[test]
+    fn links_go_into_each_resolved_reference_object() {
+        let body = json!({
+            "sectionIdentifier": "S",
+            "courseOfferingReference": {"localCourseCode": "A", "schoolId": 1, "schoolYear": 2027, "sessionName": "F"},
+            "classPeriods": [{"classPeriodReference": {"classPeriodName": "01", "schoolId": 1}}],
+        });
+        let resolved = [Resolved {
+            path: "$.classPeriods[0].classPeriodReference".to_owned(),
+            target: &CLASS_PERIODS,
+            id: "c1".to_owned(),
+        }];
+        let stored: Value = serde_json::from_str(&stored_text(body.as_object().unwrap(), &resolved)).unwrap();
+        assert_eq!(
+            stored["classPeriods"][0]["classPeriodReference"]["link"],
+            json!({"rel": "ClassPeriod", "href": "/ed-fi/classPeriods/c1"})
+        );
+        assert!(stored["courseOfferingReference"].get("link").is_none(), "not resolved here");
+        // Without links the stored text is the content itself.
+        assert_eq!(
+            stored_text(body.as_object().unwrap(), &[]),
+            canonical_object(body.as_object().unwrap(), &SERVER_FIELDS)
+        );
+    }
+
+    #[test]
+    fn links_sent_back_are_stripped_from_reference_objects_only() {
+        let mut body = json!({
+            "sectionIdentifier": "S",
+            "courseOfferingReference": {"schoolId": 1, "link": {"rel": "CourseOffering", "href": "/x"}},
+            "classPeriods": [{"classPeriodReference": {"schoolId": 1, "link": {"rel": "ClassPeriod", "href": "/y"}}}],
+            "link": "not a reference object: left for validation to refuse",
+        });
+        strip(&SECTIONS, body.as_object_mut().unwrap());
+        assert!(body["courseOfferingReference"].get("link").is_none());
+        assert!(body["classPeriods"][0]["classPeriodReference"].get("link").is_none());
+        assert!(body.get("link").is_some());
+        assert_eq!(link(&SCHOOLS, "abc"), json!({"rel": "School", "href": "/ed-fi/schools/abc"}));
+    }
+}
