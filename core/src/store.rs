@@ -21,7 +21,8 @@ pub struct Document {
     pub id: String,
     /// The natural key, as JSON text of the key values (see [`crate::validate::natural_key`]).
     pub natural_key: String,
-    /// Canonical JSON of the content (no server fields).
+    /// The stored text: canonical JSON of the content (no server fields), with a `link` member in
+    /// each resolved reference object ([`crate::links`]). The ETag is of the content alone.
     pub content: String,
     /// The ETag's opaque value, computed once when the content was written.
     pub etag: String,
