@@ -160,9 +160,16 @@ impl Schemas {
         self.add(name, schema)
     }
 
-    /// The shared `edFi_<target>Reference`: every member is required and part of the identity.
+    /// The shared `edFi_<target>Reference`: every member is required and part of the identity;
+    /// the server adds a read-only `link` to the item it resolves to.
     fn reference(&mut self, field_name: &str, reference: &Reference) -> Value {
-        let properties: Map<String, Value> = reference
+        let link = json!({
+            "type": "object",
+            "readOnly": true,
+            "description": "The item the reference resolves to; made by the server and ignored on writes.",
+            "properties": { "rel": { "type": "string" }, "href": { "type": "string" } },
+        });
+        let mut properties: Map<String, Value> = reference
             .members
             .iter()
             .filter_map(|member| {
@@ -171,6 +178,7 @@ impl Schemas {
                 Some((member.name.to_owned(), schema))
             })
             .collect();
+        properties.insert(crate::links::LINK.to_owned(), link);
         let required: Vec<&str> = reference.members.iter().map(|member| member.name).collect();
         let schema = json!({ "type": "object", "properties": properties, "required": required });
         self.add(reference_schema_name(field_name, reference), schema)
@@ -820,6 +828,8 @@ mod tests {
         assert!(identity(&resources, "edFi_classPeriod", "schoolReference"));
         assert!(!identity(&resources, "edFi_classPeriod", "meetingTimes"));
         assert!(identity(&resources, "edFi_schoolReference", "schoolId"));
+        let link = &schema(&resources, "edFi_schoolReference")["properties"]["link"];
+        assert_eq!((&link["readOnly"], &link["properties"]["href"]["type"]), (&json!(true), &json!("string")));
         assert!(identity(&descriptors, "edFi_gradeLevelDescriptor", "namespace"));
         assert!(identity(&descriptors, "edFi_gradeLevelDescriptor", "codeValue"));
         assert!(!identity(&descriptors, "edFi_gradeLevelDescriptor", "shortDescription"));
