@@ -829,7 +829,10 @@ mod tests {
         assert!(!identity(&resources, "edFi_classPeriod", "meetingTimes"));
         assert!(identity(&resources, "edFi_schoolReference", "schoolId"));
         let link = &schema(&resources, "edFi_schoolReference")["properties"]["link"];
-        assert_eq!((&link["readOnly"], &link["properties"]["href"]["type"]), (&json!(true), &json!("string")));
+        assert_eq!(
+            (&link["readOnly"], &link["properties"]["href"]["type"]),
+            (&json!(true), &json!("string"))
+        );
         assert!(identity(&descriptors, "edFi_gradeLevelDescriptor", "namespace"));
         assert!(identity(&descriptors, "edFi_gradeLevelDescriptor", "codeValue"));
         assert!(!identity(&descriptors, "edFi_gradeLevelDescriptor", "shortDescription"));

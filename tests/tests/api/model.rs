@@ -190,6 +190,47 @@ async fn moving_a_session_to_another_school_under_its_offerings_is_409_and_chang
 }
 
 #[tokio::test]
+async fn references_carry_links_and_what_was_read_can_be_sent_back() {
+    let api = Api::new().await;
+    let (school_id, section_path, session_path, _) = section_at_new_school(&api).await;
+    let reply = api.get(&session_path, &[]).await;
+    let (read, etag) = (reply.json(), reply.etag());
+    let schools = api.get(&format!("{}?schoolId={school_id}", data("schools")), &[]).await.json();
+    let school = schools[0]["id"].as_str().unwrap();
+    assert_eq!(
+        read["schoolReference"]["link"],
+        json!({"rel": "School", "href": format!("/ed-fi/schools/{school}")})
+    );
+    let (section, _) = api.current(&section_path).await.unwrap();
+    let href =
+        section["classPeriods"][0]["classPeriodReference"]["link"]["href"].as_str().unwrap().to_owned();
+    assert!(href.starts_with("/ed-fi/classPeriods/"), "{section}");
+    assert_eq!(api.get(&format!("/data/v3{href}"), &[]).await.json()["classPeriodName"], "01");
+    // What was read, links and server fields included, goes back unchanged: same ETag.
+    let echoed = api.write("PUT", &session_path, &read, &[("If-Match", &etag)]).await;
+    assert_eq!((echoed.status, echoed.etag()), (204, etag));
+}
+
+#[tokio::test]
+async fn numbers_sent_as_strings_and_endpoints_in_any_case_are_taken() {
+    let api = Api::new().await;
+    let (school_id, _) = school(&api).await;
+    api.ensure("schoolYearTypes", &school_year()).await;
+    let body = json!({"classPeriodName": "07", "schoolReference": {"schoolId": school_id.to_string()}});
+    let created = api.write("POST", "/data/v3/ed-fi/ClassPeriods", &body, &[]).await;
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let location = created.header("Location").unwrap().to_owned();
+    assert!(location.contains("/ed-fi/classPeriods/"), "{location}");
+    let (stored, etag) =
+        api.current(&format!("{}/{}", data("classPeriods"), created.location_id())).await.unwrap();
+    assert_eq!(stored["schoolReference"]["schoolId"], json!(school_id), "stored as a number");
+    // The typed body is the same item with the same content.
+    let typed = json!({"classPeriodName": "07", "schoolReference": {"schoolId": school_id}});
+    let again = api.write("POST", &data("classPeriods"), &typed, &[]).await;
+    assert_eq!((again.status, again.etag()), (200, etag));
+}
+
+#[tokio::test]
 async fn change_queries_report_creates_updates_deletes_in_version_order() {
     let api = Api::new().await;
     let versions = || async { api.get("/changeQueries/v1/availableChangeVersions", &[]).await.json() };

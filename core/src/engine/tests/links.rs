@@ -72,5 +72,8 @@ fn a_cascade_keeps_every_link_pointing_at_its_item() {
     assert_eq!(offering["schoolReference"]["link"]["rel"], "School", "links the cascade did not touch stay");
     let section = first(&mut api, "sections");
     assert_eq!(section["courseOfferingReference"]["sessionName"], "Autumn");
-    assert_eq!(section["courseOfferingReference"]["link"]["href"], format!("/ed-fi/courseOfferings/{offering_id}"));
+    assert_eq!(
+        section["courseOfferingReference"]["link"]["href"],
+        format!("/ed-fi/courseOfferings/{offering_id}")
+    );
 }
