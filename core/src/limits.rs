@@ -96,9 +96,80 @@ pub fn json_too_deep(body: &[u8]) -> bool {
     false
 }
 
+/// Significant digits a number with a fraction or an exponent may have: any decimal of at most
+/// 15 significant digits survives the trip through a double (IEEE 754 keeps 15.95), so canonical
+/// JSON, which writes every number as its double, writes back the value that was sent.
+pub const MAX_EXACT_DIGITS: usize = 15;
+
+/// The first number in valid JSON text that canonical JSON could not store as sent: one written
+/// with a fraction or an exponent and more than [`MAX_EXACT_DIGITS`] significant digits
+/// (`1.0000000000000001` would be stored as `1`). Integers are exact as parsed and are checked
+/// against their field's range instead.
+pub fn inexact_number(body: &[u8]) -> Option<String> {
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < body.len() {
+        let byte = body[i];
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if byte == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if byte == b'-' || byte.is_ascii_digit() {
+            let start = i;
+            while i < body.len() && matches!(body[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                i += 1;
+            }
+            let token = std::str::from_utf8(&body[start..i]).unwrap_or_default();
+            if token.contains(['.', 'e', 'E']) && significant_digits(token) > MAX_EXACT_DIGITS {
+                return Some(token.to_owned());
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The significant digits of a JSON number's mantissa: from the first non-zero digit to the last.
+fn significant_digits(token: &str) -> usize {
+    let mantissa = token.split(['e', 'E']).next().unwrap_or_default();
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_beyond_what_a_double_keeps_are_found() {
+        for exact in [
+            &br#"{"a": 1.5, "b": -0.000123, "c": 123456789012.345, "d": 1e300, "e": 9007199254740993}"#[..],
+            br#"{"s": "1.0000000000000001 inside a string", "t": "\"2.00000000000000001"}"#,
+            br#"[100000000000000000000, 0.1, 12345.678900000000000]"#,
+        ] {
+            assert_eq!(inexact_number(exact), None, "{}", String::from_utf8_lossy(exact));
+        }
+        for (body, token) in [
+            (&br#"{"a": 1.0000000000000001}"#[..], "1.0000000000000001"),
+            (br#"[0.12345678901234567]"#, "0.12345678901234567"),
+            (br#"{"x": {"y": [1, -1234567890.1234567]}}"#, "-1234567890.1234567"),
+            (br#"{"z": 1.2345678901234567e5}"#, "1.2345678901234567e5"),
+        ] {
+            assert_eq!(inexact_number(body).as_deref(), Some(token));
+        }
+    }
 
     #[test]
     fn json_depth_ignores_brackets_in_strings() {
