@@ -16,6 +16,18 @@ pub enum Kind {
     Date,
     /// `HH:MM:SS`, a time of day.
     Time,
+    /// An RFC 3339 date and time (`2026-11-25T10:44:01Z`, an offset, fractional seconds), or the
+    /// same without an offset, as Ed-Fi clients send it.
+    DateTime,
+    /// An `xs:duration` (ISO 8601, `PT1H30M`), kept as the string sent.
+    Duration,
+    /// A decimal number of at most `total_digits` digits, `fraction_digits` of them after the point
+    /// (`None`: an `xs:decimal` without facets). Within [`crate::limits::MAX_EXACT_DIGITS`]
+    /// significant digits either way, so canonical JSON stores it as sent.
+    Decimal {
+        total_digits: Option<u32>,
+        fraction_digits: Option<u32>,
+    },
     Boolean,
     /// A whole number in its range.
     Integer(IntegerRange),

@@ -222,6 +222,20 @@ fn scalar_schema(kind: &Kind) -> Option<Value> {
         Kind::Text { min, max } => json!({ "type": "string", "minLength": min, "maxLength": max }),
         Kind::Date => json!({ "type": "string", "format": "date" }),
         Kind::Time => json!({ "type": "string", "format": "time", "pattern": TIME_PATTERN }),
+        Kind::DateTime => json!({ "type": "string", "format": "date-time" }),
+        Kind::Duration => {
+            json!({ "type": "string", "maxLength": crate::validate::DURATION_MAX, "description": "An ISO 8601 duration, such as PT1H30M." })
+        }
+        Kind::Decimal { total_digits, fraction_digits } => {
+            let mut schema = json!({ "type": "number", "format": "double" });
+            if let Some(total) = total_digits {
+                schema["x-Ed-Fi-totalDigits"] = json!(total);
+            }
+            if let Some(fraction) = fraction_digits {
+                schema["x-Ed-Fi-fractionDigits"] = json!(fraction);
+            }
+            schema
+        }
         Kind::Boolean => json!({ "type": "boolean" }),
         Kind::Integer(range) => json!({
             "type": "integer",
@@ -572,7 +586,14 @@ fn targets(fields: &[Field]) -> Vec<&'static str> {
             Kind::Reference(reference) => vec![reference.target],
             Kind::Descriptor(target) => vec![*target],
             Kind::Object(inner) | Kind::Collection { item: inner, .. } => targets(inner),
-            Kind::Text { .. } | Kind::Date | Kind::Time | Kind::Boolean | Kind::Integer { .. } => vec![],
+            Kind::Text { .. }
+            | Kind::Date
+            | Kind::Time
+            | Kind::DateTime
+            | Kind::Duration
+            | Kind::Decimal { .. }
+            | Kind::Boolean
+            | Kind::Integer { .. } => vec![],
         })
         .collect()
 }

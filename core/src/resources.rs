@@ -483,7 +483,15 @@ pub fn check_definitions() -> Result<(), String> {
         }
         for path in def.natural_key {
             match def.field_kind(path) {
-                Some(Kind::Text { .. } | Kind::Integer { .. } | Kind::Date | Kind::Descriptor(_)) => {}
+                Some(
+                    Kind::Text { .. }
+                    | Kind::Integer { .. }
+                    | Kind::Date
+                    | Kind::DateTime
+                    | Kind::Time
+                    | Kind::Decimal { .. }
+                    | Kind::Descriptor(_),
+                ) => {}
                 _ => return Err(format!("{}: natural key path {path} is not a scalar field", def.name)),
             }
         }
@@ -577,7 +585,14 @@ fn check_fields(resource: &str, fields: &[Field], earlier: &[&ResourceDef]) -> R
             Kind::Object(inner) | Kind::Collection { item: inner, .. } => {
                 check_fields(resource, inner, earlier)?
             }
-            Kind::Text { .. } | Kind::Date | Kind::Time | Kind::Boolean | Kind::Integer { .. } => {}
+            Kind::Text { .. }
+            | Kind::Date
+            | Kind::Time
+            | Kind::DateTime
+            | Kind::Duration
+            | Kind::Decimal { .. }
+            | Kind::Boolean
+            | Kind::Integer { .. } => {}
         }
     }
     Ok(())

@@ -60,6 +60,20 @@ fn coerce_value(kind: &Kind, value: &mut Value) {
                 *value = Value::from(n);
             }
         }
+        (Kind::Decimal { .. }, Value::String(text)) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+            let plain = !whole.is_empty()
+                && !fraction.is_empty()
+                && whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit());
+            let significant = format!("{whole}{fraction}").trim_matches('0').len();
+            let parsed = plain.then(|| text.parse::<f64>().ok()).flatten();
+            if let Some(number) = parsed.filter(|_| significant <= crate::limits::MAX_EXACT_DIGITS) {
+                if let Some(number) = serde_json::Number::from_f64(number) {
+                    *value = Value::Number(number);
+                }
+            }
+        }
         (Kind::Boolean, Value::String(text)) => {
             if text.eq_ignore_ascii_case("true") {
                 *value = Value::Bool(true);
@@ -223,6 +237,22 @@ impl Check {
                 Some(s) if parse_time(s).is_some() => {}
                 _ => self.report(path, "must be a time of day in the form HH:MM:SS.".to_owned()),
             },
+            Kind::DateTime => match value.as_str() {
+                Some(s) if is_date_time(s) => {}
+                _ => self.report(path, "must be a date and time such as 2026-11-25T10:44:01Z.".to_owned()),
+            },
+            Kind::Duration => match value.as_str() {
+                Some(s) if is_duration(s) => {}
+                _ => self.report(
+                    path,
+                    format!("must be an ISO 8601 duration such as PT1H30M (at most {DURATION_MAX} characters)."),
+                ),
+            },
+            Kind::Decimal { total_digits, fraction_digits } => {
+                if let Err(message) = decimal_fits(value, *total_digits, *fraction_digits) {
+                    self.report(path, message);
+                }
+            }
             Kind::Boolean => {
                 if !value.is_boolean() {
                     self.report(path, "must be true or false.".to_owned());
@@ -368,6 +398,104 @@ pub fn parse_date(s: &str) -> Option<time::Date> {
         return None;
     }
     time::Date::parse(s, &format).ok()
+}
+
+/// An RFC 3339 date-time, or one without an offset (`2026-11-25T10:44:01`, fractional seconds
+/// allowed), as Ed-Fi's ODS/API takes them.
+pub fn is_date_time(s: &str) -> bool {
+    use time::format_description::well_known::Rfc3339;
+    if time::OffsetDateTime::parse(s, &Rfc3339).is_ok() {
+        return true;
+    }
+    let (Some(date), Some('T' | 't'), Some(clock)) =
+        (s.get(..10), s[10.min(s.len())..].chars().next(), s.get(11..19))
+    else {
+        return false;
+    };
+    let fraction = &s[19.min(s.len())..];
+    let fraction_ok = fraction.is_empty()
+        || fraction
+            .strip_prefix('.')
+            .is_some_and(|d| !d.is_empty() && d.len() <= 9 && d.bytes().all(|b| b.is_ascii_digit()));
+    parse_date(date).is_some() && parse_time(clock).is_some() && fraction_ok
+}
+
+/// The longest duration text Ed-Fi stores (ODS/API keeps `xs:duration` in 30 characters).
+pub const DURATION_MAX: usize = 30;
+
+/// An ISO 8601 duration as `xs:duration` spells it: `P`, then years, months and days, then `T`
+/// and hours, minutes and seconds (seconds may have a fraction); at least one part, and one after
+/// a `T`.
+pub fn is_duration(s: &str) -> bool {
+    if s.len() > DURATION_MAX {
+        return false;
+    }
+    let Some(rest) = s.strip_prefix('-').unwrap_or(s).strip_prefix('P') else { return false };
+    let (date, time) = match rest.split_once('T') {
+        Some((date, time)) => (date, Some(time)),
+        None => (rest, None),
+    };
+    // Each part is digits then its letter, the letters in order; only seconds take a fraction.
+    let parts = |text: &str, letters: &[char], fraction_on: Option<char>| -> Option<usize> {
+        let (mut count, mut next, mut rest) = (0, 0, text);
+        while !rest.is_empty() {
+            let end = rest.find(|c: char| !c.is_ascii_digit() && c != '.')?;
+            let (number, letter) = (&rest[..end], rest[end..].chars().next()?);
+            let position = letters.iter().position(|l| *l == letter).filter(|p| *p >= next)?;
+            let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+            let fraction_ok =
+                number.contains('.').then_some(Some(letter) == fraction_on && !fraction.is_empty());
+            if whole.is_empty() || !fraction_ok.unwrap_or(true) {
+                return None;
+            }
+            (count, next, rest) = (count + 1, position + 1, &rest[end + 1..]);
+        }
+        Some(count)
+    };
+    let Some(date_parts) = parts(date, &['Y', 'M', 'D'], None) else { return false };
+    match time {
+        None => date_parts > 0,
+        Some(time) => parts(time, &['H', 'M', 'S'], Some('S')).is_some_and(|n| n > 0),
+    }
+}
+
+/// Whether a JSON value is a decimal within XSD `totalDigits` / `fractionDigits`, read as SQL's
+/// DECIMAL(total, fraction), from the shortest decimal of its double (exact for what
+/// [`crate::limits::inexact_number`] lets through).
+pub fn decimal_fits(value: &Value, total: Option<u32>, fraction: Option<u32>) -> Result<(), String> {
+    let expectation = || match (total, fraction) {
+        (Some(t), Some(f)) => format!(
+            "must be a number with at most {} digits before the decimal point and {f} after it.",
+            t.saturating_sub(f)
+        ),
+        (Some(t), None) => format!("must be a number of at most {t} digits."),
+        (None, Some(f)) => format!("must be a number with at most {f} digits after the decimal point."),
+        (None, None) => "must be a number.".to_owned(),
+    };
+    let Value::Number(number) = value else { return Err(expectation()) };
+    let exact_integer = number.as_i64().map(|n| n.unsigned_abs()).or(number.as_u64());
+    if exact_integer.is_some_and(|n| n > crate::model::MAX_SAFE_INTEGER as u64) {
+        return Err(format!("{} (it is beyond the integers stored exactly)", expectation()));
+    }
+    let Some(double) = number.as_f64().filter(|d| d.is_finite()) else { return Err(expectation()) };
+    // Rust prints the shortest decimal that reads back as the same double, without an exponent.
+    let text = format!("{}", double.abs());
+    let (whole, decimals) = text.split_once('.').unwrap_or((&text, ""));
+    let whole_digits = whole.trim_start_matches('0').len() as u32;
+    let fraction_digits = decimals.len() as u32;
+    // As the database column Ed-Fi's ODS/API declares, DECIMAL(total, fraction): the whole part
+    // takes what the fraction leaves, so data moves to an ODS unchanged.
+    let fits = match (total, fraction) {
+        (Some(t), Some(f)) => whole_digits <= t.saturating_sub(f) && fraction_digits <= f,
+        (Some(t), None) => whole_digits + fraction_digits <= t,
+        (None, Some(f)) => fraction_digits <= f,
+        (None, None) => true,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(expectation())
+    }
 }
 
 /// `HH:MM:SS` on a 24-hour clock.
@@ -564,6 +692,105 @@ mod tests {
         assert_eq!(found("$.d.e"), [("$.d.e".to_owned(), json!("x"))]);
         assert_eq!(found("$.d[*].e"), [], "not a collection");
         assert_eq!(found("$.missing.x"), []);
+    }
+
+    #[test]
+    fn date_times_are_rfc_3339_or_without_an_offset() {
+        for good in [
+            "2026-11-25T10:44:01Z",
+            "2026-11-25T10:44:01.123Z",
+            "2026-11-25T10:44:01+02:00",
+            "2026-11-25T10:44:01",
+            "2026-11-25T10:44:01.1234567",
+        ] {
+            assert!(is_date_time(good), "{good}");
+        }
+        for bad in [
+            "2026-11-25",
+            "2026-11-25 10:44:01",
+            "2026-02-30T10:44:01Z",
+            "2026-11-25T25:00:00Z",
+            "2026-11-25T10:44:01.",
+            "2026-11-25T10:44:01Zjunk",
+            "é",
+        ] {
+            assert!(!is_date_time(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn durations_are_iso_8601() {
+        for good in ["PT1H30M", "P1Y2M3D", "P3DT4H", "PT0.5S", "-PT15M", "P0D"] {
+            assert!(is_duration(good), "{good}");
+        }
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "1H",
+            "PT1.5H",
+            "P1H",
+            "PT1M1H",
+            "P1DT",
+            "PT1H30",
+            "P1.Y",
+            &format!("P{}D", "1".repeat(30)),
+        ] {
+            assert!(!is_duration(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_take_their_total_and_fraction_digits() {
+        // (value, fits decimal(5, 2))
+        let table = [
+            (json!(123.45), true),
+            (json!(-123.45), true),
+            (json!(0.05), true),
+            (json!(999), true),
+            (json!(999.99), true),
+            (json!(1000), false),
+            (json!(1.5), true),
+            (json!(1234.5), false),
+            (json!(1.234), false),
+            (json!(100000), false),
+            (json!("1.5"), false),
+            (json!(true), false),
+        ];
+        for (value, fits) in table {
+            assert_eq!(decimal_fits(&value, Some(5), Some(2)).is_ok(), fits, "{value}");
+        }
+        assert!(decimal_fits(&json!(1e300), None, None).is_ok(), "no facets: any finite number");
+        assert!(
+            decimal_fits(&json!(9007199254740993u64), Some(18), Some(2)).is_err(),
+            "beyond exact integers"
+        );
+    }
+
+    #[test]
+    fn decimal_strings_are_coerced_only_when_exact() {
+        const FIELDS: &[Field] =
+            &[Field::required("amount", Kind::Decimal { total_digits: Some(9), fraction_digits: Some(2) })];
+        let def = ResourceDef {
+            name: "tests",
+            fields: FIELDS,
+            natural_key: &["amount"],
+            key_change_allowed: false,
+            is_descriptor: false,
+            equality_constraints: &[],
+            uniqueness_constraints: &[],
+        };
+        for (sent, stored) in [
+            (json!("12.50"), json!(12.5)),
+            (json!("-3"), json!(-3.0)),
+            (json!("1.0000000000000001"), json!("1.0000000000000001")),
+            (json!("1e3"), json!("1e3")),
+            (json!(" 1"), json!(" 1")),
+        ] {
+            let mut body = json!({ "amount": sent }).as_object().unwrap().clone();
+            coerce(&def, &mut body);
+            assert_eq!(body["amount"], stored, "{sent}");
+        }
     }
 
     #[test]

@@ -110,6 +110,11 @@ fn scalar(name: &str, value: &str, kind: &Kind) -> Result<Scalar, Problem> {
             .map(Scalar::Integer)
             .map_err(|message| Problem::bad_request(format!("'{}' {message}", truncate(name, 64)))),
         Kind::Boolean => boolean(name, value).map(Scalar::Boolean),
+        // A text filter would match no number, and say nothing: refuse it plainly instead.
+        Kind::Decimal { .. } => Err(Problem::bad_request(format!(
+            "Filtering by the decimal member '{}' is not supported.",
+            truncate(name, 64)
+        ))),
         _ => Ok(Scalar::Text(value.to_owned())),
     }
 }
