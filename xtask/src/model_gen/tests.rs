@@ -1,0 +1,311 @@
+//! The generated model against the Ed-Fi material in `../shared/edfi/` (CI has it beside the
+//! repository; without it these tests fail, they do not skip).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use super::{material, render, OUTPUT};
+
+fn edfi() -> PathBuf {
+    let dir = material(&crate::root());
+    assert!(
+        dir.join("Ed-Fi-Core-5.2.xsd").is_file(),
+        "{} is missing: the model tests read the Ed-Fi material there (CI has it beside the repository)",
+        dir.display()
+    );
+    dir
+}
+
+fn rendered() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    TEXT.get_or_init(|| render(&edfi()).unwrap_or_else(|e| panic!("gen-model fails: {e}")))
+}
+
+fn model() -> &'static Value {
+    static MODEL: OnceLock<Value> = OnceLock::new();
+    MODEL.get_or_init(|| serde_json::from_str(rendered()).expect("the model is JSON"))
+}
+
+fn read_json(relative: &str) -> Value {
+    let path = edfi().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn resources() -> &'static [Value] {
+    model()["resources"].as_array().expect("resources")
+}
+
+fn abstract_resources() -> &'static [Value] {
+    model()["abstractResources"].as_array().expect("abstractResources")
+}
+
+fn descriptor_endpoints() -> BTreeSet<&'static str> {
+    model()["descriptors"]
+        .as_array()
+        .expect("descriptors")
+        .iter()
+        .filter_map(|d| d["endpoint"].as_str())
+        .collect()
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Every member by JSON path (`$.a[*].b`, reference members included).
+fn flatten(members: &Value, prefix: &str, out: &mut BTreeMap<String, Value>) {
+    for m in members.as_array().into_iter().flatten() {
+        let path = format!("{prefix}{}", m["name"].as_str().expect("a name"));
+        out.insert(path.clone(), m.clone());
+        match m["type"].as_str() {
+            Some("collection") => flatten(&m["items"], &format!("{path}[*]."), out),
+            Some("object") | Some("reference") => flatten(&m["members"], &format!("{path}."), out),
+            _ => {}
+        }
+    }
+}
+
+fn members_by_path(members: &Value) -> BTreeMap<String, Value> {
+    let mut out = BTreeMap::new();
+    flatten(members, "$.", &mut out);
+    out
+}
+
+/// Every reference of a resource: its path, the reference, and whether it and every
+/// collection around it is required.
+fn references(members: &Value, prefix: &str, required: bool, out: &mut Vec<(String, Value, bool)>) {
+    for m in members.as_array().into_iter().flatten() {
+        let path = format!("{prefix}{}", m["name"].as_str().expect("a name"));
+        let required = required && m["required"] == true;
+        match m["type"].as_str() {
+            Some("reference") => out.push((path, m.clone(), required)),
+            Some("collection") => references(&m["items"], &format!("{path}[*]."), required, out),
+            Some("object") => references(&m["members"], &format!("{path}."), required, out),
+            _ => {}
+        }
+    }
+}
+
+/// Each resource's and abstract resource's identity, by the name references use.
+fn identities() -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for r in resources() {
+        out.insert(r["endpoint"].as_str().unwrap().to_string(), strings(&r["identity"]));
+    }
+    for r in abstract_resources() {
+        out.insert(r["entity"].as_str().unwrap().to_string(), strings(&r["identity"]));
+    }
+    out
+}
+
+#[test]
+fn the_committed_model_is_what_the_generator_makes() {
+    let path = crate::root().join(OUTPUT);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered(),
+        "{} is not what the generator makes from ../shared/edfi/: run `cargo xtask gen-model` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
+fn every_endpoint_is_in_the_model_exactly_once() {
+    let listed =
+        std::fs::read_to_string(edfi().join("apischema/ds-5.2-endpoints.txt")).expect("endpoints.txt");
+    let listed: Vec<&str> = listed.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert_eq!(listed.len(), 349);
+    let descriptors = descriptor_endpoints();
+    assert_eq!(descriptors.len(), 211);
+    assert!(descriptors.iter().all(|d| d.ends_with("Descriptors")));
+    let mut all: Vec<&str> = resources().iter().filter_map(|r| r["endpoint"].as_str()).collect();
+    assert_eq!(all.len(), 349 - 211);
+    all.extend(model()["descriptors"].as_array().unwrap().iter().filter_map(|d| d["endpoint"].as_str()));
+    for endpoint in &listed {
+        let count = all.iter().filter(|e| *e == endpoint).count();
+        assert_eq!(count, 1, "{endpoint} is in the model {count} times");
+    }
+    assert_eq!(all.len(), listed.len());
+    let facts = read_json("apischema/ds-5.2-project-facts.json");
+    let mapped: BTreeSet<&str> = facts["caseInsensitiveEndpointNameMapping"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(mapped, listed.iter().copied().collect());
+}
+
+#[test]
+fn descriptors_have_the_one_descriptor_shape() {
+    let shape: Vec<(String, Option<i64>, bool, bool)> = members_by_path(&model()["descriptorMembers"])
+        .iter()
+        .map(|(p, m)| (p.clone(), m["maxLength"].as_i64(), m["required"] == true, m["identity"] == true))
+        .collect();
+    let expected = [
+        ("$.codeValue", Some(50), true, true),
+        ("$.description", Some(1024), false, false),
+        ("$.effectiveBeginDate", None, false, false),
+        ("$.effectiveEndDate", None, false, false),
+        ("$.namespace", Some(255), true, true),
+        ("$.shortDescription", Some(75), true, false),
+    ]
+    .map(|(p, l, r, i)| (p.to_string(), l, r, i));
+    assert_eq!(shape, expected);
+}
+
+#[test]
+fn every_reference_carries_exactly_its_targets_identity() {
+    let identities = identities();
+    let descriptors = descriptor_endpoints();
+    let mut checked = 0;
+    for r in resources().iter().chain(abstract_resources()) {
+        let name = r["entity"].as_str().unwrap();
+        let mut refs = Vec::new();
+        references(&r["members"], "$.", true, &mut refs);
+        for (path, reference, _) in refs {
+            let target = reference["target"].as_str().unwrap();
+            let identity =
+                identities.get(target).unwrap_or_else(|| panic!("{name} {path}: no target {target}"));
+            let carried: BTreeSet<String> = reference["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["targetPath"].as_str().unwrap().to_string())
+                .collect();
+            let names: BTreeSet<&str> = reference["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names.len(), carried.len(), "{name} {path}: two members of one name");
+            assert_eq!(
+                carried,
+                identity.iter().cloned().collect(),
+                "{name} {path} carries another key than {target}'s"
+            );
+            checked += 1;
+        }
+        for (path, member) in members_by_path(&r["members"]) {
+            if member["type"] == "descriptor" {
+                let d = member["descriptor"].as_str().unwrap();
+                assert!(descriptors.contains(d), "{name} {path}: no descriptor endpoint {d}");
+            }
+        }
+        // Every identity path is a member, and a scalar one.
+        let members = members_by_path(&r["members"]);
+        for path in strings(&r["identity"]) {
+            let member =
+                members.get(&path).unwrap_or_else(|| panic!("{name}: identity path {path} is no member"));
+            assert!(
+                !matches!(member["type"].as_str(), Some("reference" | "object" | "collection")),
+                "{name} {path}"
+            );
+        }
+    }
+    assert!(checked > 300, "only {checked} references");
+}
+
+#[test]
+fn identity_updates_are_allowed_exactly_where_ed_fi_allows_them() {
+    let facts = read_json("apischema/ds-5.2-project-facts.json");
+    let expected: BTreeSet<String> = strings(&facts["allowIdentityUpdates_true"]).into_iter().collect();
+    assert_eq!(expected.len(), 8);
+    let flagged: BTreeSet<String> = resources()
+        .iter()
+        .filter(|r| r["allowIdentityUpdates"] == true)
+        .map(|r| r["endpoint"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(flagged, expected);
+}
+
+#[test]
+fn abstract_resources_and_subclasses_match_the_project_facts() {
+    let facts = read_json("apischema/ds-5.2-project-facts.json");
+    let mut subclasses = BTreeMap::new();
+    for (key, list) in facts["subclasses"].as_object().unwrap() {
+        let name = key.split_whitespace().next().unwrap().to_string();
+        subclasses.insert(name, strings(list));
+    }
+    for (name, fact) in facts["abstractResources"].as_object().unwrap() {
+        let r = abstract_resources()
+            .iter()
+            .find(|r| r["entity"] == name.as_str())
+            .unwrap_or_else(|| panic!("{name}"));
+        assert_eq!(strings(&r["identity"]), strings(&fact["identityJsonPaths"]), "{name}");
+        let mut listed = strings(&r["subclasses"]);
+        listed.sort();
+        assert_eq!(listed, subclasses[name], "{name}");
+        for sub in &subclasses[name] {
+            let s =
+                resources().iter().find(|r| r["entity"] == sub.as_str()).unwrap_or_else(|| panic!("{sub}"));
+            assert_eq!(s["superclass"]["resource"], name.as_str(), "{sub}");
+        }
+    }
+    assert_eq!(abstract_resources().len(), 2);
+}
+
+/// A load order for all 349: every resource after what its required references name (an
+/// abstract target after all of its subclasses). Optional references may form cycles (an
+/// item can be written first without them and updated later); required ones must not.
+#[test]
+fn a_load_order_exists() {
+    let subclasses: BTreeMap<String, Vec<String>> = abstract_resources()
+        .iter()
+        .map(|r| {
+            let endpoints = strings(&r["subclasses"])
+                .iter()
+                .map(|e| {
+                    resources().iter().find(|x| x["entity"] == e.as_str()).unwrap()["endpoint"]
+                        .as_str()
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            (r["entity"].as_str().unwrap().to_string(), endpoints)
+        })
+        .collect();
+    let mut depends: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in resources() {
+        let endpoint = r["endpoint"].as_str().unwrap().to_string();
+        let mut refs = Vec::new();
+        references(&r["members"], "$.", true, &mut refs);
+        let entry = depends.entry(endpoint.clone()).or_default();
+        for (_, reference, required) in refs.into_iter().filter(|(_, _, required)| *required) {
+            let _ = required;
+            let target = reference["target"].as_str().unwrap();
+            let targets = subclasses.get(target).cloned().unwrap_or_else(|| vec![target.to_string()]);
+            entry.extend(targets.into_iter().filter(|t| *t != endpoint));
+        }
+    }
+    for d in descriptor_endpoints() {
+        depends.entry(d.to_string()).or_default();
+    }
+    let mut placed: Vec<String> = Vec::new();
+    let mut remaining = depends.clone();
+    while !remaining.is_empty() {
+        let ready: Vec<String> = remaining
+            .iter()
+            .filter(|(_, deps)| deps.iter().all(|d| placed.contains(d)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        assert!(
+            !ready.is_empty(),
+            "required references form a cycle among {:?}",
+            remaining.keys().collect::<Vec<_>>()
+        );
+        for n in ready {
+            remaining.remove(&n);
+            placed.push(n);
+        }
+    }
+    assert_eq!(placed.len(), 349);
+}
