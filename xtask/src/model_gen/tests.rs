@@ -309,3 +309,221 @@ fn a_load_order_exists() {
     }
     assert_eq!(placed.len(), 349);
 }
+
+fn resource(endpoint: &str) -> &'static Value {
+    resources().iter().find(|r| r["endpoint"] == endpoint).unwrap_or_else(|| panic!("no resource {endpoint}"))
+}
+
+/// The members of a `jsonSchemaForInsert` by JSON path, with whether each is required.
+fn schema_members(schema: &Value, prefix: &str, out: &mut BTreeMap<String, (Value, bool)>) {
+    let required: BTreeSet<String> = strings(&schema["required"]).into_iter().collect();
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        let path = format!("{prefix}{name}");
+        out.insert(path.clone(), (property.clone(), required.contains(name)));
+        match property["type"].as_str() {
+            Some("array") => schema_members(&property["items"], &format!("{path}[*]."), out),
+            Some("object") => schema_members(property, &format!("{path}."), out),
+            _ => {}
+        }
+    }
+}
+
+/// ApiSchema's JSON type of a model member.
+fn json_type(member: &Value) -> &'static str {
+    match member["type"].as_str().unwrap() {
+        "string" | "date" | "dateTime" | "time" | "duration" | "descriptor" => "string",
+        "integer" => "integer",
+        "decimal" => "number",
+        "boolean" => "boolean",
+        "collection" => "array",
+        "object" | "reference" => "object",
+        other => panic!("type {other}"),
+    }
+}
+
+/// Equality constraints as unordered pairs: which side ApiSchema calls the source is where
+/// MetaEd's merge directive is written, which the XSD does not carry.
+fn equality_pairs(constraints: &Value, source: &str, target: &str) -> BTreeSet<(String, String)> {
+    constraints
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let (a, b) = (c[source].as_str().unwrap().to_string(), c[target].as_str().unwrap().to_string());
+            if a < b {
+                (a, b)
+            } else {
+                (b, a)
+            }
+        })
+        .collect()
+}
+
+/// Array uniqueness constraints as (base path, paths) per array: ApiSchema lists students'
+/// `$.visas[*].visaDescriptor` in the constraint of `identificationDocuments` (both are
+/// collections of the inline common `Citizenship`); paths over two arrays constrain each
+/// array on its own, which is how the model writes them.
+fn uniqueness_sets(constraints: &Value, nested_key: &str) -> BTreeSet<(String, Vec<String>)> {
+    fn walk(c: &Value, base: &str, nested_key: &str, out: &mut BTreeSet<(String, Vec<String>)>) {
+        let mut by_array: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for path in strings(&c["paths"]) {
+            let array = path.split("[*]").next().unwrap().to_string();
+            by_array.entry(array).or_default().push(path);
+        }
+        for (_, mut paths) in by_array {
+            paths.sort();
+            out.insert((base.to_string(), paths));
+        }
+        for nested in c[nested_key].as_array().into_iter().flatten() {
+            walk(nested, nested["basePath"].as_str().unwrap(), nested_key, out);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for c in constraints.as_array().unwrap() {
+        walk(c, "", nested_key, &mut out);
+    }
+    out
+}
+
+/// The endpoint (or abstract resource) the model names for an ApiSchema resource name.
+fn model_target(resource_name: &str) -> String {
+    if let Some(r) = resources().iter().find(|r| r["entity"] == resource_name) {
+        return r["endpoint"].as_str().unwrap().to_string();
+    }
+    if abstract_resources().iter().any(|r| r["entity"] == resource_name) {
+        return resource_name.to_string();
+    }
+    model()["descriptors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["entity"] == resource_name)
+        .map(|d| d["endpoint"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| panic!("no resource {resource_name} in the model"))
+}
+
+#[test]
+fn four_resources_match_their_api_schema() {
+    for endpoint in ["schools", "sections", "studentSchoolAssociations", "students"] {
+        let api = read_json(&format!("apischema/ds-5.2-resources/{endpoint}.json"));
+        let ours = resource(endpoint);
+        let at = |what: &str| format!("{endpoint}: {what}");
+
+        let mut identity = strings(&api["identityJsonPaths"]);
+        identity.sort();
+        assert_eq!(strings(&ours["identity"]), identity, "{}", at("identity"));
+        assert_eq!(
+            ours["allowIdentityUpdates"],
+            api["allowIdentityUpdates"],
+            "{}",
+            at("allowIdentityUpdates")
+        );
+        assert_eq!(ours["entity"], api["resourceName"], "{}", at("entity"));
+        if api["isSubclass"] == true {
+            assert_eq!(ours["superclass"]["resource"], api["superclassResourceName"], "{}", at("superclass"));
+            assert_eq!(
+                ours["superclass"]["identityPath"],
+                api["superclassIdentityJsonPath"],
+                "{}",
+                at("rename")
+            );
+        } else {
+            assert!(ours.get("superclass").is_none(), "{}", at("not a subclass"));
+        }
+
+        // JSON names, types, lengths, ranges and required members.
+        let members = members_by_path(&ours["members"]);
+        let mut schema = BTreeMap::new();
+        schema_members(&api["jsonSchemaForInsert"], "$.", &mut schema);
+        let names: BTreeSet<&String> = members.keys().collect();
+        assert_eq!(names, schema.keys().collect(), "{}", at("members"));
+        for (path, member) in &members {
+            let (property, required) = &schema[path];
+            let at = |what: &str| format!("{endpoint} {path}: {what}");
+            assert_eq!(json_type(member), property["type"], "{}", at("type"));
+            if member.get("targetPath").is_some() {
+                // ApiSchema's hard-coded school-year reference lists no required member; the
+                // model's reference, as every reference, needs its whole key.
+                let school_year = member["targetPath"] == "$.schoolYear"
+                    && path.to_ascii_lowercase().ends_with("schoolyeartypereference.schoolyear");
+                assert!(
+                    *required || school_year,
+                    "{}",
+                    at("a reference member is required in its reference")
+                );
+            } else {
+                assert_eq!(member["required"] == true, *required, "{}", at("required"));
+            }
+            if member["type"] == "descriptor" {
+                assert_eq!(property["maxLength"], 306, "{}", at("descriptor URI length"));
+            } else if member["type"] == "string" {
+                assert_eq!(member.get("maxLength"), property.get("maxLength"), "{}", at("maxLength"));
+                assert_eq!(member.get("minLength"), property.get("minLength"), "{}", at("minLength"));
+            }
+            if member["type"] == "integer" {
+                for bound in ["minimum", "maximum"] {
+                    if let Some(theirs) = property.get(bound) {
+                        assert_eq!(&member[bound], theirs, "{}", at(bound));
+                    }
+                }
+            }
+            if member["type"] == "collection" {
+                assert_eq!(member["minItems"], property["minItems"], "{}", at("minItems"));
+            }
+        }
+        for info in api["decimalPropertyValidationInfos"].as_array().unwrap() {
+            let member = &members[info["path"].as_str().unwrap()];
+            assert_eq!(member["totalDigits"], info["totalDigits"], "{}", at("totalDigits"));
+            assert_eq!(member["fractionDigits"], info["decimalPlaces"], "{}", at("fractionDigits"));
+        }
+
+        // References and descriptors: targets and member mappings.
+        for (name, mapping) in api["documentPathsMapping"].as_object().unwrap() {
+            if mapping["isReference"] != true {
+                continue;
+            }
+            let target = model_target(mapping["resourceName"].as_str().unwrap());
+            if mapping["isDescriptor"] == true {
+                let member = &members[mapping["path"].as_str().unwrap()];
+                assert_eq!(member["descriptor"], target.as_str(), "{}", at(name));
+                continue;
+            }
+            let target_equalities = resources()
+                .iter()
+                .find(|r| r["endpoint"] == target.as_str())
+                .map(|r| equality_pairs(&r["equalityConstraints"], "source", "target"))
+                .unwrap_or_default();
+            for pair in mapping["referenceJsonPaths"].as_array().unwrap() {
+                let here = pair["referenceJsonPath"].as_str().unwrap();
+                let there = pair["identityJsonPath"].as_str().unwrap().to_string();
+                let member =
+                    members.get(here).unwrap_or_else(|| panic!("{}", at(&format!("no member {here}"))));
+                let ours = member["targetPath"].as_str().unwrap().to_string();
+                // Either side of a unified key is the same value: a course offering's `schoolId`
+                // is its `schoolReference.schoolId` and its `sessionReference.schoolId`.
+                let unified = target_equalities
+                    .contains(&(ours.clone().min(there.clone()), ours.clone().max(there.clone())));
+                assert!(
+                    ours == there || unified,
+                    "{}",
+                    at(&format!("{here} fills {ours}, ApiSchema says {there}"))
+                );
+                let reference_path = here.rsplit_once('.').unwrap().0;
+                assert_eq!(members[reference_path]["target"], target.as_str(), "{}", at(here));
+            }
+        }
+
+        assert_eq!(
+            equality_pairs(&ours["equalityConstraints"], "source", "target"),
+            equality_pairs(&api["equalityConstraints"], "sourceJsonPath", "targetJsonPath"),
+            "{}",
+            at("equality constraints")
+        );
+        assert_eq!(
+            uniqueness_sets(&ours["arrayUniquenessConstraints"], "nested"),
+            uniqueness_sets(&api["arrayUniquenessConstraints"], "nestedConstraints"),
+            "{}",
+            at("array uniqueness constraints")
+        );
+    }
+}
