@@ -323,31 +323,33 @@ impl<'a> Builder<'a> {
 
     /// The key members of an entity as a reference to it carries them, unified: a member that
     /// two of its references carry from the same origin is carried once, from the reference
-    /// nearest its origin (a course offering's `schoolId` comes from its `schoolReference`,
-    /// not its `sessionReference`).
+    /// nearest its origin (a course offering reference's `schoolId` fills its
+    /// `schoolReference.schoolId`, which equals its `sessionReference.schoolId`).
     fn identity_leaves(&self, entity: &str) -> Result<Vec<Leaf>> {
-        if let Some(leaves) = self.leaves.borrow().get(entity) {
-            return Ok(leaves.clone());
-        }
-        let mut leaves: Vec<Leaf> = Vec::new();
-        let identical = identical_roles(&self.all_elements(self.complex(entity)?)?, self)?;
-        self.collect_identity_leaves(
-            entity,
-            &self.identity_type(entity)?.elements,
-            "",
-            &identical,
-            &mut leaves,
-        )?;
         let mut kept: Vec<Leaf> = Vec::new();
-        for leaf in leaves {
+        for leaf in self.all_identity_leaves(entity)? {
             match kept.iter_mut().find(|k| k.origin == leaf.origin) {
                 Some(existing) if existing.hops > leaf.hops => *existing = leaf,
                 Some(_) => {}
                 None => kept.push(leaf),
             }
         }
-        self.leaves.borrow_mut().insert(entity.to_string(), kept.clone());
         Ok(kept)
+    }
+
+    /// Every key member of an entity, each unified pair on both sides: ApiSchema's
+    /// `identityJsonPaths` (a grade's identity has `$.gradingPeriodReference.schoolId` and
+    /// `$.studentSectionAssociationReference.schoolId`, which must be equal).
+    fn all_identity_leaves(&self, entity: &str) -> Result<Vec<Leaf>> {
+        if let Some(leaves) = self.leaves.borrow().get(entity) {
+            return Ok(leaves.clone());
+        }
+        let mut leaves: Vec<Leaf> = Vec::new();
+        let identical = identical_roles(&self.all_elements(self.complex(entity)?)?, self)?;
+        let elements = &self.identity_type(entity)?.elements;
+        self.collect_identity_leaves(entity, elements, "", &identical, &mut leaves)?;
+        self.leaves.borrow_mut().insert(entity.to_string(), leaves.clone());
+        Ok(leaves)
     }
 
     fn collect_identity_leaves(
@@ -481,7 +483,7 @@ impl<'a> Builder<'a> {
         sort_members(&mut members);
 
         let mut identity: Vec<String> =
-            self.identity_leaves(&ty.name)?.iter().map(|l| format!("$.{}", l.path.join("."))).collect();
+            self.all_identity_leaves(&ty.name)?.iter().map(|l| format!("$.{}", l.path.join("."))).collect();
         identity.sort();
 
         let superclass = match ty.base.as_deref().and_then(|b| self.xsd.complex.get(b)) {
