@@ -716,6 +716,12 @@ impl<'a> Builder<'a> {
                 return Err(format!("DescriptorType.{} is not a simple value", el.name));
             };
             let identity = matches!(el.name.as_str(), "Namespace" | "CodeValue");
+            // ApiSchema's one descriptor schema (MetaEd writes it, not from the XSD) takes any
+            // non-empty required string: `namespace` from 1 character, not the XSD's 5 of `URI`.
+            let scalar = match scalar {
+                Scalar::String { max, .. } if el.required() => Scalar::String { min: Some(1), max },
+                other => other,
+            };
             members.push(Member {
                 name: uncapitalize(&el.name),
                 kind: Kind::Scalar(scalar),

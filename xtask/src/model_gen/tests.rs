@@ -153,21 +153,32 @@ fn every_endpoint_is_in_the_model_exactly_once() {
     assert_eq!(mapped, listed.iter().copied().collect());
 }
 
+/// A member's path, minimum and maximum length, and whether it is required and identity.
+type Shape = (String, Option<i64>, Option<i64>, bool, bool);
+
 #[test]
 fn descriptors_have_the_one_descriptor_shape() {
-    let shape: Vec<(String, Option<i64>, bool, bool)> = members_by_path(&model()["descriptorMembers"])
+    let shape: Vec<Shape> = members_by_path(&model()["descriptorMembers"])
         .iter()
-        .map(|(p, m)| (p.clone(), m["maxLength"].as_i64(), m["required"] == true, m["identity"] == true))
+        .map(|(p, m)| {
+            (
+                p.clone(),
+                m["minLength"].as_i64(),
+                m["maxLength"].as_i64(),
+                m["required"] == true,
+                m["identity"] == true,
+            )
+        })
         .collect();
     let expected = [
-        ("$.codeValue", Some(50), true, true),
-        ("$.description", Some(1024), false, false),
-        ("$.effectiveBeginDate", None, false, false),
-        ("$.effectiveEndDate", None, false, false),
-        ("$.namespace", Some(255), true, true),
-        ("$.shortDescription", Some(75), true, false),
+        ("$.codeValue", Some(1), Some(50), true, true),
+        ("$.description", None, Some(1024), false, false),
+        ("$.effectiveBeginDate", None, None, false, false),
+        ("$.effectiveEndDate", None, None, false, false),
+        ("$.namespace", Some(1), Some(255), true, true),
+        ("$.shortDescription", Some(1), Some(75), true, false),
     ]
-    .map(|(p, l, r, i)| (p.to_string(), l, r, i));
+    .map(|(p, min, max, r, i)| (p.to_string(), min, max, r, i));
     assert_eq!(shape, expected);
 }
 
