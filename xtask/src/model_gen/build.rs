@@ -29,11 +29,12 @@ const COMMON_IDENTITIES: [(&str, &[&str]); 2] = [
 
 /// References that carry an identical role name (the role is the target's own name, so the XSD
 /// element name does not show it): their key members are their own, not unified with the same
-/// key carried by another reference, and a reference to the entity names them with the role
-/// (`programEducationOrganizationId`). `(entity or superclass, reference)`; from the project
-/// facts' `abstractResources`, where the identity of `GeneralStudentProgramAssociation` has
-/// both `$.educationOrganizationReference.educationOrganizationId` and
-/// `$.programReference.educationOrganizationId`. Sibling roles show others ([`identical_roles`]).
+/// key carried by another reference, and a reference to the entity names them with the role.
+/// `(entity or superclass, reference)`. ApiSchema's reference to a student program association
+/// (`EdFi_StudentNeglectedOrDelinquentProgramAssociation_Reference` in MetaEd-js's DS 5.2
+/// ApiSchema) carries `educationOrganizationId` and `programEducationOrganizationId`: the
+/// program's education organization is not the association's. Sibling roles show others
+/// ([`identical_roles`]).
 const IDENTICAL_ROLE_NAMES: [(&str, &str); 1] = [("GeneralStudentProgramAssociation", "Program")];
 
 /// What ApiSchema says of the school-year enumeration (MetaEd hard-codes it; the XSD has the
