@@ -563,3 +563,82 @@ fn four_resources_match_their_api_schema() {
         );
     }
 }
+
+/// Facts read by hand from the whole DS 5.2 ApiSchema (MetaEd-js,
+/// `packages/metaed-plugin-edfi-api-schema/test/integration/artifact/v7_3/ds-5.2-api-schema-authoritative.json`,
+/// too large for `../shared/edfi/`), for resources beyond the four there: the identity and key
+/// unification of `grades` and `sessions` (identity-updatable, so their keys cascade), and the
+/// members of a reference to a student program association.
+#[test]
+fn more_resources_match_facts_from_the_whole_api_schema() {
+    let pairs = |list: &[(&str, &str)]| -> BTreeSet<(String, String)> {
+        list.iter()
+            .map(|(a, b)| {
+                let (a, b) = (a.to_string(), b.to_string());
+                (a.clone().min(b.clone()), a.max(b))
+            })
+            .collect()
+    };
+    let grades = resource("grades");
+    assert_eq!(
+        strings(&grades["identity"]),
+        [
+            "$.gradeTypeDescriptor",
+            "$.gradingPeriodReference.gradingPeriodDescriptor",
+            "$.gradingPeriodReference.gradingPeriodName",
+            "$.gradingPeriodReference.schoolId",
+            "$.gradingPeriodReference.schoolYear",
+            "$.studentSectionAssociationReference.beginDate",
+            "$.studentSectionAssociationReference.localCourseCode",
+            "$.studentSectionAssociationReference.schoolId",
+            "$.studentSectionAssociationReference.schoolYear",
+            "$.studentSectionAssociationReference.sectionIdentifier",
+            "$.studentSectionAssociationReference.sessionName",
+            "$.studentSectionAssociationReference.studentUniqueId",
+        ]
+    );
+    assert_eq!(
+        equality_pairs(&grades["equalityConstraints"], "source", "target"),
+        pairs(&[
+            ("$.gradingPeriodReference.schoolId", "$.studentSectionAssociationReference.schoolId"),
+            ("$.gradingPeriodReference.schoolYear", "$.studentSectionAssociationReference.schoolYear"),
+        ])
+    );
+    let sessions = resource("sessions");
+    assert_eq!(
+        strings(&sessions["identity"]),
+        ["$.schoolReference.schoolId", "$.schoolYearTypeReference.schoolYear", "$.sessionName"]
+    );
+    assert_eq!(
+        equality_pairs(&sessions["equalityConstraints"], "source", "target"),
+        pairs(&[
+            ("$.gradingPeriods[*].gradingPeriodReference.schoolYear", "$.schoolYearTypeReference.schoolYear"),
+            ("$.gradingPeriods[*].gradingPeriodReference.schoolId", "$.schoolReference.schoolId"),
+            ("$.schoolReference.schoolId", "$.academicWeeks[*].academicWeekReference.schoolId"),
+        ])
+    );
+    assert_eq!(sessions["arrayUniquenessConstraints"], serde_json::json!([]));
+    // `EdFi_StudentNeglectedOrDelinquentProgramAssociation_Reference`.
+    let mut refs = Vec::new();
+    for r in resources() {
+        references(&r["members"], "$.", true, &mut refs);
+    }
+    let (_, reference, _) = refs
+        .iter()
+        .find(|(_, r, _)| r["target"] == "GeneralStudentProgramAssociation")
+        .expect("a reference to a general student program association");
+    let mut names: Vec<&str> =
+        reference["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "beginDate",
+            "educationOrganizationId",
+            "programEducationOrganizationId",
+            "programName",
+            "programTypeDescriptor",
+            "studentUniqueId"
+        ]
+    );
+}
