@@ -642,3 +642,68 @@ fn more_resources_match_facts_from_the_whole_api_schema() {
         ]
     );
 }
+
+/// The TPDM and Sample extension ApiSchemas reference 19 core resources (students, sections,
+/// survey section responses, staff assignments, program associations, …): each pair they give
+/// names a path of the target's identity in the model and a member the model's reference to
+/// that target carries for it (or for the other side of a unified pair).
+#[test]
+fn extension_references_to_core_resources_match_the_model() {
+    let identities = identities();
+    let mut reference_members: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for r in resources().iter().chain(abstract_resources()) {
+        let mut refs = Vec::new();
+        references(&r["members"], "$.", true, &mut refs);
+        for (_, reference, _) in refs {
+            let members = reference["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    (m["name"].as_str().unwrap().to_string(), m["targetPath"].as_str().unwrap().to_string())
+                })
+                .collect();
+            reference_members.insert(reference["target"].as_str().unwrap().to_string(), members);
+        }
+    }
+    let (mut checked, mut named) = (0, 0);
+    for file in ["tpdm-1.1.0-for-ds-5.2.api-schema.json", "sample-1.1.0-for-ds-5.2.api-schema.json"] {
+        let schema = read_json(&format!("apischema/{file}"));
+        for (endpoint, resource) in schema["projectSchema"]["resourceSchemas"].as_object().unwrap() {
+            for (name, mapping) in resource["documentPathsMapping"].as_object().unwrap() {
+                if mapping["isReference"] != true
+                    || mapping["isDescriptor"] == true
+                    || mapping["projectName"] != "Ed-Fi"
+                {
+                    continue;
+                }
+                let target = model_target(mapping["resourceName"].as_str().unwrap());
+                let identity = &identities[&target];
+                // Some targets (staff assignments) no core resource references.
+                let members = reference_members.get(&target);
+                let unified = target_equalities(&target);
+                for pair in mapping["referenceJsonPaths"].as_array().unwrap() {
+                    let there = pair["identityJsonPath"].as_str().unwrap().to_string();
+                    let member = pair["referenceJsonPath"].as_str().unwrap().rsplit('.').next().unwrap();
+                    let at = format!("{file} {endpoint} {name}: {member} for {target}'s {there}");
+                    assert!(identity.contains(&there), "{at}: not in the model's identity {identity:?}");
+                    if let Some(members) = members {
+                        let ours = members
+                            .get(member)
+                            .unwrap_or_else(|| panic!("{at}: no such member in {members:?}"));
+                        let same = *ours == there
+                            || unified.contains(&(
+                                ours.clone().min(there.clone()),
+                                ours.clone().max(there.clone()),
+                            ));
+                        assert!(same, "{at}: the model's {member} fills {ours}");
+                        named += 1;
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 81);
+    assert!(named > 60, "only {named} member names checked");
+}
