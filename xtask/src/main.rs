@@ -8,6 +8,7 @@ mod dev_vars;
 mod etag_cost;
 mod fuzz;
 mod lean_http;
+mod model_gen;
 mod profile;
 mod seed;
 mod test_run;
@@ -77,6 +78,8 @@ enum Task {
     BuildWorker,
     /// Regenerate xtask/data/ds-5.2-descriptors.json from ../shared/edfi/descriptors/.
     GenDescriptors,
+    /// Generate the Ed-Fi model (`core/model/ds-5.2.json`) from `../shared/edfi/`.
+    GenModel,
     /// Load the sample data into a running API.
     Seed {
         #[arg(long, default_value = "http://127.0.0.1:8787")]
@@ -109,6 +112,7 @@ fn main() -> ExitCode {
         }
         Task::BuildWorker => build_worker(),
         Task::GenDescriptors => descriptor_values::write(&root()),
+        Task::GenModel => model_gen::run(&root()),
         Task::Seed { url } => dev_vars::ensure(&root())
             .and_then(|secrets| dev_vars::dev_client(&root(), &url, &secrets))
             .and_then(|(_, _, token)| seed::load(&url, &token))
