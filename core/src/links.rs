@@ -95,7 +95,7 @@ fn object_at<'a>(body: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::{CLASS_PERIODS, SCHOOLS, SECTIONS};
+    use crate::resources::get;
 
     #[test]
     fn links_go_into_each_resolved_reference_object() {
@@ -106,7 +106,7 @@ mod tests {
         });
         let resolved = [Resolved {
             path: "$.classPeriods[0].classPeriodReference".to_owned(),
-            target: &CLASS_PERIODS,
+            target: get("classPeriods"),
             id: "c1".to_owned(),
         }];
         let stored: Value = serde_json::from_str(&stored_text(body.as_object().unwrap(), &resolved)).unwrap();
@@ -130,10 +130,10 @@ mod tests {
             "classPeriods": [{"classPeriodReference": {"schoolId": 1, "link": {"rel": "ClassPeriod", "href": "/y"}}}],
             "link": "not a reference object: left for validation to refuse",
         });
-        strip(&SECTIONS, body.as_object_mut().unwrap());
+        strip(get("sections"), body.as_object_mut().unwrap());
         assert!(body["courseOfferingReference"].get("link").is_none());
         assert!(body["classPeriods"][0]["classPeriodReference"].get("link").is_none());
         assert!(body.get("link").is_some());
-        assert_eq!(link(&SCHOOLS, "abc"), json!({"rel": "School", "href": "/ed-fi/schools/abc"}));
+        assert_eq!(link(get("schools"), "abc"), json!({"rel": "School", "href": "/ed-fi/schools/abc"}));
     }
 }

@@ -72,6 +72,12 @@ impl IntegerRange {
         Self { min, max }
     }
 
+    /// A range read from data (the generated model), refused if it reaches beyond
+    /// ±[`MAX_SAFE_INTEGER`] or is empty.
+    pub fn checked(min: i64, max: i64) -> Option<Self> {
+        (-MAX_SAFE_INTEGER <= min && min <= max && max <= MAX_SAFE_INTEGER).then_some(Self { min, max })
+    }
+
     /// A simple type restricting this one with `minInclusive` and `maxInclusive`.
     pub const fn between(self, min: i64, max: i64) -> Self {
         assert!(self.min <= min && max <= self.max, "a restriction narrows its base type");
@@ -216,12 +222,38 @@ pub struct ResourceDef {
     pub equality_constraints: &'static [EqualityConstraint],
     /// What keys each collection's items.
     pub uniqueness_constraints: &'static [UniquenessConstraint],
+    /// The Ed-Fi entity (`StudentSchoolAssociation`), as ODS/API names it in a `link`'s `rel`.
+    pub entity_name: &'static str,
+    /// Its camelCase JSON form (`studentSchoolAssociation`, `cteProgramServiceDescriptor`).
+    pub camel_entity: &'static str,
+    /// The abstract resource this one is a kind of (`EducationOrganization` for `schools`).
+    pub superclass: Option<&'static str>,
+    /// An abstract resource has no endpoint; references to it resolve to any of these.
+    pub subclasses: &'static [&'static str],
+    pub is_abstract: bool,
 }
 
 impl ResourceDef {
-    /// The singular entity name (`student`, `gradeLevelDescriptor`).
+    /// A definition with nothing in it, to build others from in tests.
+    #[cfg(test)]
+    pub(crate) const EMPTY: ResourceDef = ResourceDef {
+        name: "",
+        fields: &[],
+        natural_key: &[],
+        key_change_allowed: false,
+        is_descriptor: false,
+        equality_constraints: &[],
+        uniqueness_constraints: &[],
+        entity_name: "",
+        camel_entity: "",
+        superclass: None,
+        subclasses: &[],
+        is_abstract: false,
+    };
+
+    /// The singular entity name in camelCase (`student`, `gradeLevelDescriptor`).
     pub fn entity(&self) -> &'static str {
-        self.name.strip_suffix('s').unwrap_or(self.name)
+        self.camel_entity
     }
 
     /// The field at a dotted path (`schoolReference.schoolId` is a reference member).

@@ -129,7 +129,7 @@ mod tests {
         let total: usize = values.iter().map(|(_, items)| items.len()).sum();
         assert!(total > 3_000, "{total} values");
         // Any descriptor definition checks the shape all descriptors share.
-        let shape = &edfi_core::resources::GRADE_LEVEL_DESCRIPTORS;
+        let shape = edfi_core::resources::get("gradeLevelDescriptors");
         for (endpoint, items) in &values {
             assert!(endpoint.ends_with("Descriptors"), "{endpoint}");
             for item in items {

@@ -188,7 +188,7 @@ fn course(school_id: i64, &(code, title, subject): &(&str, &str, &str)) -> Value
             "courseIdentificationSystemDescriptor": descriptor_uri("CourseIdentificationSystemDescriptor", "LEA course code"),
             "identificationCode": code,
         }],
-        "academicSubjectDescriptor": descriptor_uri("AcademicSubjectDescriptor", subject),
+        "academicSubjects": [{"academicSubjectDescriptor": descriptor_uri("AcademicSubjectDescriptor", subject)}],
     })
 }
 

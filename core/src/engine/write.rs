@@ -9,7 +9,9 @@ use crate::links::{self, Resolved};
 use crate::model::{Field, Kind, ResourceDef};
 use crate::problem::{Problem, ValidationErrors};
 use crate::resources;
-use crate::store::{Document, HistoryLimits, KeyChange, Link, Store, StoreError, Tombstone, Version};
+use crate::store::{
+    Document, HistoryLimits, KeyChange, Link, Referrer, Store, StoreError, Tombstone, Version,
+};
 use crate::validate::{coerce, lookup, natural_key, reference_key, validate, Ref};
 use crate::{http::Request, http::Response, precondition::WriteOutcome};
 
@@ -41,8 +43,8 @@ fn resolve(refs: &[Ref], store: &impl Store) -> Result<(Vec<Link>, Vec<Resolved>
     let mut resolved = Vec::new();
     for r in refs {
         let target = resources::find(r.target).expect("references name defined resources");
-        if let Some(doc) = store.get_by_natural_key(r.target, &r.key)? {
-            resolved.push(Resolved { path: r.path.clone(), target, id: doc.id });
+        if let Some((concrete, doc)) = find_target(store, r.target, &r.key)? {
+            resolved.push(Resolved { path: r.path.clone(), target: concrete, id: doc.id });
         } else {
             let (errors, message) = if target.is_descriptor {
                 (&mut unknown_descriptors, format!("is not a known {}.", target.entity()))
@@ -60,6 +62,44 @@ fn resolve(refs: &[Ref], store: &impl Store) -> Result<(Vec<Link>, Vec<Resolved>
         return Err(Problem::unresolved_reference(unresolved).into());
     }
     Ok((links.into_iter().collect(), resolved))
+}
+
+/// The item a reference names: of its target, or, when the target is abstract (an education
+/// organization), of whichever subclass holds that key. Subclasses are keyed like their abstract
+/// resource, so the key text is the same (`resources::check_definitions`).
+fn find_target(
+    store: &impl Store,
+    target: &str,
+    key: &str,
+) -> Result<Option<(&'static ResourceDef, Document)>, StoreError> {
+    let Some(def) = resources::find(target) else { return Ok(None) };
+    for concrete in resources::concrete(def) {
+        if let Some(doc) = store.get_by_natural_key(concrete.name, key)? {
+            return Ok(Some((concrete, doc)));
+        }
+    }
+    Ok(None)
+}
+
+/// Two kinds of one abstract resource share one key space: a school and a local education
+/// agency cannot both be education organization 255901.
+fn refuse_sibling_with_key(store: &impl Store, def: &ResourceDef, key: &str) -> Result<(), Failure> {
+    let Some(abstract_name) = def.superclass else { return Ok(()) };
+    match find_target(store, abstract_name, key)? {
+        Some((sibling, _)) if sibling.name != def.name => {
+            Err(Problem::non_unique_key(resources::get(abstract_name).entity()).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The items referring to `def`'s item with `key`: directly, or through its abstract resource.
+fn referrers_of(store: &impl Store, def: &ResourceDef, key: &str) -> Result<Vec<Referrer>, StoreError> {
+    let mut referrers = store.referrers(def.name, key)?;
+    if let Some(abstract_name) = def.superclass {
+        referrers.extend(store.referrers(abstract_name, key)?);
+    }
+    Ok(referrers)
 }
 
 fn refuse_failed(outcome: WriteOutcome) -> Result<(), Failure> {
@@ -89,6 +129,9 @@ pub(super) fn post(
     let existing = store.get_by_natural_key(def.name, &incoming.key)?;
     let current = existing.as_ref().map(stored_etag);
     refuse_failed(pre.evaluate_write(config.if_match, current.as_ref()))?;
+    if existing.is_none() {
+        refuse_sibling_with_key(store, def, &incoming.key)?;
+    }
     let (links, resolved) = resolve(&incoming.refs, store)?;
     let content = incoming.content.stored_as(links::stored_text(&incoming.body, &resolved));
     let stamp = Stamp::new(ctx, config);
@@ -137,6 +180,7 @@ pub(super) fn put(
         if store.get_by_natural_key(def.name, &incoming.key)?.is_some() {
             return Err(Problem::non_unique_key(def.name).into());
         }
+        refuse_sibling_with_key(store, def, &incoming.key)?;
     }
     let (links, resolved) = resolve(&incoming.refs, store)?;
     let content = incoming.content.clone().stored_as(links::stored_text(&incoming.body, &resolved));
@@ -175,7 +219,7 @@ pub(super) fn delete(
 ) -> Answer {
     let existing = existing(def, id, store)?;
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
-    let referrers = store.referrers(def.name, &existing.natural_key)?;
+    let referrers = referrers_of(store, def, &existing.natural_key)?;
     if !referrers.is_empty() {
         let named = referrers.iter().take(10).map(|r| format!("Referenced by {} item {}.", r.resource, r.id));
         return Err(Problem::dependent_item_exists(named.collect()).into());
@@ -212,7 +256,7 @@ fn plan_cascade(
     let mut refused = Vec::new();
     let mut work = vec![(changed.name, old_key.to_owned(), new_body.clone())];
     while let Some((target, old_key, new_body)) = work.pop() {
-        for referrer in store.referrers(target, &old_key)? {
+        for referrer in referrers_of(store, resources::get(target), &old_key)? {
             let Some(def) = resources::find(&referrer.resource) else { continue };
             let planned = plan.iter().position(|r| r.def.name == def.name && r.doc.id == referrer.id);
             let (doc, mut body, key_before) = match planned {
@@ -277,8 +321,7 @@ fn apply_cascade(store: &mut impl Store, plan: Vec<Rewrite>, stamp: &Stamp) -> R
     for Rewrite { def, doc, body, key, refs } in plan {
         let mut resolved = Vec::new();
         for r in &refs {
-            if let Some(target_doc) = store.get_by_natural_key(r.target, &r.key)? {
-                let target = resources::find(r.target).expect("references name defined resources");
+            if let Some((target, target_doc)) = find_target(store, r.target, &r.key)? {
                 resolved.push(Resolved { path: r.path.clone(), target, id: target_doc.id });
             }
         }
