@@ -496,6 +496,10 @@ fn scalar_at(fields: &[Field], path: &str) -> bool {
 
 fn check_fields(def: &ResourceDef, fields: &[Field], earlier: &[&ResourceDef]) -> Result<(), String> {
     let resource = def.name;
+    let mut names = BTreeSet::new();
+    if let Some(twice) = fields.iter().find(|field| !names.insert(field.name)) {
+        return Err(format!("{resource}: the member {} is defined twice", twice.name));
+    }
     for field in fields {
         let at = |problem: String| format!("{resource}.{}: {problem}", field.name);
         match &field.kind {

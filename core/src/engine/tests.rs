@@ -1175,3 +1175,4 @@ mod coercion;
 mod idempotency;
 mod integers;
 mod links;
+mod subclasses;

@@ -114,7 +114,9 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     );
     let tmux = Tmux { session };
     tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
-    tmux.wait_for("students");
+    // The resource list has loaded (the first of the Data Standard's endpoints, by name); students
+    // are far down it, so the person goes there by name.
+    tmux.wait_for("academicWeeks");
     tmux.keys(&[":", "students", "Enter"]);
     tmux.wait_for("(1 of 1)");
     tmux.keys(&["Enter"]);

@@ -763,8 +763,17 @@ fn common_identity(common: &ComplexType) -> Vec<&str> {
     }
 }
 
-fn sort_members(members: &mut [Member]) {
-    members.sort_by(|a, b| a.name.cmp(&b.name));
+/// Sorts members by name, each once: an element an entity declares and also inherits through its
+/// identity (an attendance event's `EventDate`) is one member, part of the identity.
+fn sort_members(members: &mut Vec<Member>) {
+    members.sort_by(|a, b| a.name.cmp(&b.name).then(b.identity.cmp(&a.identity)));
+    members.dedup_by(|later, kept| {
+        let same = later.name == kept.name;
+        if same {
+            kept.required |= later.required;
+        }
+        same
+    });
 }
 
 /// The references of an entity that carry an identical role name: `LocationReference` on a
