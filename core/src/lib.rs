@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod precondition;
 pub mod problem;
 pub mod resources;
+pub mod sample;
 pub mod store;
 pub mod validate;
 

@@ -1172,6 +1172,7 @@ fn history_settings_are_read_from_the_environment() {
 
 mod cascades;
 mod coercion;
+mod every_resource;
 mod idempotency;
 mod integers;
 mod links;

@@ -4,6 +4,7 @@
 mod admin_app;
 mod bad_input;
 mod contract;
+mod every_resource;
 mod idempotency;
 mod linearizable;
 mod model;
