@@ -64,3 +64,33 @@ async fn every_resource_is_created_read_updated_and_deleted_over_http() {
     }
     assert_eq!(resources.len(), 138);
 }
+
+/// Ed-Fi's own list of the Data Standard's 349 endpoints (`../shared/edfi/apischema/`): each one
+/// answers, is in the OpenAPI documents and has its place in the load order.
+#[tokio::test]
+async fn every_endpoint_of_the_data_standard_answers_and_is_described() {
+    let root =
+        std::path::PathBuf::from(std::env::var("EDFI_ROOT").expect("EDFI_ROOT: run with `cargo xtask test`"));
+    let list = root.join("../shared/edfi/apischema/ds-5.2-endpoints.txt");
+    let list = std::fs::read_to_string(&list).unwrap_or_else(|e| panic!("{}: {e}", list.display()));
+    let endpoints: Vec<&str> = list.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    assert_eq!(endpoints.len(), 349);
+    let api = Api::new().await;
+    let mut paths = Vec::new();
+    for document in ["resources", "descriptors"] {
+        let swagger = api.get(&format!("/metadata/data/v3/{document}/swagger.json"), &[]).await.json();
+        paths.extend(swagger["paths"].as_object().unwrap().keys().cloned());
+    }
+    let dependencies = api.get("/metadata/data/v3/dependencies", &[]).await.json();
+    let ordered: Vec<&str> =
+        dependencies.as_array().unwrap().iter().map(|d| d["resource"].as_str().unwrap()).collect();
+    for endpoint in endpoints {
+        let reply = api.get(&format!("{}?limit=1", data(endpoint)), &[]).await;
+        assert_eq!(reply.status, 200, "{endpoint}: {}", String::from_utf8_lossy(&reply.body));
+        assert!(
+            paths.iter().any(|p| *p == format!("/ed-fi/{endpoint}")),
+            "{endpoint} is in the OpenAPI documents"
+        );
+        assert!(ordered.contains(&format!("/ed-fi/{endpoint}").as_str()), "{endpoint} is in the load order");
+    }
+}
