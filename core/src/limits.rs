@@ -70,19 +70,9 @@ fn too_large(status: u16, title: &str, detail: String) -> Problem {
 /// Whether JSON text nests arrays and objects deeper than [`MAX_JSON_DEPTH`]. A byte scan that
 /// skips strings, run before parsing so a hostile body never reaches a recursive parser.
 pub fn json_too_deep(body: &[u8]) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &byte in body {
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
+    let mut depth = 0usize;
+    for (_, byte) in outside_strings(body) {
         match byte {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_JSON_DEPTH {
@@ -96,6 +86,27 @@ pub fn json_too_deep(body: &[u8]) -> bool {
     false
 }
 
+/// The bytes of JSON text that are not inside a string (nor its quotes), with their positions.
+fn outside_strings(body: &[u8]) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let (mut in_string, mut escaped) = (false, false);
+    body.iter().enumerate().filter_map(move |(i, &byte)| {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            return None;
+        }
+        if byte == b'"' {
+            in_string = true;
+            return None;
+        }
+        Some((i, byte))
+    })
+}
+
 /// Significant digits a number with a fraction or an exponent may have: any decimal of at most
 /// 15 significant digits survives the trip through a double (IEEE 754 keeps 15.95), so canonical
 /// JSON, which writes every number as its double, writes back the value that was sent.
@@ -106,37 +117,20 @@ pub const MAX_EXACT_DIGITS: usize = 15;
 /// (`1.0000000000000001` would be stored as `1`). Integers are exact as parsed and are checked
 /// against their field's range instead.
 pub fn inexact_number(body: &[u8]) -> Option<String> {
-    let (mut in_string, mut escaped) = (false, false);
-    let mut i = 0;
-    while i < body.len() {
-        let byte = body[i];
-        if in_string {
-            match (escaped, byte) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            i += 1;
+    let mut skip_to = 0;
+    for (start, byte) in outside_strings(body) {
+        if start < skip_to || !(byte == b'-' || byte.is_ascii_digit()) {
             continue;
         }
-        if byte == b'"' {
-            in_string = true;
-            i += 1;
-            continue;
+        let length = body[start..]
+            .iter()
+            .take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+            .count();
+        skip_to = start + length;
+        let token = std::str::from_utf8(&body[start..skip_to]).unwrap_or_default();
+        if token.contains(['.', 'e', 'E']) && significant_digits(token) > MAX_EXACT_DIGITS {
+            return Some(token.to_owned());
         }
-        if byte == b'-' || byte.is_ascii_digit() {
-            let start = i;
-            while i < body.len() && matches!(body[i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
-                i += 1;
-            }
-            let token = std::str::from_utf8(&body[start..i]).unwrap_or_default();
-            if token.contains(['.', 'e', 'E']) && significant_digits(token) > MAX_EXACT_DIGITS {
-                return Some(token.to_owned());
-            }
-            continue;
-        }
-        i += 1;
     }
     None
 }

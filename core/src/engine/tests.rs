@@ -176,6 +176,21 @@ fn raw(method: &str, path: &str, body: impl Into<Vec<u8>>) -> Request {
     Request::new(method, path).header("Content-Type", "application/json").body(body)
 }
 
+/// A POST of `body` to `resource`.
+fn to(resource: &str, body: &Value) -> Request {
+    raw("POST", &format!("/data/v3/ed-fi/{resource}"), body.to_string())
+}
+
+/// The URI of descriptor `code` of `kind` (`GradeLevelDescriptor`).
+fn uri(kind: &str, code: &str) -> String {
+    format!("uri://ed-fi.org/{kind}#{code}")
+}
+
+/// A descriptor item of `kind` with `code`.
+fn descriptor(kind: &str, code: &str) -> Value {
+    json!({"namespace": format!("uri://ed-fi.org/{kind}"), "codeValue": code, "shortDescription": code})
+}
+
 fn post(body: &Value) -> Request {
     raw("POST", STUDENTS, body.to_string())
 }

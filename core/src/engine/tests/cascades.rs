@@ -4,18 +4,6 @@ use super::*;
 
 const DEPENDENT: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
 
-fn to(resource: &str, body: &Value) -> Request {
-    raw("POST", &format!("/data/v3/ed-fi/{resource}"), body.to_string())
-}
-
-fn uri(kind: &str, code: &str) -> String {
-    format!("uri://ed-fi.org/{kind}#{code}")
-}
-
-fn descriptor(kind: &str, code: &str) -> Value {
-    json!({"namespace": format!("uri://ed-fi.org/{kind}"), "codeValue": code, "shortDescription": code})
-}
-
 fn school(id: i64) -> Value {
     json!({
         "schoolId": id, "nameOfInstitution": format!("School {id}"),

@@ -7,18 +7,6 @@ const DEPENDENT: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
 const NON_UNIQUE: &str = "urn:ed-fi:api:data-conflict:non-unique-values";
 const UNRESOLVED: &str = "urn:ed-fi:api:data-conflict:unresolved-reference";
 
-fn to(resource: &str, body: &Value) -> Request {
-    raw("POST", &format!("/data/v3/ed-fi/{resource}"), body.to_string())
-}
-
-fn uri(kind: &str, code: &str) -> String {
-    format!("uri://ed-fi.org/{kind}#{code}")
-}
-
-fn descriptor(kind: &str, code: &str) -> Value {
-    json!({"namespace": format!("uri://ed-fi.org/{kind}"), "codeValue": code, "shortDescription": code})
-}
-
 fn location_id(response: &Response) -> String {
     header(response, "Location").rsplit('/').next().unwrap().to_owned()
 }
