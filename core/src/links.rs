@@ -64,14 +64,7 @@ pub fn stored_text(body: &Map<String, Value>, resolved: &[Resolved]) -> String {
 /// ODS/API's link to an item: `rel` is the resource's entity name, `href` its path under the
 /// data API.
 pub fn link(target: &ResourceDef, id: &str) -> Value {
-    let entity = target.entity();
-    let mut rel = String::with_capacity(entity.len());
-    let mut chars = entity.chars();
-    if let Some(first) = chars.next() {
-        rel.extend(first.to_uppercase());
-        rel.push_str(chars.as_str());
-    }
-    json!({"rel": rel, "href": format!("/ed-fi/{}/{id}", target.name)})
+    json!({"rel": target.entity_name, "href": format!("/ed-fi/{}/{id}", target.name)})
 }
 
 /// The object at a concrete path such as `$.classPeriods[0].classPeriodReference`.

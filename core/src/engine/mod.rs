@@ -332,15 +332,14 @@ fn read_body(req: &Request, config: &Config) -> Result<Map<String, Value>, Probl
         )));
     }
     match serde_json::from_slice::<Value>(&req.body) {
-        Ok(Value::Object(_)) if crate::limits::inexact_number(&req.body).is_some() => {
-            let token = crate::limits::inexact_number(&req.body).unwrap_or_default();
-            Err(Problem::unreadable_body(format!(
+        Ok(Value::Object(map)) => match crate::limits::inexact_number(&req.body) {
+            Some(token) => Err(Problem::unreadable_body(format!(
                 "The number {} has more than {} significant digits, more than can be stored exactly.",
                 crate::engine::route::truncate(&token, 64),
                 crate::limits::MAX_EXACT_DIGITS
-            )))
-        }
-        Ok(Value::Object(map)) => Ok(map),
+            ))),
+            None => Ok(map),
+        },
         Ok(_) => Err(Problem::unreadable_body("The body must be a JSON object.")),
         Err(e) => Err(Problem::unreadable_body(format!("The body is not valid JSON: {e}."))),
     }

@@ -319,18 +319,14 @@ fn plan_cascade(
 /// item rewritten before it) resolve by their new keys for its links.
 fn apply_cascade(store: &mut impl Store, plan: Vec<Rewrite>, stamp: &Stamp) -> Result<(), StoreError> {
     for Rewrite { def, doc, body, key, refs } in plan {
-        let mut resolved = Vec::new();
-        for r in &refs {
-            if let Some((target, target_doc)) = find_target(store, r.target, &r.key)? {
-                resolved.push(Resolved { path: r.path.clone(), target, id: target_doc.id });
+        // Every reference resolved when the cascade was planned, or was rewritten to an item
+        // written before this one; a failure here is the store's inconsistency, not the client's.
+        let (links, resolved) = resolve(&refs, store).map_err(|failure| match failure {
+            Failure::Store(error) => error,
+            Failure::Problem(problem) => {
+                StoreError(format!("cascade left {} {} unresolved: {}", def.name, doc.id, problem.detail))
             }
-        }
-        let links: Vec<Link> = refs
-            .iter()
-            .map(|r| Link { target: r.target.to_owned(), key: r.key.clone() })
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        })?;
         let content = Content::from_body(&body).stored_as(links::stored_text(&body, &resolved));
         let old_key = doc.natural_key.clone();
         let updated = write_update(def, store, Document { natural_key: key.clone(), ..doc }, content, stamp)?;
