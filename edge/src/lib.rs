@@ -13,7 +13,8 @@ mod identity;
 mod instance;
 mod replica;
 mod settings;
-mod sql_store;
+// Public for the storage-growth bench, which runs it on a native SQLite.
+pub mod sql_store;
 
 use worker::wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;

@@ -51,9 +51,9 @@ impl SqlDriver for SqlStorage {
     }
 }
 
-// rusqlite is a native dev-dependency only.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-mod sqlite;
+// rusqlite is native only: a dev-dependency, or the `native-sqlite` feature for the bench.
+#[cfg(all(any(test, feature = "native-sqlite"), not(target_arch = "wasm32")))]
+pub mod sqlite;
 
 #[derive(Clone)]
 pub struct SqlStore<D = SqlStorage> {

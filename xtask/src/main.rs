@@ -11,6 +11,7 @@ mod lean_http;
 mod model_gen;
 mod profile;
 mod seed;
+mod startup;
 mod test_run;
 mod tools;
 mod workerd;
@@ -65,6 +66,15 @@ enum Task {
         #[arg(long)]
         workerd: bool,
     },
+    /// Measure one instance's storage natively as it grows past every resource type (the
+    /// production SQL on SQLite): µs per create, conditional PUT and GET, and bytes per document.
+    BenchStorage {
+        /// Blocks of 5,000 students and 5,000 enrollments.
+        #[arg(long, default_value_t = 20)]
+        blocks: usize,
+    },
+    /// Measure what the model costs a new isolate on workerd, and the Worker bundle's sizes.
+    BenchStartup,
     /// Run the coverage-guided fuzz targets (fuzz/) for a bounded time each.
     Fuzz {
         /// Seconds per target.
@@ -92,6 +102,18 @@ fn main() -> ExitCode {
         Task::Dev { port, fresh } => dev(port, fresh),
         Task::Test { test_args } => test(&test_args),
         Task::Bench { documents, workerd } => bench::run(&root(), documents, workerd),
+        Task::BenchStorage { blocks } => run(Command::new(tools::cargo()).current_dir(root()).args([
+            "bench",
+            "-p",
+            "edfi-edge",
+            "--features",
+            "native-sqlite",
+            "--bench",
+            "storage_growth",
+            "--",
+            &blocks.to_string(),
+        ])),
+        Task::BenchStartup => startup::run(&root()),
         Task::Fuzz { seconds, target } => {
             let targets: Vec<&'static str> = fuzz::TARGETS
                 .into_iter()

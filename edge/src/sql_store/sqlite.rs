@@ -1,5 +1,5 @@
-//! The native [`SqlDriver`]: `rusqlite` on an in-memory SQLite, for tests only (it is a
-//! dev-dependency, never in the wasm build). It runs the SQL text the Durable Object runs and
+//! The native [`SqlDriver`]: `rusqlite` on SQLite, for tests and the storage-growth bench (a
+//! dev-dependency or the `native-sqlite` feature, never in the wasm build). It runs the SQL text the Durable Object runs and
 //! hands rows over the way the object does, as column name → value objects, so the store code
 //! above it is the production code.
 //!
@@ -13,7 +13,9 @@ use rusqlite::Connection;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number};
 
-use super::{SqlDriver, SqlStore};
+use super::SqlDriver;
+#[cfg(test)]
+use super::SqlStore;
 use edfi_core::store::{StoreError, StoreResult};
 
 /// A database; clones share it, as an object's storage outlives its instances.
@@ -23,6 +25,11 @@ pub struct Sqlite(Rc<Connection>);
 impl Sqlite {
     pub fn in_memory() -> Self {
         Self(Rc::new(Connection::open_in_memory().expect("an in-memory SQLite database")))
+    }
+
+    /// A database in a file, as a Durable Object's is.
+    pub fn open(path: &std::path::Path) -> Result<Self, String> {
+        Connection::open(path).map(|c| Self(Rc::new(c))).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
@@ -96,6 +103,7 @@ impl SqlDriver for Sqlite {
     }
 }
 
+#[cfg(test)]
 #[test]
 fn sql_store_conforms() {
     let cases = edfi_core::store::conformance::check(|| SqlStore::open(Sqlite::in_memory()));
@@ -104,6 +112,7 @@ fn sql_store_conforms() {
 
 /// An object runs the schema each time it starts: again on its own tables, and on tables made
 /// before the position counter existed.
+#[cfg(test)]
 #[test]
 fn a_restarted_object_continues_its_counters() {
     use edfi_core::store::{Document, Selection, Store};
