@@ -3,7 +3,6 @@
 //! the model, so the first request that routes a data path (an unknown resource: 404, answered in
 //! the Worker) pays the model's load and the ones after it do not. Also the bundle's sizes.
 
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -28,15 +27,13 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-fn gzip_size(bytes: &[u8]) -> Result<usize> {
-    let mut child = std::process::Command::new("gzip")
+fn gzip_size(path: &Path) -> Result<usize> {
+    let output = std::process::Command::new("gzip")
         .args(["-9", "-c"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+        .arg(path)
+        .output()
         .map_err(|e| format!("gzip: {e}"))?;
-    child.stdin.take().expect("stdin").write_all(bytes).map_err(|e| e.to_string())?;
-    Ok(child.wait_with_output().map_err(|e| e.to_string())?.stdout.len())
+    Ok(output.stdout.len())
 }
 
 pub fn run(root: &Path) -> Result<()> {
@@ -56,8 +53,9 @@ pub fn run(root: &Path) -> Result<()> {
     let (first, later) = (median(first), median(later));
     println!("model load in a new isolate (workerd, median of {RUNS} starts): first data-path request {first:.1} ms, later ones {later:.2} ms: {:.1} ms", first - later);
     for file in ["index_bg.wasm", "index.js"] {
-        let bytes = std::fs::read(root.join("edge/build").join(file)).map_err(|e| format!("{file}: {e}"))?;
-        println!("edge/build/{file}: {} bytes raw, {} gzip -9", bytes.len(), gzip_size(&bytes)?);
+        let path = root.join("edge/build").join(file);
+        let raw = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?.len();
+        println!("edge/build/{file}: {raw} bytes raw, {} gzip -9", gzip_size(&path)?);
     }
     Ok(())
 }
