@@ -21,9 +21,12 @@ const SCALAR_COMMONS_KEPT_AS_OBJECTS: [&str; 3] = ["ClassRanking", "ContentStand
 /// Commons whose identity (the uniqueness key of their items) is not the default of
 /// [`common_identity`]: the XSD does not mark a common's identity, ApiSchema does
 /// (`apischema/ds-5.2-resources/schools.json`, `arrayUniquenessConstraints` of `addresses` and
-/// `internationalAddresses`).
-const COMMON_IDENTITIES: [(&str, &[&str]); 2] = [
+/// `internationalAddresses`), and so does the ODS/API's primary key of the common's table
+/// (`AssessmentAdministrationParticipationAdministrationPointOfContact_PK`: the parent's key,
+/// `EducationOrganizationId`, `ElectronicMailAddress`).
+const COMMON_IDENTITIES: [(&str, &[&str]); 3] = [
     ("Address", &["StreetNumberName", "City", "StateAbbreviation", "PostalCode", "AddressType"]),
+    ("AdministrationPointOfContact", &["EducationOrganizationReference", "ElectronicMailAddress"]),
     ("InternationalAddress", &["AddressType"]),
 ];
 
@@ -874,24 +877,29 @@ fn role_of<'s>(name: &'s str, entity: &str) -> &'s str {
 }
 
 /// The identity members of a common (what no two items of a collection may share): Ed-Fi keys
-/// most commons by their required descriptors (an identification code by its system, a
-/// telephone by its type, an other name by its type); a common with no required descriptor by
-/// its required members (a period by its begin date); [`COMMON_IDENTITIES`] where ApiSchema
-/// says otherwise.
+/// a common that references an item by that reference (a student's result by its assessment
+/// item, a displaced student by the crisis event: `StudentAssessmentItem_PK` and
+/// `StudentEducationOrganizationAssociationDisplacedStudent_PK` of the ODS/API), most others by
+/// their required descriptors (an identification code by its system, a telephone by its type,
+/// an other name by its type), a common with neither by its required members (a period by its
+/// begin date); [`COMMON_IDENTITIES`] where ApiSchema or the ODS/API say otherwise.
 fn common_identity(common: &ComplexType) -> Vec<&str> {
     if let Some((_, members)) = COMMON_IDENTITIES.iter().find(|(name, _)| *name == common.name) {
         return members.to_vec();
     }
     let required: Vec<&Element> = common.elements.iter().filter(|e| e.required() && !e.unbounded).collect();
-    let descriptors: Vec<&str> = required
-        .iter()
-        .filter(|e| e.ty.ends_with("DescriptorReferenceType"))
-        .map(|e| e.name.as_str())
-        .collect();
-    if descriptors.is_empty() {
-        required.iter().map(|e| e.name.as_str()).collect()
-    } else {
+    let named = |suffix: &str| -> Vec<&str> {
+        required.iter().filter(|e| e.ty.ends_with(suffix)).map(|e| e.name.as_str()).collect()
+    };
+    let descriptors = named("DescriptorReferenceType");
+    let references: Vec<&str> =
+        named("ReferenceType").into_iter().filter(|name| !descriptors.contains(name)).collect();
+    if !references.is_empty() {
+        references
+    } else if !descriptors.is_empty() {
         descriptors
+    } else {
+        required.iter().map(|e| e.name.as_str()).collect()
     }
 }
 

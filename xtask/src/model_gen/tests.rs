@@ -925,3 +925,40 @@ fn a_top_level_reference_maps_to_its_targets_identity() {
         false
     )));
 }
+
+/// Collections the four ApiSchema resources do not show, keyed as the primary keys of the
+/// ODS/API's DS 5.2 tables for them key their rows (the parent's key and these members).
+#[test]
+fn collections_are_keyed_as_the_ods_api_keys_their_tables() {
+    let keys = |endpoint: &str, collection: &str| -> Vec<String> {
+        let prefix = format!("$.{collection}[*].");
+        uniqueness_sets(&resource(endpoint)["arrayUniquenessConstraints"], "nested")
+            .into_iter()
+            .flat_map(|(_, paths)| paths)
+            .filter(|p| p.starts_with(&prefix))
+            .collect()
+    };
+    // `StudentAssessmentItem_PK`: the assessment item, not the result (Grand Bend's students
+    // answer many items correctly).
+    assert_eq!(
+        keys("studentAssessments", "items"),
+        [
+            "$.items[*].assessmentItemReference.assessmentIdentifier",
+            "$.items[*].assessmentItemReference.identificationCode",
+            "$.items[*].assessmentItemReference.namespace"
+        ]
+    );
+    // `StudentEducationOrganizationAssociationDisplacedStudent_PK`: the crisis event.
+    assert_eq!(
+        keys("studentEducationOrganizationAssociations", "displacedStudents"),
+        ["$.displacedStudents[*].crisisEventReference.crisisEventName"]
+    );
+    // `AssessmentAdministrationParticipationAdministrationPointOfContact_PK`.
+    assert_eq!(
+        keys("assessmentAdministrationParticipations", "administrationPointOfContacts"),
+        [
+            "$.administrationPointOfContacts[*].educationOrganizationReference.educationOrganizationId",
+            "$.administrationPointOfContacts[*].electronicMailAddress"
+        ]
+    );
+}
