@@ -36,9 +36,19 @@ const COMMON_IDENTITIES: [(&str, &[&str]); 3] = [
 /// `(entity or superclass, reference)`. ApiSchema's reference to a student program association
 /// (`EdFi_StudentNeglectedOrDelinquentProgramAssociation_Reference` in MetaEd-js's DS 5.2
 /// ApiSchema) carries `educationOrganizationId` and `programEducationOrganizationId`: the
-/// program's education organization is not the association's. Sibling roles show others
-/// ([`identical_roles`]).
-const IDENTICAL_ROLE_NAMES: [(&str, &str); 1] = [("GeneralStudentProgramAssociation", "Program")];
+/// program's education organization is not the association's. Every reference to an
+/// intervention prescription has one too: the ODS/API's tables for them key it as
+/// `InterventionPrescriptionEducationOrganizationId` beside the referrer's own
+/// `EducationOrganizationId` (`InterventionInterventionPrescription_PK`,
+/// `FK_InterventionStudy_InterventionPrescription`,
+/// `EducationOrganizationInterventionPrescriptionAssociation_PK`), and Grand Bend's interventions
+/// at a school use their district's prescription. Sibling roles show others ([`identical_roles`]).
+const IDENTICAL_ROLE_NAMES: [(&str, &str); 4] = [
+    ("EducationOrganizationInterventionPrescriptionAssociation", "InterventionPrescription"),
+    ("GeneralStudentProgramAssociation", "Program"),
+    ("Intervention", "InterventionPrescription"),
+    ("InterventionStudy", "InterventionPrescription"),
+];
 
 /// What ApiSchema says of the school-year enumeration (MetaEd hard-codes it; the XSD has the
 /// `SchoolYearType` enumeration of `1990-1991` … tokens, the API an integer year 1900–2100).

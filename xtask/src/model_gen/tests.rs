@@ -962,3 +962,23 @@ fn collections_are_keyed_as_the_ods_api_keys_their_tables() {
         ]
     );
 }
+
+/// An intervention prescription is referenced under its own role: the referrer's education
+/// organization need not be the prescription's (ODS/API `InterventionInterventionPrescription_PK`).
+#[test]
+fn a_referenced_intervention_prescription_keeps_its_own_education_organization() {
+    for endpoint in
+        ["interventions", "interventionStudies", "educationOrganizationInterventionPrescriptionAssociations"]
+    {
+        assert_eq!(resource(endpoint)["equalityConstraints"], serde_json::json!([]), "{endpoint}");
+    }
+    let association = resource("educationOrganizationInterventionPrescriptionAssociations");
+    assert_eq!(
+        strings(&association["identity"]),
+        [
+            "$.educationOrganizationReference.educationOrganizationId",
+            "$.interventionPrescriptionReference.educationOrganizationId",
+            "$.interventionPrescriptionReference.interventionPrescriptionIdentificationCode"
+        ]
+    );
+}
