@@ -17,6 +17,8 @@ pub mod engine;
 pub mod etag;
 pub mod http;
 pub mod idempotency;
+#[cfg(feature = "interchange")]
+pub mod interchange;
 pub mod limits;
 pub mod links;
 pub mod model;

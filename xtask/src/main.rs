@@ -199,10 +199,20 @@ fn test(test_args: &[String]) -> Result<()> {
     let root = root();
     let tools = tools::ensure(&root)?;
     eprintln!("xtask: native tests");
+    // No crate of the workspace enables the interchange XML converter, so it is turned on here
+    // for its tests (Grand Bend included); the Worker is built without it.
     let native = test_run::run_tests(
         Command::new(tools::cargo())
             .current_dir(&root)
-            .args(["test", "--workspace", "--exclude", "edfi-blackbox", "--"])
+            .args([
+                "test",
+                "--workspace",
+                "--exclude",
+                "edfi-blackbox",
+                "--features",
+                "edfi-core/interchange",
+            ])
+            .arg("--")
             .args(test_args),
     )?;
     eprintln!("xtask: bounded fuzz run ({FUZZ_SECONDS_IN_TEST} s per target)");

@@ -9,7 +9,7 @@ use super::model::*;
 use super::naming::{
     capitalize, descriptor_name, drop_parent_prefix, pluralize, prefix_collapsed, uncapitalize,
 };
-use super::xsd::{ComplexType, Element, Schema};
+use super::xsd::{ComplexType, Element, Interchange, Schema};
 use crate::Result;
 
 /// Commons that are used only as single values but are their own JSON objects, not flattened
@@ -21,9 +21,12 @@ const SCALAR_COMMONS_KEPT_AS_OBJECTS: [&str; 3] = ["ClassRanking", "ContentStand
 /// Commons whose identity (the uniqueness key of their items) is not the default of
 /// [`common_identity`]: the XSD does not mark a common's identity, ApiSchema does
 /// (`apischema/ds-5.2-resources/schools.json`, `arrayUniquenessConstraints` of `addresses` and
-/// `internationalAddresses`).
-const COMMON_IDENTITIES: [(&str, &[&str]); 2] = [
+/// `internationalAddresses`), and so does the ODS/API's primary key of the common's table
+/// (`AssessmentAdministrationParticipationAdministrationPointOfContact_PK`: the parent's key,
+/// `EducationOrganizationId`, `ElectronicMailAddress`).
+const COMMON_IDENTITIES: [(&str, &[&str]); 3] = [
     ("Address", &["StreetNumberName", "City", "StateAbbreviation", "PostalCode", "AddressType"]),
+    ("AdministrationPointOfContact", &["EducationOrganizationReference", "ElectronicMailAddress"]),
     ("InternationalAddress", &["AddressType"]),
 ];
 
@@ -33,9 +36,19 @@ const COMMON_IDENTITIES: [(&str, &[&str]); 2] = [
 /// `(entity or superclass, reference)`. ApiSchema's reference to a student program association
 /// (`EdFi_StudentNeglectedOrDelinquentProgramAssociation_Reference` in MetaEd-js's DS 5.2
 /// ApiSchema) carries `educationOrganizationId` and `programEducationOrganizationId`: the
-/// program's education organization is not the association's. Sibling roles show others
-/// ([`identical_roles`]).
-const IDENTICAL_ROLE_NAMES: [(&str, &str); 1] = [("GeneralStudentProgramAssociation", "Program")];
+/// program's education organization is not the association's. Every reference to an
+/// intervention prescription has one too: the ODS/API's tables for them key it as
+/// `InterventionPrescriptionEducationOrganizationId` beside the referrer's own
+/// `EducationOrganizationId` (`InterventionInterventionPrescription_PK`,
+/// `FK_InterventionStudy_InterventionPrescription`,
+/// `EducationOrganizationInterventionPrescriptionAssociation_PK`), and Grand Bend's interventions
+/// at a school use their district's prescription. Sibling roles show others ([`identical_roles`]).
+const IDENTICAL_ROLE_NAMES: [(&str, &str); 4] = [
+    ("EducationOrganizationInterventionPrescriptionAssociation", "InterventionPrescription"),
+    ("GeneralStudentProgramAssociation", "Program"),
+    ("Intervention", "InterventionPrescription"),
+    ("InterventionStudy", "InterventionPrescription"),
+];
 
 /// What ApiSchema says of the school-year enumeration (MetaEd hard-codes it; the XSD has the
 /// `SchoolYearType` enumeration of `1990-1991` … tokens, the API an integer year 1900–2100).
@@ -94,6 +107,8 @@ struct Leaf {
     kind: Kind,
     origin: Origin,
     hops: usize,
+    /// Where the entity's identity element holds it (every side of a unified key).
+    xml: Vec<XmlSource>,
 }
 
 /// An element and the type that declares it (for prefix removal and key origins).
@@ -101,6 +116,9 @@ struct Leaf {
 struct Declared<'a> {
     parent: &'a str,
     element: &'a Element,
+    /// Whether the entity's XML holds the element (an abstract entity's key is only in its
+    /// identity type).
+    in_xml: bool,
 }
 
 struct Builder<'a> {
@@ -110,7 +128,7 @@ struct Builder<'a> {
     leaves: RefCell<BTreeMap<String, Vec<Leaf>>>,
 }
 
-pub fn build(xsd: &Schema, facts: &Facts) -> Result<Model> {
+pub fn build(xsd: &Schema, facts: &Facts, interchanges: &[Interchange]) -> Result<Model> {
     // A common is inline (flattened into its parent) when no entity or common holds it as a
     // collection, unless ApiSchema keeps it as an object.
     let mut collected = BTreeSet::new();
@@ -154,11 +172,14 @@ pub fn build(xsd: &Schema, facts: &Facts) -> Result<Model> {
     resources.push(school_year_type());
     resources.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     descriptors.sort();
+    let interchange_references = builder.interchange_references(interchanges, &resources, &descriptors)?;
     Ok(Model {
+        namespace: xsd.namespace.clone(),
         descriptor_members: builder.descriptor_members()?,
         descriptors,
         resources,
         abstract_resources,
+        interchange_references,
     })
 }
 
@@ -175,12 +196,14 @@ fn school_year_kind() -> Kind {
 }
 
 fn school_year_type() -> Resource {
+    // School years are an enumeration of the XSD, not an interchange element.
     let member = |name: &str, kind: Kind, identity: bool| Member {
         name: name.to_string(),
         kind,
         required: true,
         identity,
         origin: None,
+        xml: None,
     };
     Resource {
         endpoint: Some("schoolYearTypes".to_string()),
@@ -314,7 +337,11 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        out.extend(ty.elements.iter().map(|element| Declared { parent: ty.name.as_str(), element }));
+        out.extend(ty.elements.iter().map(|element| Declared {
+            parent: ty.name.as_str(),
+            element,
+            in_xml: true,
+        }));
         Ok(out)
     }
 
@@ -330,8 +357,11 @@ impl<'a> Builder<'a> {
         let mut kept: Vec<Leaf> = Vec::new();
         for leaf in self.all_identity_leaves(entity)? {
             match kept.iter_mut().find(|k| k.origin == leaf.origin) {
-                Some(existing) if existing.hops > leaf.hops => *existing = leaf,
-                Some(_) => {}
+                Some(existing) if existing.hops > leaf.hops => {
+                    let twin = std::mem::replace(existing, leaf);
+                    existing.xml.extend(twin.xml);
+                }
+                Some(existing) => existing.xml.extend(leaf.xml),
                 None => kept.push(leaf),
             }
         }
@@ -382,6 +412,7 @@ impl<'a> Builder<'a> {
                             roles: if role.is_empty() { vec![] } else { vec![role] },
                         },
                         hops: 1,
+                        xml: vec![XmlSource { elements: vec![el.name.clone()], school_year: true }],
                     })
                 }
                 ElemKind::Descriptor(d) => {
@@ -392,6 +423,7 @@ impl<'a> Builder<'a> {
                         kind: Kind::Descriptor(self.endpoint_of(&d)?),
                         origin: origin(roles),
                         hops: 0,
+                        xml: vec![XmlSource { elements: vec![el.name.clone()], school_year: false }],
                     })
                 }
                 ElemKind::Simple(scalar) => out.push(Leaf {
@@ -400,10 +432,12 @@ impl<'a> Builder<'a> {
                     kind: Kind::Scalar(scalar),
                     origin: origin(roles),
                     hops: 0,
+                    xml: vec![XmlSource { elements: vec![el.name.clone()], school_year: false }],
                 }),
                 ElemKind::Reference(target) => {
                     let name = full.strip_suffix("Reference").unwrap_or(&full);
                     let role = if identical.contains(name) { name } else { role_of(name, &target) };
+                    let identity_element = self.identity_element(&target)?;
                     for leaf in self.identity_leaves(&target)? {
                         let ref_name = if role.is_empty() {
                             leaf.ref_name.clone()
@@ -420,13 +454,18 @@ impl<'a> Builder<'a> {
                             kind: leaf.kind.clone(),
                             origin: Origin { roles, ..leaf.origin.clone() },
                             hops: leaf.hops + 1,
+                            xml: within(&[&el.name, &identity_element], &leaf.xml),
                         });
                     }
                 }
                 ElemKind::InlineCommon(common) => {
                     let role = role_of(&el.name, &common.name);
                     let prefix = prefix_collapsed(prefix, role);
+                    let first = out.len();
                     self.collect_identity_leaves(entity, &common.elements, &prefix, identical, out)?;
+                    for leaf in &mut out[first..] {
+                        leaf.xml = within(&[&el.name], &leaf.xml);
+                    }
                 }
                 ElemKind::Common(_) => return Err(format!("{entity}: a common {} in an identity", el.name)),
             }
@@ -434,7 +473,19 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// The element of `{target}ReferenceType` that holds the identity (`SectionIdentity`).
+    fn identity_element(&self, target: &str) -> Result<String> {
+        let identity_type = format!("{target}IdentityType");
+        self.complex(&format!("{target}ReferenceType"))?
+            .elements
+            .iter()
+            .find(|e| e.ty == identity_type)
+            .map(|e| e.name.clone())
+            .ok_or_else(|| format!("{target}ReferenceType has no element of {identity_type}"))
+    }
+
     fn reference_kind(&self, target: &str) -> Result<Kind> {
+        let identity_element = self.identity_element(target)?;
         let members = self
             .identity_leaves(target)?
             .into_iter()
@@ -444,6 +495,7 @@ impl<'a> Builder<'a> {
                 kind: leaf.kind,
                 origin: leaf.origin,
                 hops: leaf.hops,
+                xml: within(&[&identity_element], &leaf.xml),
             })
             .collect();
         Ok(Kind::Reference { target: self.target_of(target)?, members })
@@ -454,7 +506,7 @@ impl<'a> Builder<'a> {
         // An abstract entity's own key (`EducationOrganizationId`) is only in its identity type.
         for element in &self.identity_type(&ty.name)?.elements {
             if !elements.iter().any(|d| d.element.name == element.name) {
-                elements.push(Declared { parent: ty.name.as_str(), element });
+                elements.push(Declared { parent: ty.name.as_str(), element, in_xml: false });
             }
         }
         let identity_names: BTreeSet<&str> =
@@ -551,7 +603,12 @@ impl<'a> Builder<'a> {
             .map(|d| {
                 let is_identity = identity.contains(d.element.name.as_str());
                 let remove_prefix = !keep_full.contains(&d.element.name);
-                self.element_members(d.parent, d.element, "", false, is_identity, remove_prefix)
+                let mut members =
+                    self.element_members(d.parent, d.element, "", false, is_identity, remove_prefix)?;
+                if !d.in_xml {
+                    members.iter_mut().for_each(|m| m.xml = None);
+                }
+                Ok(members)
             })
             .collect()
     }
@@ -576,12 +633,14 @@ impl<'a> Builder<'a> {
                 if remove_prefix { drop_parent_prefix(parent, name, role) } else { name.to_string() };
             uncapitalize(&pluralize(&shortened))
         };
+        let own_element = Some(vec![el.name.clone()]);
         let collection = |name: String, items: Vec<Member>| Member {
             name,
             kind: Kind::Collection { min_items, items },
             required,
             identity,
             origin: None,
+            xml: own_element.clone(),
         };
         let single = |name: String, kind: Kind, origin: Option<Origin>| Member {
             name,
@@ -589,7 +648,10 @@ impl<'a> Builder<'a> {
             required,
             identity,
             origin,
+            xml: own_element.clone(),
         };
+        // An item of a collection of values or references is the repeated element itself.
+        let the_element_itself = Some(Vec::new());
         let roles = if prefix.is_empty() { vec![] } else { vec![prefix.to_string()] };
         let origin = Origin { entity: parent.to_string(), element: el.name.clone(), roles };
         Ok(match self.classify(el)? {
@@ -608,6 +670,7 @@ impl<'a> Builder<'a> {
                         roles: vec![],
                     },
                     hops: 0,
+                    xml: vec![XmlSource { elements: Vec::new(), school_year: true }],
                 }];
                 let kind = Kind::Reference { target: "schoolYearTypes".into(), members };
                 let roles = if role.is_empty() { vec![] } else { vec![role.to_string()] };
@@ -628,6 +691,7 @@ impl<'a> Builder<'a> {
                         required: true,
                         identity: false,
                         origin: None,
+                        xml: the_element_itself,
                     };
                     vec![collection(collection_name(&full, role), vec![item])]
                 } else {
@@ -643,7 +707,14 @@ impl<'a> Builder<'a> {
                 let origin =
                     Some(Origin { entity: target.clone(), element: name.clone(), roles: vec![role] });
                 if el.unbounded {
-                    let item = Member { name: reference_name, kind, required: true, identity: false, origin };
+                    let item = Member {
+                        name: reference_name,
+                        kind,
+                        required: true,
+                        identity: false,
+                        origin,
+                        xml: the_element_itself,
+                    };
                     vec![collection(uncapitalize(&pluralize(&name)), vec![item])]
                 } else {
                     vec![single(reference_name, kind, origin)]
@@ -662,6 +733,12 @@ impl<'a> Builder<'a> {
                         identity,
                         true,
                     )?);
+                }
+                // The common's element wraps its members; JSON has no object for it.
+                for member in &mut out {
+                    if let Some(path) = &mut member.xml {
+                        path.insert(0, el.name.clone());
+                    }
                 }
                 out
             }
@@ -690,6 +767,7 @@ impl<'a> Builder<'a> {
                         required: true,
                         identity: true,
                         origin: None,
+                        xml: the_element_itself,
                     };
                     vec![collection(collection_name(&full, ""), vec![item])]
                 } else {
@@ -707,6 +785,61 @@ impl<'a> Builder<'a> {
         collect_uniqueness(members, "$.", None, &mut out);
         out.sort();
         Ok(out)
+    }
+
+    /// The top-level `…Reference` elements of the interchanges, each once; every other element
+    /// an interchange holds must be a resource or descriptor of the same name.
+    fn interchange_references(
+        &self,
+        interchanges: &[Interchange],
+        resources: &[Resource],
+        descriptors: &[(String, String)],
+    ) -> Result<Vec<InterchangeReference>> {
+        let mut out: BTreeMap<&str, InterchangeReference> = BTreeMap::new();
+        for interchange in interchanges {
+            for (element, ty) in &interchange.elements {
+                let at = |problem: &str| format!("{}: <{element}> {problem}", interchange.name);
+                let Some(target) = ty.strip_suffix("ReferenceType") else {
+                    // `<EducationOrganization>` in InterchangeStudentHealth: an abstract type,
+                    // which a document can hold only as a subclass's element, mapped as that.
+                    if self.xsd.complex.get(ty).is_some_and(|t| self.is_abstract(t)) {
+                        continue;
+                    }
+                    let known = resources.iter().any(|r| r.entity == *ty && r.endpoint.is_some())
+                        || descriptors.iter().any(|(_, entity)| entity == ty);
+                    if element != ty || !known {
+                        return Err(at(&format!("of type {ty} is not a resource of the same name")));
+                    }
+                    continue;
+                };
+                if out.contains_key(element.as_str()) {
+                    continue;
+                }
+                if self.is_abstract(self.complex(target)?) {
+                    return Err(at("names an abstract entity, which has no endpoint"));
+                }
+                let identity_element = self.identity_element(target)?;
+                let mut members = Vec::new();
+                for el in &self.identity_type(target)?.elements {
+                    members.extend(self.element_members(target, el, "", false, true, true)?);
+                }
+                for member in &mut members {
+                    if let Some(path) = &mut member.xml {
+                        path.insert(0, identity_element.clone());
+                    }
+                }
+                sort_members(&mut members);
+                let endpoint = self.endpoint_of(target)?;
+                let resource = resources.iter().find(|r| r.endpoint.as_deref() == Some(endpoint.as_str()));
+                let names: BTreeSet<&str> =
+                    resource.into_iter().flat_map(|r| &r.members).map(|m| m.name.as_str()).collect();
+                if let Some(stray) = members.iter().find(|m| !names.contains(m.name.as_str())) {
+                    return Err(at(&format!("holds {}, which {endpoint} has not", stray.name)));
+                }
+                out.insert(element, InterchangeReference { element: element.clone(), endpoint, members });
+            }
+        }
+        Ok(out.into_values().collect())
     }
 
     fn descriptor_members(&self) -> Result<Vec<Member>> {
@@ -729,11 +862,23 @@ impl<'a> Builder<'a> {
                 required: el.required(),
                 identity,
                 origin: None,
+                xml: Some(vec![el.name.clone()]),
             });
         }
         sort_members(&mut members);
         Ok(members)
     }
+}
+
+/// `sources` inside the elements `outer` (outermost first).
+fn within(outer: &[&String], sources: &[XmlSource]) -> Vec<XmlSource> {
+    sources
+        .iter()
+        .map(|source| XmlSource {
+            elements: outer.iter().map(|e| e.to_string()).chain(source.elements.iter().cloned()).collect(),
+            school_year: source.school_year,
+        })
+        .collect()
 }
 
 /// The role name of an element naming `entity`: `NextYearSchool` → `NextYear`, `School` → ``.
@@ -742,24 +887,29 @@ fn role_of<'s>(name: &'s str, entity: &str) -> &'s str {
 }
 
 /// The identity members of a common (what no two items of a collection may share): Ed-Fi keys
-/// most commons by their required descriptors (an identification code by its system, a
-/// telephone by its type, an other name by its type); a common with no required descriptor by
-/// its required members (a period by its begin date); [`COMMON_IDENTITIES`] where ApiSchema
-/// says otherwise.
+/// a common that references an item by that reference (a student's result by its assessment
+/// item, a displaced student by the crisis event: `StudentAssessmentItem_PK` and
+/// `StudentEducationOrganizationAssociationDisplacedStudent_PK` of the ODS/API), most others by
+/// their required descriptors (an identification code by its system, a telephone by its type,
+/// an other name by its type), a common with neither by its required members (a period by its
+/// begin date); [`COMMON_IDENTITIES`] where ApiSchema or the ODS/API say otherwise.
 fn common_identity(common: &ComplexType) -> Vec<&str> {
     if let Some((_, members)) = COMMON_IDENTITIES.iter().find(|(name, _)| *name == common.name) {
         return members.to_vec();
     }
     let required: Vec<&Element> = common.elements.iter().filter(|e| e.required() && !e.unbounded).collect();
-    let descriptors: Vec<&str> = required
-        .iter()
-        .filter(|e| e.ty.ends_with("DescriptorReferenceType"))
-        .map(|e| e.name.as_str())
-        .collect();
-    if descriptors.is_empty() {
-        required.iter().map(|e| e.name.as_str()).collect()
-    } else {
+    let named = |suffix: &str| -> Vec<&str> {
+        required.iter().filter(|e| e.ty.ends_with(suffix)).map(|e| e.name.as_str()).collect()
+    };
+    let descriptors = named("DescriptorReferenceType");
+    let references: Vec<&str> =
+        named("ReferenceType").into_iter().filter(|name| !descriptors.contains(name)).collect();
+    if !references.is_empty() {
+        references
+    } else if !descriptors.is_empty() {
         descriptors
+    } else {
+        required.iter().map(|e| e.name.as_str()).collect()
     }
 }
 
@@ -771,6 +921,10 @@ fn sort_members(members: &mut Vec<Member>) {
         let same = later.name == kept.name;
         if same {
             kept.required |= later.required;
+            // The element the entity's XML holds, not the identity type's copy of it.
+            if kept.xml.is_none() {
+                kept.xml = later.xml.take();
+            }
         }
         same
     });

@@ -42,6 +42,15 @@ pub enum Kind {
     },
 }
 
+/// Where interchange XML holds a value: the elements from the one being mapped down to the one
+/// whose text it is (none: that element itself).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct XmlSource {
+    pub elements: Vec<String>,
+    /// The XSD writes a school year as `2021-2022`; the API as the integer `2022`.
+    pub school_year: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct RefMember {
     pub name: String,
@@ -52,6 +61,8 @@ pub struct RefMember {
     pub origin: Origin,
     /// References followed from the target to reach the member's declaring entity.
     pub hops: usize,
+    /// Where the reference element holds the member; a unified key is held in several places.
+    pub xml: Vec<XmlSource>,
 }
 
 #[derive(Clone, Debug)]
@@ -62,6 +73,10 @@ pub struct Member {
     pub identity: bool,
     /// The key member a scalar or descriptor is, and the roles of a reference (for unification).
     pub origin: Option<Origin>,
+    /// The elements from the one being mapped down to this member's element (none: that element
+    /// itself, as each repeated `<GradeLevel>` is an item); `None` when interchange XML has no
+    /// element for it (an abstract entity's key, which only its identity type declares).
+    pub xml: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -102,10 +117,23 @@ pub struct Resource {
     pub uniqueness: Vec<Uniqueness>,
 }
 
+/// A top-level `…Reference` element an interchange holds (`SectionReference` in
+/// `InterchangeStudentGradebook`): it names an item by its identity alone.
+#[derive(Clone, Debug)]
+pub struct InterchangeReference {
+    pub element: String,
+    pub endpoint: String,
+    /// The target's identity members, as the reference element holds them.
+    pub members: Vec<Member>,
+}
+
 pub struct Model {
+    /// The XSD's `targetNamespace`, which interchange elements are in.
+    pub namespace: String,
     pub descriptor_members: Vec<Member>,
     /// Endpoint and entity of each descriptor.
     pub descriptors: Vec<(String, String)>,
     pub resources: Vec<Resource>,
     pub abstract_resources: Vec<Resource>,
+    pub interchange_references: Vec<InterchangeReference>,
 }

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use super::{material, render, OUTPUT};
+use super::{material, render, INTERCHANGE_OUTPUT, OUTPUT};
 
 fn edfi() -> PathBuf {
     let dir = material(&crate::root());
@@ -19,9 +19,14 @@ fn edfi() -> PathBuf {
     dir
 }
 
-fn rendered() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
+/// The generated model and interchange mapping, made once for all tests.
+fn rendered_files() -> &'static (String, String) {
+    static TEXT: OnceLock<(String, String)> = OnceLock::new();
     TEXT.get_or_init(|| render(&edfi()).unwrap_or_else(|e| panic!("gen-model fails: {e}")))
+}
+
+fn rendered() -> &'static str {
+    &rendered_files().0
 }
 
 fn model() -> &'static Value {
@@ -121,6 +126,17 @@ fn the_committed_model_is_what_the_generator_makes() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == rendered(),
+        "{} is not what the generator makes from ../shared/edfi/: run `cargo xtask gen-model` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
+fn the_committed_interchange_mapping_is_what_the_generator_makes() {
+    let path = crate::root().join(INTERCHANGE_OUTPUT);
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == rendered_files().1,
         "{} is not what the generator makes from ../shared/edfi/: run `cargo xtask gen-model` and commit the result",
         path.display()
     );
@@ -706,4 +722,263 @@ fn extension_references_to_core_resources_match_the_model() {
     }
     assert_eq!(checked, 81);
     assert!(named > 60, "only {named} member names checked");
+}
+
+// ------------------------------------------------------------------------ the interchange mapping
+
+fn mapping() -> &'static Value {
+    static MAPPING: OnceLock<Value> = OnceLock::new();
+    MAPPING.get_or_init(|| serde_json::from_str(&rendered_files().1).expect("the mapping is JSON"))
+}
+
+/// Each value a mapping node reads: (XML path, JSON path, whether it is a school year).
+fn mapped_values(nodes: &Value, xml: &str, json: &str, out: &mut Vec<(String, String, bool)>) {
+    for node in nodes.as_array().expect("nodes") {
+        let xml = match node["xml"].as_str() {
+            Some(name) if xml.is_empty() => name.to_string(),
+            Some(name) => format!("{xml}/{name}"),
+            None => xml.to_string(),
+        };
+        let json_here = node["json"].as_str().map(|name| format!("{json}.{name}"));
+        if let Some(members) = node.get("members") {
+            mapped_values(members, &xml, json, out);
+        } else if let Some(members) = node.get("object").or(node.get("reference")) {
+            mapped_values(members, &xml, &json_here.expect("an object has a JSON name"), out);
+        } else if let Some(item) = node.get("items") {
+            let items = format!("{}[*]", json_here.expect("a collection has a JSON name"));
+            mapped_values(&Value::Array(vec![item.clone()]), &xml, &items, out);
+        } else {
+            out.push((xml, json_here.expect("a value has a JSON name"), node["schoolYear"] == true));
+        }
+    }
+}
+
+fn mapped_element(element: &str) -> &'static Value {
+    let mapping = mapping();
+    ["resources", "references"]
+        .iter()
+        .flat_map(|list| mapping[list].as_array().expect("a list"))
+        .find(|e| e["element"] == element)
+        .unwrap_or_else(|| panic!("<{element}> is not in the mapping"))
+}
+
+fn values_of(element: &str) -> Vec<(String, String, bool)> {
+    let mut out = Vec::new();
+    mapped_values(&mapped_element(element)["members"], "", "$", &mut out);
+    out
+}
+
+/// The leaves of a resource of the model: scalars, descriptors and reference members.
+fn model_leaves(members: &Value) -> BTreeSet<String> {
+    members_by_path(members)
+        .into_iter()
+        .filter(|(_, m)| !matches!(m["type"].as_str(), Some("collection" | "object" | "reference")))
+        .map(|(path, _)| path)
+        .collect()
+}
+
+#[test]
+fn every_interchange_element_is_in_the_mapping() {
+    let mut elements = BTreeSet::new();
+    for entry in std::fs::read_dir(edfi().join("xsd")).expect("xsd/") {
+        let path = entry.expect("an entry").path();
+        if !path.file_name().unwrap().to_str().unwrap().starts_with("Interchange-") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let interchange = super::xsd::parse_interchange(&text).unwrap();
+        elements.extend(interchange.elements.into_iter().map(|(name, _)| name));
+    }
+    let mapping = mapping();
+    let mapped: BTreeSet<String> = ["descriptors", "resources", "references"]
+        .iter()
+        .flat_map(|list| mapping[list].as_array().unwrap())
+        .map(|e| e["element"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<&String> = elements.difference(&mapped).collect();
+    // An abstract type's element stands for a subclass's, which is mapped.
+    assert_eq!(missing, ["EducationOrganization"]);
+    assert_eq!(elements.len(), 351, "elements the interchange schemas declare");
+    assert_eq!(mapping["namespace"], "http://ed-fi.org/5.2.0");
+}
+
+#[test]
+fn the_mapping_reaches_every_member_of_every_resource_and_nothing_else() {
+    let mapping = mapping();
+    let mut checked = 0;
+    for element in mapping["resources"].as_array().unwrap() {
+        let endpoint = element["resource"].as_str().unwrap();
+        let mapped: BTreeSet<String> =
+            values_of(element["element"].as_str().unwrap()).into_iter().map(|(_, json, _)| json).collect();
+        assert_eq!(mapped, model_leaves(&resource(endpoint)["members"]), "{endpoint}");
+        checked += 1;
+    }
+    assert_eq!(checked, 137, "every resource but school years, which no element holds");
+    let descriptor_members: BTreeSet<String> = {
+        let mut out = Vec::new();
+        mapped_values(&mapping["descriptorMembers"], "", "$", &mut out);
+        out.into_iter().map(|(_, json, _)| json).collect()
+    };
+    assert_eq!(descriptor_members, model_leaves(&model()["descriptorMembers"]));
+    assert_eq!(mapping["descriptors"].as_array().unwrap().len(), descriptor_endpoints().len());
+}
+
+#[test]
+fn the_mapping_follows_the_xml_names() {
+    let has = |element: &str, xml: &str, json: &str, school_year: bool| {
+        let values = values_of(element);
+        assert!(
+            values.contains(&(xml.to_string(), json.to_string(), school_year)),
+            "<{element}>: no {xml} → {json} in {values:#?}"
+        );
+    };
+    has("Student", "StudentUniqueId", "$.studentUniqueId", false);
+    // Inline commons are flattened.
+    has("Student", "Name/FirstName", "$.firstName", false);
+    has("Student", "BirthData/BirthDate", "$.birthDate", false);
+    // Collections: each repeated element is an item.
+    has("School", "Address/City", "$.addresses[*].city", false);
+    has("School", "Address/Period/BeginDate", "$.addresses[*].periods[*].beginDate", false);
+    has("School", "GradeLevel", "$.gradeLevels[*].gradeLevelDescriptor", false);
+    // Descriptors drop the suffix in XML.
+    has("StudentSchoolAssociation", "EntryGradeLevel", "$.entryGradeLevelDescriptor", false);
+    // References carry the identity, nested identities flattened into one object.
+    has(
+        "StudentSchoolAssociation",
+        "StudentReference/StudentIdentity/StudentUniqueId",
+        "$.studentReference.studentUniqueId",
+        false,
+    );
+    let session = "SessionReference/SessionIdentity";
+    has("CourseOffering", &format!("{session}/SessionName"), "$.sessionReference.sessionName", false);
+    has(
+        "CourseOffering",
+        &format!("{session}/SchoolReference/SchoolIdentity/SchoolId"),
+        "$.sessionReference.schoolId",
+        false,
+    );
+    has("CourseOffering", &format!("{session}/SchoolYear"), "$.sessionReference.schoolYear", true);
+    // Role names, and school years as references.
+    has(
+        "StudentSchoolAssociation",
+        "NextYearSchoolReference/SchoolIdentity/SchoolId",
+        "$.nextYearSchoolReference.schoolId",
+        false,
+    );
+    has("StudentSchoolAssociation", "SchoolYear", "$.schoolYearTypeReference.schoolYear", true);
+    has("StudentSchoolAssociation", "ClassOfSchoolYear", "$.classOfSchoolYearTypeReference.schoolYear", true);
+    has(
+        "StudentSchoolAssociation",
+        "GraduationPlanReference/GraduationPlanIdentity/GraduationSchoolYear",
+        "$.graduationPlanReference.graduationSchoolYear",
+        true,
+    );
+    // An attendance event's identity is in its inline common, not where its identity type has it.
+    has("StudentSectionAttendanceEvent", "AttendanceEvent/EventDate", "$.eventDate", false);
+}
+
+#[test]
+fn a_unified_key_is_read_from_each_place_the_xml_holds_it() {
+    let school_ids: Vec<String> = values_of("Section")
+        .into_iter()
+        .filter(|(_, json, _)| json == "$.courseOfferingReference.schoolId")
+        .map(|(xml, _, _)| xml)
+        .collect();
+    let offering = "CourseOfferingReference/CourseOfferingIdentity";
+    assert_eq!(
+        school_ids,
+        [
+            format!("{offering}/SchoolReference/SchoolIdentity/SchoolId"),
+            format!("{offering}/SessionReference/SessionIdentity/SchoolReference/SchoolIdentity/SchoolId"),
+        ]
+    );
+}
+
+#[test]
+fn a_top_level_reference_maps_to_its_targets_identity() {
+    let mapping = mapping();
+    let references: Vec<(&str, &str)> = mapping["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["element"].as_str().unwrap(), r["resource"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        references,
+        [
+            ("AssessmentItemReference", "assessmentItems"),
+            ("AssessmentReference", "assessments"),
+            ("LearningStandardReference", "learningStandards"),
+            ("ObjectiveAssessmentReference", "objectiveAssessments"),
+            ("SectionReference", "sections"),
+        ]
+    );
+    for (element, endpoint) in references {
+        let mapped: BTreeSet<String> = values_of(element).into_iter().map(|(_, json, _)| json).collect();
+        let identity: BTreeSet<String> = strings(&resource(endpoint)["identity"]).into_iter().collect();
+        assert_eq!(mapped, identity, "{element}");
+    }
+    let values = values_of("SectionReference");
+    assert!(values.contains(&(
+        "SectionIdentity/CourseOfferingReference/CourseOfferingIdentity/LocalCourseCode".into(),
+        "$.courseOfferingReference.localCourseCode".into(),
+        false
+    )));
+}
+
+/// Collections the four ApiSchema resources do not show, keyed as the primary keys of the
+/// ODS/API's DS 5.2 tables for them key their rows (the parent's key and these members).
+#[test]
+fn collections_are_keyed_as_the_ods_api_keys_their_tables() {
+    let keys = |endpoint: &str, collection: &str| -> Vec<String> {
+        let prefix = format!("$.{collection}[*].");
+        uniqueness_sets(&resource(endpoint)["arrayUniquenessConstraints"], "nested")
+            .into_iter()
+            .flat_map(|(_, paths)| paths)
+            .filter(|p| p.starts_with(&prefix))
+            .collect()
+    };
+    // `StudentAssessmentItem_PK`: the assessment item, not the result (Grand Bend's students
+    // answer many items correctly).
+    assert_eq!(
+        keys("studentAssessments", "items"),
+        [
+            "$.items[*].assessmentItemReference.assessmentIdentifier",
+            "$.items[*].assessmentItemReference.identificationCode",
+            "$.items[*].assessmentItemReference.namespace"
+        ]
+    );
+    // `StudentEducationOrganizationAssociationDisplacedStudent_PK`: the crisis event.
+    assert_eq!(
+        keys("studentEducationOrganizationAssociations", "displacedStudents"),
+        ["$.displacedStudents[*].crisisEventReference.crisisEventName"]
+    );
+    // `AssessmentAdministrationParticipationAdministrationPointOfContact_PK`.
+    assert_eq!(
+        keys("assessmentAdministrationParticipations", "administrationPointOfContacts"),
+        [
+            "$.administrationPointOfContacts[*].educationOrganizationReference.educationOrganizationId",
+            "$.administrationPointOfContacts[*].electronicMailAddress"
+        ]
+    );
+}
+
+/// An intervention prescription is referenced under its own role: the referrer's education
+/// organization need not be the prescription's (ODS/API `InterventionInterventionPrescription_PK`).
+#[test]
+fn a_referenced_intervention_prescription_keeps_its_own_education_organization() {
+    for endpoint in
+        ["interventions", "interventionStudies", "educationOrganizationInterventionPrescriptionAssociations"]
+    {
+        assert_eq!(resource(endpoint)["equalityConstraints"], serde_json::json!([]), "{endpoint}");
+    }
+    let association = resource("educationOrganizationInterventionPrescriptionAssociations");
+    assert_eq!(
+        strings(&association["identity"]),
+        [
+            "$.educationOrganizationReference.educationOrganizationId",
+            "$.interventionPrescriptionReference.educationOrganizationId",
+            "$.interventionPrescriptionReference.interventionPrescriptionIdentificationCode"
+        ]
+    );
 }

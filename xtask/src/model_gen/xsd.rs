@@ -11,6 +11,8 @@ const ANN: &str = "http://ed-fi.org/annotation";
 
 #[derive(Debug)]
 pub struct Schema {
+    /// `targetNamespace` (`http://ed-fi.org/5.2.0`).
+    pub namespace: String,
     pub complex: BTreeMap<String, ComplexType>,
     pub simple: BTreeMap<String, SimpleType>,
 }
@@ -80,6 +82,7 @@ fn appinfo(node: Node, name: &str) -> Option<String> {
 pub fn parse(text: &str) -> Result<Schema, String> {
     let doc = Document::parse(text).map_err(|e| format!("the XSD does not parse: {e}"))?;
     let root = doc.root_element();
+    let namespace = root.attribute("targetNamespace").ok_or("the XSD has no targetNamespace")?.to_string();
     let mut complex = BTreeMap::new();
     let mut simple = BTreeMap::new();
     for node in root.children().filter(|n| n.is_element()) {
@@ -128,7 +131,37 @@ pub fn parse(text: &str) -> Result<Schema, String> {
             simple.insert(name.to_string(), ty);
         }
     }
-    Ok(Schema { complex, simple })
+    Ok(Schema { namespace, complex, simple })
+}
+
+/// An interchange schema (`xsd/Interchange-Student.xsd`): its root element and the elements
+/// the root may hold, each with its type.
+#[derive(Debug)]
+pub struct Interchange {
+    pub name: String,
+    pub elements: Vec<(String, String)>,
+}
+
+pub fn parse_interchange(text: &str) -> Result<Interchange, String> {
+    let doc = Document::parse(text).map_err(|e| format!("the interchange schema does not parse: {e}"))?;
+    let root = xs_children(doc.root_element(), "element").next().ok_or("no root element declared")?;
+    let name = root.attribute("name").ok_or("a root element without a name")?.to_string();
+    let mut elements = Vec::new();
+    for choice in xs_children(root, "complexType").flat_map(|t| xs_children(t, "choice")) {
+        for element in xs_children(choice, "element") {
+            let attribute = |a: &str| {
+                element
+                    .attribute(a)
+                    .map(str::to_string)
+                    .ok_or_else(|| format!("{name}: an element without {a}"))
+            };
+            elements.push((attribute("name")?, attribute("type")?));
+        }
+    }
+    if elements.is_empty() {
+        return Err(format!("{name} declares no elements"));
+    }
+    Ok(Interchange { name, elements })
 }
 
 fn read_sequence(node: Node, in_choice: bool, out: &mut Vec<Element>) -> Result<(), String> {
