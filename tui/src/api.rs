@@ -69,6 +69,18 @@ pub enum WriteOutcome {
     Refused { status: u16, detail: String },
 }
 
+/// What the API answered one POST of the bulk loader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadAnswer {
+    pub status: u16,
+    /// The answer is the first answer to this `Idempotency-Key`, given again.
+    pub replayed: bool,
+    /// The problem's detail and messages, for an error status.
+    pub detail: String,
+    /// The problem's `type` URI, for an error status.
+    pub problem_type: String,
+}
+
 /// One kept version of an item, as `/admin/v1/history` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VersionInfo {
@@ -278,6 +290,55 @@ impl Client {
     pub async fn create(&self, resource: &str, body: &Value) -> Result<WriteOutcome, ApiError> {
         let create_only = (IF_NONE_MATCH, HeaderValue::from_static("*"));
         self.write(Method::POST, self.collection_url(resource), Some(body), create_only).await
+    }
+
+    /// One POST of the bulk loader: an upsert by natural key under the caller's `Idempotency-Key`
+    /// (the same on every try of one record, so a resent try is answered, not applied twice),
+    /// with `If-None-Match` naming the ETag the body's content has (so an item that already holds
+    /// exactly this content is answered 412 and left alone). Any status is an answer; only a
+    /// transport failure or a refused token is an error.
+    pub async fn load_post(
+        &self,
+        resource: &str,
+        body: &[u8],
+        key: &IdempotencyKey,
+        if_none_match: &str,
+    ) -> Result<LoadAnswer, ApiError> {
+        let url = self.collection_url(resource);
+        let key = HeaderValue::from_str(&key.header_value())
+            .map_err(|_| ApiError::Http("The Idempotency-Key cannot be sent as a header".to_owned()))?;
+        let if_none_match = precondition(if_none_match)?;
+        let response = self
+            .send(|| {
+                self.inner
+                    .http
+                    .post(&url)
+                    .header(CONTENT_TYPE, "application/json")
+                    .header(IF_NONE_MATCH, if_none_match.clone())
+                    .header(idempotency::HEADER, key.clone())
+                    .body(body.to_vec())
+            })
+            .await?;
+        let status = response.status();
+        let replayed =
+            response.headers().get("Idempotency-Replayed").is_some_and(|v| v.as_bytes() == b"true");
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        let (detail, problem_type) = if status.is_success() {
+            (String::new(), String::new())
+        } else {
+            let problem_type = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|body| body.get("type").and_then(Value::as_str).map(str::to_owned))
+                .unwrap_or_default();
+            // The messages by path name what was missing or wrong, which a load's report needs.
+            let problem = Problem::parse(status, &text);
+            let mut detail = problem.with_errors();
+            for (path, messages) in &problem.validation {
+                let _ = write!(detail, " {path}: {}", messages.join(" "));
+            }
+            (detail, problem_type)
+        };
+        Ok(LoadAnswer { status: status.as_u16(), replayed, detail, problem_type })
     }
 
     /// The kept versions of an item, oldest first, deletions as tombstones.
@@ -755,182 +816,13 @@ fn required_members(document: &Value, schema: &Value, seen: &mut Vec<String>) ->
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex as StdMutex;
-
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
 
     use super::*;
-
-    const KEY: &str = "key";
-    const SECRET: &str = "Zx9-s3cr3t";
+    use crate::fake_server::*;
     /// `key:Zx9-s3cr3t` in base64.
     const BASIC: &str = "Basic a2V5Olp4OS1zM2NyM3Q=";
     const TOKEN_PATH: &str = "/oauth/token";
     const STUDENTS: &str = "/data/v3/ed-fi/students";
-
-    // ------------------------------------------------------------------------- the fake server
-
-    #[derive(Debug, Clone)]
-    struct Request {
-        method: String,
-        target: String,
-        headers: Vec<(String, String)>,
-        body: String,
-    }
-
-    impl Request {
-        fn path(&self) -> &str {
-            self.target.split('?').next().unwrap_or_default()
-        }
-
-        fn query(&self) -> &str {
-            self.target.split_once('?').map_or("", |(_, query)| query)
-        }
-
-        fn header(&self, name: &str) -> Option<&str> {
-            self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-        }
-    }
-
-    struct Answer {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: String,
-    }
-
-    impl Answer {
-        fn empty(status: u16) -> Answer {
-            Answer { status, headers: vec![], body: String::new() }
-        }
-
-        fn json(status: u16, body: Value) -> Answer {
-            Answer::empty(status).with("Content-Type", "application/json").body(body)
-        }
-
-        fn problem(status: u16, detail: &str, errors: &[&str]) -> Answer {
-            let body = json!({
-                "type": "urn:ed-fi:api:test",
-                "title": "Test",
-                "status": status,
-                "detail": detail,
-                "correlationId": "c",
-                "validationErrors": {},
-                "errors": errors,
-            });
-            Answer::empty(status).with("Content-Type", "application/problem+json").body(body)
-        }
-
-        fn body(mut self, body: Value) -> Answer {
-            self.body = body.to_string();
-            self
-        }
-
-        fn with(mut self, name: &str, value: &str) -> Answer {
-            self.headers.push((name.to_owned(), value.to_owned()));
-            self
-        }
-    }
-
-    type Handler = dyn Fn(&Request, &str) -> Answer + Send + Sync;
-
-    /// An answer's status that makes the fake close the connection without answering, as a
-    /// server does that crashed after the request arrived (or a network that lost the answer).
-    const HANG_UP: u16 = 0;
-
-    /// An HTTP/1.1 server on 127.0.0.1 answering by `handler(request, its base URL)`, one request
-    /// per connection, keeping every request.
-    struct Fake {
-        url: String,
-        log: Arc<StdMutex<Vec<Request>>>,
-    }
-
-    impl Fake {
-        async fn start(handler: impl Fn(&Request, &str) -> Answer + Send + Sync + 'static) -> Fake {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let url = format!("http://{}", listener.local_addr().unwrap());
-            let log = Arc::new(StdMutex::new(Vec::new()));
-            let handler: Arc<Handler> = Arc::new(handler);
-            let (accept_log, accept_url) = (log.clone(), url.clone());
-            tokio::spawn(async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    let (log, handler, url) = (accept_log.clone(), handler.clone(), accept_url.clone());
-                    tokio::spawn(async move { serve(stream, &*handler, &url, &log).await });
-                }
-            });
-            Fake { url, log }
-        }
-
-        /// A client of this server (given with a trailing `/`, which must not matter).
-        fn client(&self) -> Client {
-            Client::new(&format!("{}/", self.url), KEY, SECRET)
-        }
-
-        fn requests(&self) -> Vec<Request> {
-            self.log.lock().unwrap().clone()
-        }
-
-        fn to(&self, path: &str) -> Vec<Request> {
-            self.requests().into_iter().filter(|r| r.path() == path).collect()
-        }
-
-        fn hits(&self, path: &str) -> usize {
-            self.to(path).len()
-        }
-    }
-
-    async fn serve(mut stream: TcpStream, handler: &Handler, url: &str, log: &StdMutex<Vec<Request>>) {
-        let mut buffer = Vec::new();
-        let mut chunk = [0u8; 8192];
-        let head_end = loop {
-            if let Some(at) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at;
-            }
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-        let mut lines = head.split("\r\n");
-        let mut request_line = lines.next().unwrap_or_default().split(' ');
-        let method = request_line.next().unwrap_or_default().to_owned();
-        let target = request_line.next().unwrap_or_default().to_owned();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|line| line.split_once(':'))
-            .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-            .collect();
-        let length = headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, value)| value.parse::<usize>().ok())
-            .unwrap_or(0);
-        let mut body = buffer[head_end + 4..].to_vec();
-        while body.len() < length {
-            match stream.read(&mut chunk).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => body.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let request = Request { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
-        log.lock().unwrap().push(request.clone());
-        let answer = handler(&request, url);
-        if answer.status == HANG_UP {
-            let _ = stream.shutdown().await;
-            return;
-        }
-        let mut out = format!("HTTP/1.1 {} Fake\r\nConnection: close\r\n", answer.status);
-        if answer.status != 204 && answer.status != 304 {
-            let _ = write!(out, "Content-Length: {}\r\n", answer.body.len());
-        }
-        for (name, value) in &answer.headers {
-            let _ = write!(out, "{name}: {value}\r\n");
-        }
-        out.push_str("\r\n");
-        out.push_str(&answer.body);
-        let _ = stream.write_all(out.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    }
 
     /// The token endpoint's answer: `t1`, `t2`, … lasting `expires_in` seconds.
     fn issue(issued: &AtomicUsize, expires_in: u64) -> Answer {
@@ -1536,7 +1428,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_api_is_an_http_error() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         drop(listener);
         let error = Client::new(&url, KEY, SECRET).count("students").await.unwrap_err();
