@@ -556,7 +556,7 @@ fn unique_by_name(parameters: Vec<Value>) -> Vec<Value> {
 
 /// Each resource's load order: 1 without targets, else 1 + the highest order of its targets.
 /// Computed by relaxation, so the order of `defs` does not matter.
-fn load_orders(defs: &[&ResourceDef]) -> BTreeMap<&'static str, usize> {
+pub fn load_orders(defs: &[&ResourceDef]) -> BTreeMap<&'static str, usize> {
     // A resource referencing itself (a parent of the same kind) does not wait for itself; one
     // referencing an abstract resource waits for every subclass.
     let concrete = |target: &'static str| -> Vec<&'static str> {
@@ -590,7 +590,7 @@ fn load_orders(defs: &[&ResourceDef]) -> BTreeMap<&'static str, usize> {
 }
 
 /// The resources `fields` point at, through references and descriptors at any depth.
-fn targets(fields: &[Field]) -> Vec<&'static str> {
+pub fn targets(fields: &[Field]) -> Vec<&'static str> {
     fields
         .iter()
         .flat_map(|field| match &field.kind {

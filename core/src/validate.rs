@@ -177,7 +177,8 @@ pub fn values_at<'a>(body: &'a Map<String, Value>, path: &str) -> Vec<(String, &
     out
 }
 
-pub(crate) fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+/// The value at a dotted member path (`studentReference.studentUniqueId`), unless absent or null.
+pub fn lookup<'a>(body: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
     let mut segments = path.split('.');
     let mut value = body.get(segments.next()?)?;
     for segment in segments {

@@ -6,6 +6,9 @@
 pub mod api;
 pub mod app;
 pub mod editor;
+#[cfg(test)]
+mod fake_server;
+pub mod load;
 pub mod merge;
 pub mod runtime;
 pub mod ui;

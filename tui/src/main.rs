@@ -1,8 +1,9 @@
 //! `edfi-admin --url … --key … --secret …`: browse an Ed-Fi API and edit it safely.
+//! `edfi-admin load <dir> …`: load a directory of Ed-Fi interchange XML files into it.
 
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use serde::Deserialize;
 
 use edfi_admin::api::Client;
@@ -15,20 +16,46 @@ use edfi_admin::runtime;
 )]
 struct Args {
     /// The API's base URL.
-    #[arg(long, env = "EDFI_URL")]
+    #[arg(long, env = "EDFI_URL", global = true)]
     url: Option<String>,
     /// The client key.
-    #[arg(long, env = "EDFI_KEY")]
+    #[arg(long, env = "EDFI_KEY", global = true)]
     key: Option<String>,
     /// The client secret (never shown).
-    #[arg(long, env = "EDFI_SECRET", hide_env_values = true)]
+    #[arg(long, env = "EDFI_SECRET", hide_env_values = true, global = true)]
     secret: Option<String>,
     /// Disable every write.
     #[arg(long)]
     read_only: bool,
     /// A TOML file with `url`, `key`, `secret` (default: edfi-admin/config.toml in the config dir).
-    #[arg(long)]
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load every Ed-Fi interchange XML file of a directory, in dependency order, resumably.
+    /// Exit status: 0 everything loaded; 3 the load ran to its end but some records or files
+    /// were refused (see the table); 1 it could not run.
+    Load {
+        /// The directory of interchange files (`Interchange…` roots, `*.xml`).
+        dir: PathBuf,
+        /// Requests in flight at once.
+        #[arg(long, default_value_t = 8)]
+        parallel: usize,
+        /// The journal that makes the load resumable (default: one per directory, API and key in
+        /// the user's state directory).
+        #[arg(long)]
+        journal: Option<PathBuf>,
+        /// Start afresh instead of continuing an interrupted load of the same directory.
+        #[arg(long)]
+        restart: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report_json: Option<PathBuf>,
+    },
 }
 
 #[derive(Deserialize, Default)]
@@ -72,6 +99,9 @@ async fn main() -> std::process::ExitCode {
         default_hook(info);
     }));
     let client = Client::new(&url, &key, &secret);
+    if let Some(Command::Load { dir, parallel, journal, restart, report_json }) = args.command {
+        return load(&client, &url, &key, dir, parallel, journal, restart, report_json).await;
+    }
     match runtime::run_terminal(client, &url, args.read_only).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -79,5 +109,56 @@ async fn main() -> std::process::ExitCode {
             eprintln!("edfi-admin: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn load(
+    client: &Client,
+    url: &str,
+    key: &str,
+    dir: PathBuf,
+    parallel: usize,
+    journal: Option<PathBuf>,
+    restart: bool,
+    report_json: Option<PathBuf>,
+) -> std::process::ExitCode {
+    use edfi_admin::load::{self, plan, progress::Bars, Options};
+    let failed = |message: String| {
+        eprintln!("edfi-admin load: {message}");
+        std::process::ExitCode::FAILURE
+    };
+    let plan = match tokio::task::spawn_blocking(move || plan::read_directory(&dir)).await {
+        Ok(Ok(plan)) => plan,
+        Ok(Err(message)) => return failed(message),
+        Err(e) => return failed(e.to_string()),
+    };
+    let journal = journal.unwrap_or_else(|| {
+        let state = dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir);
+        load::journal::path_for(&state.join("edfi-admin/loads"), &plan.directory, url, key)
+    });
+    eprintln!(
+        "edfi-admin load: {} records of {} resources from {} files into {url} (journal {})",
+        plan.record_count(),
+        plan.records.len(),
+        plan.files,
+        journal.display()
+    );
+    let options = Options { parallel, journal, resume: !restart, backoff: load::FIRST_BACKOFF };
+    let report = match load::run(client, &plan, &options, &Bars::new()).await {
+        Ok(report) => report,
+        Err(message) => return failed(message),
+    };
+    print!("{}", report.table());
+    if let Some(path) = report_json {
+        let text = serde_json::to_string_pretty(&report).expect("a report serializes");
+        if let Err(e) = std::fs::write(&path, text) {
+            return failed(format!("{}: {e}", path.display()));
+        }
+    }
+    if report.clean() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(3)
     }
 }

@@ -8,6 +8,7 @@ mod dev_vars;
 mod etag_cost;
 mod fuzz;
 mod lean_http;
+mod load_bench;
 mod model_gen;
 mod profile;
 mod seed;
@@ -75,6 +76,15 @@ enum Task {
     },
     /// Measure what the model costs a new isolate on workerd, and the Worker bundle's sizes.
     BenchStartup,
+    /// Measure the bulk loader on the Grand Bend sample district (`../shared/edfi/sample-xml/`).
+    BenchLoad {
+        /// Run on workerd directly instead of `wrangler dev`.
+        #[arg(long)]
+        workerd: bool,
+        /// Loader parallelisms to measure, each into a new instance.
+        #[arg(long, value_delimiter = ',', default_value = "8")]
+        parallel: Vec<usize>,
+    },
     /// Run the coverage-guided fuzz targets (fuzz/) for a bounded time each.
     Fuzz {
         /// Seconds per target.
@@ -114,6 +124,7 @@ fn main() -> ExitCode {
             &blocks.to_string(),
         ])),
         Task::BenchStartup => startup::run(&root()),
+        Task::BenchLoad { workerd, parallel } => load_bench::run(&root(), workerd, &parallel),
         Task::Fuzz { seconds, target } => {
             let targets: Vec<&'static str> = fuzz::TARGETS
                 .into_iter()

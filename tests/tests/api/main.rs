@@ -3,6 +3,7 @@
 
 mod admin_app;
 mod bad_input;
+mod bulk_load;
 mod contract;
 mod every_resource;
 mod idempotency;

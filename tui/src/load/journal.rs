@@ -1,0 +1,112 @@
+//! The load's journal: one line per record the API answered for good, appended and flushed as
+//! answers arrive, so a load that was stopped (Ctrl-C, a killed process, a lost server) is
+//! continued by the next run: what is in the journal is not sent again, and what was in flight
+//! is resent under the same `Idempotency-Key` (the load's id is kept), so the API answers its
+//! first answer rather than applying it twice. A load that ran to its end is marked complete, and
+//! the next run is a new load.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use super::Outcome;
+
+const HEADER: &str = "edfi-admin load journal 1";
+
+/// What an earlier, unfinished run of this load recorded.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    pub load_id: String,
+    /// Digest → outcome (and the reason, for a rejection).
+    pub answered: HashMap<String, (Outcome, String)>,
+}
+
+pub struct Journal {
+    file: File,
+}
+
+/// The journal of loading `directory` into `url` as `key`: a file of its own under `dir`.
+pub fn path_for(dir: &Path, directory: &Path, url: &str, key: &str) -> PathBuf {
+    let canonical = std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_owned());
+    let name = super::plan::digest(url, format!("{}\n{key}", canonical.display()).as_bytes());
+    dir.join(format!("{}.journal", &name[..24]))
+}
+
+/// Reads the journal at `path`: an unfinished load's id and answers, or `None` when there is no
+/// journal or its load ran to the end. A torn last line (the process was killed while writing it)
+/// is ignored: that record is simply sent again.
+pub fn read(path: &Path) -> Result<Option<Earlier>, String> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    let mut lines = BufReader::new(file).lines();
+    if lines.next().and_then(Result::ok).as_deref() != Some(HEADER) {
+        return Err(format!("{} is not a load journal; remove it or pass --journal", path.display()));
+    }
+    let mut earlier = Earlier::default();
+    for line in lines {
+        let Ok(line) = line else { break };
+        let mut fields = line.splitn(3, '\t');
+        match (fields.next(), fields.next(), fields.next()) {
+            (Some("load"), Some(id), None) => earlier.load_id = id.to_owned(),
+            (Some("complete"), None, None) => return Ok(None),
+            (Some(digest), Some(outcome), reason) => {
+                if let Some(outcome) = Outcome::from_name(outcome) {
+                    earlier
+                        .answered
+                        .insert(digest.to_owned(), (outcome, reason.unwrap_or_default().to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((!earlier.load_id.is_empty()).then_some(earlier))
+}
+
+impl Journal {
+    /// Continues the journal of `load_id` at `path`, or starts it (a new load replaces a finished
+    /// one). The file is private to the user: it names what was loaded.
+    pub fn open(path: &Path, load_id: &str, continuing: bool) -> Result<Journal, String> {
+        let failed = |e: std::io::Error| format!("{}: {e}", path.display());
+        if let Some(parent) = path.parent() {
+            create_private_dir(parent).map_err(failed)?;
+        }
+        let mut options = OpenOptions::new();
+        if continuing {
+            options.append(true);
+        } else {
+            options.write(true).create(true).truncate(true);
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options.open(path).map_err(failed)?;
+        if !continuing {
+            writeln!(file, "{HEADER}\nload\t{load_id}").map_err(failed)?;
+        }
+        Ok(Journal { file })
+    }
+
+    /// Records a final answer; written through at once, so a kill loses at most the lines being
+    /// written.
+    pub fn answered(&mut self, digest: &str, outcome: Outcome, reason: &str) -> std::io::Result<()> {
+        let reason = reason.replace(['\t', '\n', '\r'], " ");
+        writeln!(self.file, "{digest}\t{}\t{reason}", outcome.name())
+    }
+
+    /// Marks the load as run to its end.
+    pub fn complete(&mut self) -> std::io::Result<()> {
+        writeln!(self.file, "complete")?;
+        self.file.sync_all()
+    }
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
