@@ -55,6 +55,10 @@ enum Command {
         /// Also write the report as JSON to this file.
         #[arg(long)]
         report_json: Option<PathBuf>,
+        /// Never change an item that exists: send every record create-only (`If-None-Match: *`).
+        /// Without it, a record is an upsert by natural key, applied only if its content differs.
+        #[arg(long)]
+        create_only: bool,
     },
 }
 
@@ -99,8 +103,9 @@ async fn main() -> std::process::ExitCode {
         default_hook(info);
     }));
     let client = Client::new(&url, &key, &secret);
-    if let Some(Command::Load { dir, parallel, journal, restart, report_json }) = args.command {
-        return load(&client, &url, &key, dir, parallel, journal, restart, report_json).await;
+    if let Some(Command::Load { dir, parallel, journal, restart, report_json, create_only }) = args.command {
+        let options = LoadOptions { parallel, journal, restart, report_json, create_only };
+        return load(&client, &url, &key, dir, options).await;
     }
     match runtime::run_terminal(client, &url, args.read_only).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -112,17 +117,23 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What `edfi-admin load` was asked, besides the directory.
+struct LoadOptions {
+    parallel: usize,
+    journal: Option<PathBuf>,
+    restart: bool,
+    report_json: Option<PathBuf>,
+    create_only: bool,
+}
+
 async fn load(
     client: &Client,
     url: &str,
     key: &str,
     dir: PathBuf,
-    parallel: usize,
-    journal: Option<PathBuf>,
-    restart: bool,
-    report_json: Option<PathBuf>,
+    asked: LoadOptions,
 ) -> std::process::ExitCode {
+    let LoadOptions { parallel, journal, restart, report_json, create_only } = asked;
     use edfi_admin::load::{self, plan, progress::Bars, Options};
     let failed = |message: String| {
         eprintln!("edfi-admin load: {message}");
@@ -144,7 +155,7 @@ async fn load(
         plan.files,
         journal.display()
     );
-    let options = Options { parallel, journal, resume: !restart, backoff: load::FIRST_BACKOFF };
+    let options = Options { parallel, journal, resume: !restart, backoff: load::FIRST_BACKOFF, create_only };
     let report = match load::run(client, &plan, &options, &Bars::new()).await {
         Ok(report) => report,
         Err(message) => return failed(message),

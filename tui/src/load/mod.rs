@@ -76,6 +76,9 @@ pub struct Options {
     pub resume: bool,
     /// The wait before a request is tried again ([`FIRST_BACKOFF`]).
     pub backoff: Duration,
+    /// Send every record create-only (`If-None-Match: *`): an item that exists is left as it is
+    /// (reported unchanged), whatever the file says.
+    pub create_only: bool,
 }
 
 /// What a load reports as it goes. Called from the load's tasks; keep each call short.
@@ -153,7 +156,12 @@ pub async fn run(
             let mut unresolved: Vec<(&Record, String)> = Vec::new();
             let batch = pending.iter().map(|record| {
                 let key = format!("load.{load_id}.{}.{}", &record.digest[..32], pass);
-                async move { (*record, send(client, record, &key, options.backoff, observer).await) }
+                async move {
+                    (
+                        *record,
+                        send(client, record, &key, options.backoff, options.create_only, observer).await,
+                    )
+                }
             });
             let mut answers = stream::iter(batch).buffer_unordered(options.parallel.max(1));
             while let Some((record, answer)) = answers.next().await {
@@ -242,12 +250,14 @@ async fn send(
     record: &Record,
     key: &str,
     mut backoff: Duration,
+    create_only: bool,
     observer: &dyn Observer,
 ) -> Result<Answer, String> {
+    let condition = if create_only { "*" } else { record.if_none_match.as_str() };
     let key = IdempotencyKey::new(key.to_owned()).map_err(|e| format!("the Idempotency-Key {key}: {e}"))?;
     let mut last = String::new();
     for _ in 0..TRIES {
-        match client.load_post(record.resource.name, &record.body, &key, &record.if_none_match).await {
+        match client.load_post(record.resource.name, &record.body, &key, condition).await {
             Ok(answer) => {
                 let reason = || format!("{}: {}", answer.status, answer.detail);
                 match answer.status {

@@ -179,6 +179,7 @@ fn options(dir: &Path) -> Options {
         journal: dir.join("load.journal"),
         resume: true,
         backoff: Duration::from_millis(1),
+        create_only: false,
     }
 }
 
@@ -352,4 +353,22 @@ fn a_torn_journal_line_is_sent_again_and_a_foreign_file_is_refused() {
         assert_eq!(std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777, 0o600);
         assert_eq!(std::fs::metadata(dir.join("private")).unwrap().permissions().mode() & 0o777, 0o700);
     }
+}
+
+#[tokio::test]
+async fn create_only_leaves_an_item_that_exists_as_it_is() {
+    let dir = directory(&[("Descriptors.xml", DESCRIPTORS), ("Students.xml", STUDENTS)]);
+    let (engine, fake) = engine(|_, _| Tamper::Pass).await;
+    load(&fake, &dir).await;
+    let edited = STUDENTS.replace("<FirstName>Lisa</FirstName>", "<FirstName>Elisa</FirstName>");
+    std::fs::write(dir.join("xml/Students.xml"), edited).unwrap();
+    let plan = plan::read_directory(&dir.join("xml")).unwrap();
+    let create_only = Options { create_only: true, ..options(&dir) };
+    let report = run(&fake.client(), &plan, &create_only, &Quiet).await.unwrap();
+    assert_eq!((report.resources["students"].unchanged, report.resources["students"].updated), (2, 0));
+    let names: Vec<Value> = engine.items("students").iter().map(|s| s["firstName"].clone()).collect();
+    assert!(names.contains(&json!("Lisa")) && !names.contains(&json!("Elisa")), "{names:?}");
+    // Without it, the file's change is applied.
+    let report = run(&fake.client(), &plan, &options(&dir), &Quiet).await.unwrap();
+    assert_eq!(report.resources["students"].updated, 1, "{}", report.table());
 }
