@@ -47,6 +47,9 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// What the request committed, in the order it was written: the effects a caller publishes
+    /// (the edge's read replica), returned rather than reported through the store.
+    pub committed: Vec<crate::store::Change>,
 }
 
 pub const JSON: &str = "application/json; charset=utf-8";
@@ -54,11 +57,16 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Response {
     pub fn empty(status: u16) -> Self {
-        Self { status, headers: Vec::new(), body: Vec::new() }
+        Self { status, headers: Vec::new(), body: Vec::new(), committed: Vec::new() }
     }
 
     pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Self {
-        Self { status, headers: vec![("Content-Type", JSON.to_owned())], body: body.into() }
+        Self {
+            status,
+            headers: vec![("Content-Type", JSON.to_owned())],
+            body: body.into(),
+            committed: Vec::new(),
+        }
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {

@@ -146,7 +146,8 @@ impl Remembered {
 
     /// The first answer again, marked as a replay.
     pub fn replay(&self) -> Response {
-        let mut response = Response { status: self.status, headers: Vec::new(), body: self.body.clone() };
+        let mut response =
+            Response { status: self.status, body: self.body.clone(), ..Response::empty(self.status) };
         if !self.body.is_empty() {
             response.headers.push(("Content-Type", PROBLEM_JSON.to_owned()));
         }

@@ -13,6 +13,9 @@ use crate::idempotency::Remembered;
 /// store in the Worker crate's.
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+mod recording;
+
+pub use recording::Recording;
 
 /// A stored resource item.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,6 +155,14 @@ impl fmt::Display for StoreError {
 impl std::error::Error for StoreError {}
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One item's state after a committed request: its new document, or `None` when it was deleted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub resource: String,
+    pub id: String,
+    pub doc: Option<Document>,
+}
 
 /// What the engine needs of storage. Every implementation passes the one conformance suite,
 /// `store::conformance` (cargo feature `conformance`), which pins each contract stated here.

@@ -14,9 +14,10 @@ use edfi_core::problem::Problem;
 use crate::convert;
 use crate::replica::{item_key, revoked_key, Replica, BINDING};
 
-/// The answer from the replica, or `None` to ask the Durable Object: on a miss, when the client
-/// asks for a fresh read (`Cache-Control: no-cache`), when a precondition header is malformed or
-/// `If-Match` fails (the Durable Object then answers exactly as always).
+/// The answer from the replica, or `None` to ask the Durable Object: on a miss, on any KV error
+/// or unreadable value, when the client asks for a fresh read (`Cache-Control: no-cache`), when a
+/// precondition header is malformed or `If-Match` fails (the Durable Object then answers exactly
+/// as always).
 pub async fn read(
     req: &Request,
     env: &Env,
@@ -40,14 +41,19 @@ pub async fn read(
     };
     let Ok(kv) = env.kv(BINDING) else { return Ok(None) };
     // A revoked client is marked here too; the mark, like the replica, is eventually consistent.
-    if kv.get(&revoked_key(client)).text().await.map_err(kv_error)?.is_some() {
-        let problem = Problem::unauthorized("This client's access has been revoked.");
-        return convert::to_worker_response(engine::problem_response(problem, correlation_id)).map(Some);
+    // Any KV failure, or a value this code cannot read, sends the read to the Durable Object.
+    match kv.get(&revoked_key(client)).text().await {
+        Ok(None) => {}
+        Ok(Some(_)) => {
+            let problem = Problem::unauthorized("This client's access has been revoked.");
+            return convert::to_worker_response(engine::problem_response(problem, correlation_id)).map(Some);
+        }
+        Err(e) => return fall_back(correlation_id, &e.to_string()),
     }
-    let Some(replica) =
-        kv.get(&item_key(instance, def.name, id)).json::<Replica>().await.map_err(kv_error)?
-    else {
-        return Ok(None);
+    let replica = match kv.get(&item_key(instance, def.name, id)).json::<Replica>().await {
+        Ok(Some(replica)) => replica,
+        Ok(None) => return Ok(None),
+        Err(e) => return fall_back(correlation_id, &e.to_string()),
     };
     let Ok(etag) = EntityTag::strong(replica.etag) else { return Ok(None) };
     let response = match preconditions.evaluate_read(&etag) {
@@ -64,6 +70,10 @@ pub async fn read(
     convert::to_worker_response(response).map(Some)
 }
 
-fn kv_error(e: worker::kv::KvError) -> worker::Error {
-    worker::Error::RustError(format!("KV: {e}"))
+/// The read goes to the Durable Object, which always has the answer; the failure is logged.
+fn fall_back(correlation_id: &str, reason: &str) -> Result<Option<Response>> {
+    worker::console_error!(
+        "correlationId={correlation_id} the read replica failed, reading from the instance: {reason}"
+    );
+    Ok(None)
 }

@@ -15,7 +15,7 @@ use edfi_core::resources;
 
 use crate::convert;
 use crate::identity::{identify, Identity};
-use crate::replica::Publisher;
+use crate::replica::{Drained, Publisher, BINDING};
 use crate::settings;
 use crate::sql_store::SqlStore;
 
@@ -29,6 +29,8 @@ pub struct InstanceStore {
     store: SqlStore,
     config: std::result::Result<Config, String>,
     publisher: Publisher,
+    /// A KV read replica is bound, so committed changes go to the outbox.
+    publishes: bool,
 }
 
 impl DurableObject for InstanceStore {
@@ -38,7 +40,18 @@ impl DurableObject for InstanceStore {
             .map_err(|e| format!("resource definitions: {e}"))
             .and_then(|()| Config::from_env(var));
         let store = SqlStore::open(state.storage().sql());
-        Self { state, env, store, config, publisher: Publisher::default() }
+        let publishes = env.kv(BINDING).is_ok();
+        Self { state, env, store, config, publisher: Publisher::default(), publishes }
+    }
+
+    /// Drains the replica's outbox to KV, and comes back while some of it could not go yet.
+    async fn alarm(&self) -> Result<Response> {
+        let Ok(kv) = self.env.kv(BINDING) else { return Response::empty() };
+        if let Drained::Again(milliseconds) = self.publisher.drain(&self.store, &kv).await {
+            self.state.storage().set_alarm(std::time::Duration::from_millis(milliseconds as u64)).await?;
+            self.publisher.rescheduled();
+        }
+        Response::empty()
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -92,12 +105,14 @@ impl DurableObject for InstanceStore {
                 let mut store = self.store.clone();
                 engine::handle(&core_req, &mut store, config, &ctx).map_err(|e| format!("storage: {e}"))
             }
-            Ok(config) => self.in_transaction(core_req, config.clone(), &ctx),
+            Ok(config) => self.in_transaction(core_req, config.clone(), &ctx, &instance),
         };
-        // Committed writes go to the read replica after the response; rolled back ones never.
-        let changes = self.store.take_changes();
-        if response.is_ok() {
-            self.publisher.publish(&self.state, &self.env, &instance, changes);
+        // The outbox got the committed changes in their transaction; the alarm takes them to KV.
+        if self.publishes {
+            let queued = response.as_ref().is_ok_and(|r| !r.committed.is_empty());
+            if let Err(e) = self.publisher.schedule(&self.state, &self.store, queued).await {
+                worker::console_error!("correlationId={correlation_id} scheduling the replica: {e}");
+            }
         }
         convert::to_worker_response(response.unwrap_or_else(|error| {
             worker::console_error!("correlationId={correlation_id} error: {error}");
@@ -114,12 +129,14 @@ impl InstanceStore {
         req: edfi_core::Request,
         config: Config,
         ctx: &Context,
+        instance: &str,
     ) -> std::result::Result<edfi_core::Response, String> {
         let outcome: Rc<RefCell<Option<std::result::Result<edfi_core::Response, String>>>> = Rc::default();
         let (store, now, random) = (self.store.clone(), ctx.now, ctx.random);
         let (correlation_id, base_url, client) =
             (ctx.correlation_id.to_owned(), ctx.base_url.to_owned(), ctx.client.to_owned());
         let result_slot = outcome.clone();
+        let outbox = self.publishes.then(|| instance.to_owned());
         let body = Closure::once_into_js(move || -> std::result::Result<JsValue, JsValue> {
             let ctx = Context {
                 now,
@@ -129,7 +146,15 @@ impl InstanceStore {
                 client: &client,
             };
             let mut store = store;
-            let result = engine::handle(&req, &mut store, &config, &ctx).map_err(|e| format!("storage: {e}"));
+            let result = engine::handle(&req, &mut store, &config, &ctx)
+                .and_then(|response| match &outbox {
+                    // In the same transaction: the outbox holds a change if and only if it commits.
+                    Some(instance) => {
+                        store.queue_publication(instance, &response.committed).map(|()| response)
+                    }
+                    None => Ok(response),
+                })
+                .map_err(|e| format!("storage: {e}"));
             let failed = result.is_err();
             *result_slot.borrow_mut() = Some(result);
             // Throwing makes transactionSync roll back.

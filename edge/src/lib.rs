@@ -47,7 +47,7 @@ async fn fetch(req: web_sys::Request, env: Env, _ctx: worker::Context) -> Result
     let origin = convert::header(&headers, "Origin");
     let request_method = convert::header(&headers, "Access-Control-Request-Method");
     if let Some(headers) = cors.preflight(&method, origin, request_method) {
-        let response = edfi_core::Response { status: 204, headers, body: Vec::new() };
+        let response = edfi_core::Response { headers, ..edfi_core::Response::empty(204) };
         return convert::to_worker_response(response).map(Into::into);
     }
     let response = match serve(req, &method, &headers, &env, &correlation_id).await {

@@ -12,10 +12,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::replica::Change;
 use edfi_core::idempotency::Remembered;
 use edfi_core::store::{
-    kept, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
+    kept, Change, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
     StoreResult, Tombstone, Version,
 };
 
@@ -58,8 +57,6 @@ pub mod sqlite;
 #[derive(Clone)]
 pub struct SqlStore<D = SqlStorage> {
     sql: D,
-    /// Writes made since [`SqlStore::take_changes`], for the read replica.
-    changes: Rc<RefCell<Vec<Change>>>,
     /// A schema failure is kept and reported on every call rather than panicking in `new`.
     schema: Result<(), String>,
     /// The revoked clients, read once: every request checks them, and only this object writes them.
@@ -134,6 +131,14 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
 );
 -- Pruning deletes the oldest answers; without this it would scan them all on every keyed write.
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
+-- Committed changes not yet in the KV read replica, written in the same transaction as the change.
+CREATE TABLE IF NOT EXISTS replica_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS replica_outbox_by_item ON replica_outbox (instance, resource, id, seq);
 CREATE TABLE IF NOT EXISTS key_changes (
     seq INTEGER PRIMARY KEY,
     resource TEXT NOT NULL,
@@ -184,24 +189,57 @@ fn err(e: worker::Error) -> StoreError {
     StoreError(e.to_string())
 }
 
+/// An item whose committed state the replica does not have yet.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Pending {
+    pub instance: String,
+    pub resource: String,
+    pub id: String,
+    /// Its newest outbox position.
+    pub seq: i64,
+}
+
 impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: D) -> Self {
         let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
-        Self { sql, schema, changes: Rc::default(), revoked: Rc::default() }
+        Self { sql, schema, revoked: Rc::default() }
     }
 
-    /// The writes made since the last call, oldest first.
-    pub fn take_changes(&self) -> Vec<Change> {
-        std::mem::take(&mut *self.changes.borrow_mut())
+    /// Adds a committed request's changes to the replica's outbox: called inside the request's
+    /// transaction, so the outbox holds a change if and only if it committed.
+    pub fn queue_publication(&self, instance: &str, changes: &[Change]) -> StoreResult<()> {
+        for change in changes {
+            self.exec(
+                "INSERT INTO replica_outbox (instance, resource, id) VALUES (?, ?, ?)",
+                vec![instance.into(), change.resource.as_str().into(), change.id.as_str().into()],
+            )?;
+        }
+        Ok(())
     }
 
-    fn changed(&self, resource: &str, id: &str, doc: Option<&Document>) {
-        self.changes.borrow_mut().push(Change {
-            resource: resource.to_owned(),
-            id: id.to_owned(),
-            doc: doc.cloned(),
-        });
+    /// Up to `limit` items with changes not yet published, each once with its newest outbox
+    /// position, in the order of their oldest unpublished change.
+    pub fn pending_publications(&self, limit: u64) -> StoreResult<Vec<Pending>> {
+        self.rows(
+            "SELECT instance, resource, id, max(seq) AS seq FROM replica_outbox
+             GROUP BY instance, resource, id ORDER BY min(seq) LIMIT ?",
+            vec![(limit as i64).into()],
+        )
+    }
+
+    /// Drops an item's outbox rows up to `pending.seq`, once KV holds the state read after them;
+    /// a change committed since keeps its row and is published next.
+    pub fn published(&self, pending: &Pending) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM replica_outbox WHERE instance = ? AND resource = ? AND id = ? AND seq <= ?",
+            vec![
+                pending.instance.as_str().into(),
+                pending.resource.as_str().into(),
+                pending.id.as_str().into(),
+                pending.seq.into(),
+            ],
+        )
     }
 
     /// Remembers that a client was revoked, so its unexpired tokens are refused.
@@ -285,7 +323,6 @@ impl<D: SqlDriver> Store for SqlStore<D> {
         )?;
         // Only once the insert succeeded, so a refused duplicate leaves the counter alone.
         self.exec("UPDATE counters SET value = value + 1 WHERE name = 'document_seq'", vec![])?;
-        self.changed(resource, &doc.id, Some(doc));
         Ok(())
     }
 
@@ -304,10 +341,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             ],
         )?;
         match updated.len() {
-            1 => {
-                self.changed(resource, &doc.id, Some(doc));
-                Ok(())
-            }
+            1 => Ok(()),
             n => Err(StoreError(format!("update of {resource} {} matched {n} rows", doc.id))),
         }
     }
@@ -321,7 +355,6 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             // As `update`: and no deletion goes to the read replica for an item that was not there.
             return Err(StoreError(format!("delete of missing {resource} {id}")));
         }
-        self.changed(resource, id, None);
         Ok(())
     }
 

@@ -18,7 +18,7 @@ use crate::model::ResourceDef;
 use crate::openapi;
 use crate::precondition::{IfMatchPolicy, Preconditions};
 use crate::problem::Problem;
-use crate::store::{Document, HistoryLimits, Store, StoreError};
+use crate::store::{Document, HistoryLimits, Recording, Store, StoreError};
 
 pub use read::render;
 pub use route::{route, AdminRoute, MetadataDoc, Route, DATA_PREFIX};
@@ -109,7 +109,8 @@ pub struct Context<'a> {
 }
 
 /// Handles one request. `Err` is a storage failure: the caller logs it and answers
-/// [`internal_error`], never the error's text.
+/// [`internal_error`], never the error's text. A write's answer lists what it wrote
+/// ([`Response::committed`]), so a caller whose transaction commits publishes exactly that.
 pub fn handle(
     req: &Request,
     store: &mut impl Store,
@@ -128,7 +129,10 @@ pub fn handle(
     let writes =
         matches!((&route, method), (Route::Collection(_), "POST") | (Route::Item(..), "PUT" | "DELETE"));
     if writes {
-        return idempotent_write(route, req, store, config, ctx);
+        let mut recording = Recording::new(store);
+        let mut response = idempotent_write(route, req, &mut recording, config, ctx)?;
+        response.committed = recording.into_changes();
+        return Ok(response);
     }
     let not_allowed = |allow: &[&str]| Err(Problem::method_not_allowed(&req.method, allow).into());
     let answer = match (route, method) {
@@ -246,6 +250,7 @@ pub fn problem_response(problem: Problem, correlation_id: &str) -> Response {
         status: problem.status,
         headers: vec![("Content-Type", PROBLEM_JSON.to_owned())],
         body: problem.to_json(),
+        committed: Vec::new(),
     };
     response.headers.extend(problem.headers.iter().cloned());
     response

@@ -1187,6 +1187,7 @@ fn history_settings_are_read_from_the_environment() {
 
 mod cascades;
 mod coercion;
+mod effects;
 mod every_resource;
 mod idempotency;
 mod integers;

@@ -148,3 +148,31 @@ fn a_restarted_object_continues_its_counters() {
     old.insert("students", &doc(6)).unwrap();
     assert_eq!(positions(&old), vec![1, 2, 4, 6]);
 }
+
+/// The replica's outbox: each item once, in the order of its oldest unpublished change, with its
+/// newest position; publishing up to a position keeps what was committed after it.
+#[cfg(test)]
+#[test]
+fn the_outbox_gives_each_item_once_and_keeps_what_came_after_publication() {
+    use edfi_core::store::Change;
+    let change =
+        |resource: &str, id: &str| Change { resource: resource.to_owned(), id: id.to_owned(), doc: None };
+    let store = SqlStore::open(Sqlite::in_memory());
+    store.queue_publication("i", &[change("students", "a"), change("schools", "b")]).unwrap();
+    store.queue_publication("i", &[change("students", "a")]).unwrap();
+    let pending = store.pending_publications(10).unwrap();
+    let items: Vec<(&str, &str, i64)> =
+        pending.iter().map(|p| (p.resource.as_str(), p.id.as_str(), p.seq)).collect();
+    assert_eq!(items, [("students", "a", 3), ("schools", "b", 2)]);
+    assert_eq!(store.pending_publications(1).unwrap().len(), 1);
+
+    // A change committed while "a" was being published stays for the next round.
+    store.queue_publication("i", &[change("students", "a")]).unwrap();
+    store.published(&pending[0]).unwrap();
+    store.published(&pending[1]).unwrap();
+    let left = store.pending_publications(10).unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!((left[0].id.as_str(), left[0].seq), ("a", 4));
+    store.published(&left[0]).unwrap();
+    assert!(store.pending_publications(10).unwrap().is_empty());
+}

@@ -1,7 +1,7 @@
 //! Tests that need a `wrangler dev` of their own: restarts and other `[vars]`.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use edfi_blackbox::{fresh_dir, ServerConfig, WranglerServer};
 use serde_json::json;
@@ -100,4 +100,83 @@ async fn cors_answers_configured_origins_only() {
     assert!(reply.header("Access-Control-Expose-Headers").unwrap().contains("ETag"));
     let reply = api.send("GET", STUDENTS, &[("Origin", b"https://evil.example")], None).await;
     assert_eq!(reply.header("Access-Control-Allow-Origin"), None);
+}
+
+/// What an edge read of `path` shows: its status, ETag and whether the replica answered.
+async fn edge_read(api: &Api, path: &str, headers: &[(&str, &str)]) -> (u16, String, bool) {
+    let reply = api.get(path, headers).await;
+    let etag = reply.header("ETag").unwrap_or_default().to_owned();
+    (reply.status, etag, reply.header("X-Read-Path") == Some("edge"))
+}
+
+/// The read replica's outbox survives a crash: writes answered just before a SIGKILL (while their
+/// publication to KV was still waiting for KV's one-write-per-key-per-second) reach KV after the
+/// restart, deletes included: an edge GET ends up showing each item's last committed ETag from
+/// the replica, and a deleted item ends up 404, never 304, for the ETag it had.
+#[tokio::test]
+async fn the_replica_converges_after_a_crash_in_the_middle_of_publication() {
+    const INSTANCE: &str = "crash-replica";
+    let mut config = own_config("replica-crash");
+    config.vars.push(("READ_PATH_BY_INSTANCE".to_owned(), format!("{INSTANCE}=edge")));
+    let mut server = start(config.clone()).await;
+    let api = Api::connect(server.base_url(), INSTANCE).await;
+    let mut kept = Vec::new();
+    let mut deleted = Vec::new();
+    for i in 0..12 {
+        let body = student(&unique_id("crash-replica"));
+        let (path, mut etag) = api.create(&body).await;
+        for n in 0..3 {
+            let mut update = body.clone();
+            update["middleName"] = json!(format!("v{n}"));
+            let reply = api.write("PUT", &path, &update, &[("If-Match", &etag)]).await;
+            assert_eq!(reply.status, 204);
+            etag = reply.etag();
+        }
+        if i % 3 == 0 {
+            assert_eq!(api.delete(&path, &[("If-Match", &etag)]).await.status, 204);
+            deleted.push((path, etag));
+        } else {
+            kept.push((path, etag));
+        }
+    }
+    // The last item's newest state cannot be in KV yet: its key was written less than a second ago.
+    let (last, last_etag) = kept.last().unwrap().clone();
+    let (_, shown, from_edge) = edge_read(&api, &last, &[]).await;
+    let before_kill_converged = from_edge && shown == last_etag;
+    server.kill();
+
+    let server = start(config).await;
+    let api = Api::connect(server.base_url(), INSTANCE).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for (path, etag) in &kept {
+        loop {
+            let (status, shown, from_edge) = edge_read(&api, path, &[]).await;
+            if status == 200 && from_edge && shown == *etag {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path}: the replica never showed {etag} (last {status} {shown} edge={from_edge})"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    for (path, etag) in &deleted {
+        loop {
+            let (status, ..) = edge_read(&api, path, &[("If-None-Match", etag)]).await;
+            if status == 404 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{path}: the deletion never reached the replica ({status})");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for _ in 0..3 {
+            assert_eq!(
+                edge_read(&api, path, &[("If-None-Match", etag)]).await.0,
+                404,
+                "{path} stays deleted"
+            );
+        }
+    }
+    assert!(!before_kill_converged, "the kill came while publication was still under way");
 }
