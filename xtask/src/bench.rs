@@ -123,6 +123,11 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         get_from(WIDE_CLIENTS, &name, &base, &authorization, READS, |i| by_id(&durable_ids, i))
     });
     let edge = gets(&base, &edge_authorization, &edge_ids, READS, "GET by id, READ_PATH edge");
+    // workerd runs without a KV namespace: only wrangler dev has a replica to measure.
+    let lag = (!on_workerd).then(|| {
+        let probes: Vec<String> = edge_ids.iter().take(64).cloned().collect();
+        crate::replica_lag::measure(&base, &edge_authorization, &probes, REPLICA_LAG_SECONDS)
+    });
     let ratio = edge.rate() / durable.rate();
     phases.extend([durable, wide, edge]);
     // Sampling slows the isolate down, so each profile gets its own phase.
@@ -198,12 +203,18 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         layers,
         profiles,
         runtime: if on_workerd { "workerd (no dev proxy, no KV)" } else { "wrangler dev" },
+        lag,
     };
     write_report(root, &report)
 }
 
+/// How long the replica-lag phase runs its write load and probes.
+const REPLICA_LAG_SECONDS: f64 = 15.0;
+
 /// Everything `cargo xtask bench` measured.
 struct Report {
+    /// Replica lag under a write load (wrangler dev only).
+    lag: Option<crate::replica_lag::Lag>,
     phases: Vec<Phase>,
     documents: usize,
     bytes: u64,
@@ -580,7 +591,20 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         if report.runtime == "wrangler dev" { "wrangler's node and workerd" } else { "workerd" },
         report.rss_mib
     ));
+    if let Some(lag) = &report.lag {
+        md.push_str(&format!(
+            "\n## Replica lag\n\nFrom a PUT's answer to the edge read path serving its ETag, while {} background clients created {} students ({REPLICA_LAG_SECONDS} s): {} probes, p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms, {} not shown within 30 s.\n",
+            crate::replica_lag::WRITERS,
+            lag.background_writes,
+            lag.samples.len(),
+            lag.quantile(0.5),
+            lag.quantile(0.99),
+            lag.quantile(1.0),
+            lag.timeouts
+        ));
+    }
     let json = json!({
+        "replica_lag_ms": report.lag.as_ref().map(|lag| json!({"samples": lag.samples.len(), "p50": lag.quantile(0.5), "p99": lag.quantile(0.99), "max": lag.quantile(1.0), "timeouts": lag.timeouts, "background_writes": lag.background_writes})),
         "clients": CLIENTS,
         "etag": report.etag.iter().map(|c| json!({"bytes": c.bytes, "canonical_and_hash_ns": c.canonical_and_hash, "canonical_only_ns": c.canonical_only, "raw_ns": c.raw_hash, "ratio": c.raw_hash / c.canonical_and_hash})).collect::<Vec<_>>(),
         "phases": report.phases.iter().map(|p| json!({"name": p.name, "requests": p.requests, "seconds": p.seconds, "rate": p.rate(), "failures": p.failures, "server_cpu_us": p.cpu.map(|c| c.0), "client_cpu_us": p.cpu.map(|c| c.1)})).collect::<Vec<_>>(),

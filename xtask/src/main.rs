@@ -11,6 +11,7 @@ mod lean_http;
 mod load_bench;
 mod model_gen;
 mod profile;
+mod replica_lag;
 mod seed;
 mod startup;
 mod test_run;
