@@ -96,6 +96,9 @@ impl Publisher {
     pub async fn drain(&self, store: &SqlStore, kv: &KvStore) -> Drained {
         self.alarm_set.set(false);
         self.checked.set(true);
+        // Only keys written within the last second matter; the rest would only grow the map.
+        let now = worker::Date::now().as_millis() as f64;
+        self.last_write.borrow_mut().retain(|_, at| now - *at < WRITES_PER_KEY_EVERY_MS);
         loop {
             let batch = match store.pending_publications(BATCH) {
                 Ok(batch) => batch,
