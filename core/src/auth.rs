@@ -129,9 +129,11 @@ pub fn verify_secret(salt: &[u8], secret: &str, stored_hash: &str) -> bool {
     hash_secret(salt, secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
-/// Compares two strings in constant time (for the administrator's configured credential).
+/// Compares two strings in constant time (for the administrator's configured key). Both are
+/// hashed first: comparing the bytes directly would end early on a length mismatch and so tell
+/// how long the administrator's key is.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
+    Sha256::digest(a.as_bytes()).ct_eq(&Sha256::digest(b.as_bytes())).into()
 }
 
 /// An instance name: lower-case letters, digits and `-`, 1 to 63 characters, starting with a
@@ -318,6 +320,14 @@ mod tests {
             "the bound itself is taken"
         );
         assert!(parse_token_request(None, Some(&basic(&longest, &longest)), grant).is_ok());
+    }
+
+    #[test]
+    fn constant_time_eq_is_plain_equality() {
+        assert!(constant_time_eq("admin-key", "admin-key"));
+        for other in ["admin-ke", "admin-key ", "Admin-key", ""] {
+            assert!(!constant_time_eq("admin-key", other), "{other:?}");
+        }
     }
 
     #[test]
