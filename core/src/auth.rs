@@ -13,6 +13,12 @@ use crate::problem::Problem;
 
 /// How long a token lives unless configured otherwise (Ed-Fi's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 3600;
+/// The longest an administrator's token lives: it can create and revoke clients, so a leaked one
+/// should stop working sooner than a client's.
+pub const MAX_ADMIN_TOKEN_SECONDS: i64 = 900;
+/// A client key or secret longer than this is refused unread: ours are 20 and 43 characters, and
+/// the bound keeps a hostile value from being hashed, looked up or remembered.
+pub const MAX_CREDENTIAL_BYTES: usize = 256;
 
 /// A client's key and secret, as presented to `/oauth/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,13 +85,21 @@ pub fn parse_token_request(
         }
         None => return Err(OAuthError::invalid_request("grant_type is required.")),
     }
-    if let Some(header) = authorization {
-        return basic_credentials(header).ok_or_else(OAuthError::invalid_client);
+    let credentials = match authorization {
+        Some(header) => basic_credentials(header).ok_or_else(OAuthError::invalid_client)?,
+        None => match (field("client_id"), field("client_secret")) {
+            (Some(client_id), Some(client_secret)) => Credentials { client_id, client_secret },
+            _ => return Err(OAuthError::invalid_client()),
+        },
+    };
+    if credentials.client_id.len() > MAX_CREDENTIAL_BYTES
+        || credentials.client_secret.len() > MAX_CREDENTIAL_BYTES
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "client_id and client_secret must each be at most {MAX_CREDENTIAL_BYTES} bytes."
+        )));
     }
-    match (field("client_id"), field("client_secret")) {
-        (Some(client_id), Some(client_secret)) => Ok(Credentials { client_id, client_secret }),
-        _ => Err(OAuthError::invalid_client()),
-    }
+    Ok(credentials)
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`.
@@ -115,9 +129,11 @@ pub fn verify_secret(salt: &[u8], secret: &str, stored_hash: &str) -> bool {
     hash_secret(salt, secret).as_bytes().ct_eq(stored_hash.as_bytes()).into()
 }
 
-/// Compares two strings in constant time (for the administrator's configured credential).
+/// Compares two strings in constant time (for the administrator's configured key). Both are
+/// hashed first: comparing the bytes directly would end early on a length mismatch and so tell
+/// how long the administrator's key is.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
+    Sha256::digest(a.as_bytes()).ct_eq(&Sha256::digest(b.as_bytes())).into()
 }
 
 /// An instance name: lower-case letters, digits and `-`, 1 to 63 characters, starting with a
@@ -282,6 +298,36 @@ mod tests {
         assert_eq!(refused(None, Some("Bearer x"), b"grant_type=client_credentials").status, 401);
         assert_eq!(refused(Some("text/plain"), None, b"").status, 400);
         assert_eq!(refused(Some("application/json"), None, b"[]").status, 400);
+    }
+
+    #[test]
+    fn refuses_overlong_credentials_in_every_form() {
+        let long = "k".repeat(MAX_CREDENTIAL_BYTES + 1);
+        let longest = "k".repeat(MAX_CREDENTIAL_BYTES);
+        let form = |id: &str, secret: &str| {
+            format!("grant_type=client_credentials&client_id={id}&client_secret={secret}").into_bytes()
+        };
+        let basic = |id: &str, secret: &str| format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
+        let grant = b"grant_type=client_credentials";
+        for (id, secret) in [(long.as_str(), "s"), ("k", long.as_str())] {
+            let refused = parse_token_request(None, None, &form(id, secret)).unwrap_err();
+            assert_eq!((refused.status, refused.error), (400, "invalid_request"));
+            let refused = parse_token_request(None, Some(&basic(id, secret)), grant).unwrap_err();
+            assert_eq!((refused.status, refused.error), (400, "invalid_request"));
+        }
+        assert!(
+            parse_token_request(None, None, &form(&longest, &longest)).is_ok(),
+            "the bound itself is taken"
+        );
+        assert!(parse_token_request(None, Some(&basic(&longest, &longest)), grant).is_ok());
+    }
+
+    #[test]
+    fn constant_time_eq_is_plain_equality() {
+        assert!(constant_time_eq("admin-key", "admin-key"));
+        for other in ["admin-ke", "admin-key ", "Admin-key", ""] {
+            assert!(!constant_time_eq("admin-key", other), "{other:?}");
+        }
     }
 
     #[test]

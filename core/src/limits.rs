@@ -10,6 +10,8 @@ pub const MAX_HEADER_VALUE_BYTES: usize = 8 * 1024;
 pub const MAX_QUERY_BYTES: usize = 4 * 1024;
 pub const MAX_QUERY_PARAMETERS: usize = 32;
 pub const MAX_PATH_BYTES: usize = 1024;
+/// A token request's body: a form or JSON object with a grant type and two short credentials.
+pub const MAX_TOKEN_REQUEST_BYTES: usize = 8 * 1024;
 /// Nesting of arrays and objects in a body; Ed-Fi documents need a handful.
 pub const MAX_JSON_DEPTH: usize = 32;
 

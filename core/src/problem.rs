@@ -42,6 +42,7 @@ pub const TYPE_PAYLOAD_TOO_LARGE: &str = "urn:ed-fi:api:bad-request:payload-too-
 pub const TYPE_UNSUPPORTED_MEDIA_TYPE: &str = "urn:ed-fi:api:bad-request:unsupported-media-type";
 pub const TYPE_IDEMPOTENCY_KEY_REUSED: &str = "urn:ed-fi:api:bad-request:idempotency-key-reused";
 pub const TYPE_INTERNAL: &str = "urn:ed-fi:api:system-error";
+pub const TYPE_TOO_MANY_REQUESTS: &str = "urn:ed-fi:api:too-many-requests";
 
 impl Problem {
     fn new(status: u16, kind: &str, title: &str, detail: impl Into<String>) -> Self {
@@ -247,6 +248,19 @@ impl Problem {
             format!("The request body is larger than the limit of {limit} bytes."),
         );
         p.errors.push(format!("Send a body of at most {limit} bytes."));
+        p
+    }
+
+    /// Too many failed token requests for one client key; `retry_after` is in seconds.
+    pub fn too_many_failed_logins(retry_after: i64) -> Self {
+        let mut p = Self::new(
+            429,
+            TYPE_TOO_MANY_REQUESTS,
+            "Too Many Requests",
+            "Too many failed token requests for this client key.",
+        );
+        p.errors.push(format!("Wait {retry_after} seconds before requesting a token again."));
+        p.headers.push(("Retry-After", retry_after.to_string()));
         p
     }
 

@@ -4,15 +4,22 @@ use serde_json::json;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
 use edfi_core::auth::{self, Claims, Credentials, OAuthError};
-use edfi_core::engine::{self, AdminRoute};
+use edfi_core::engine::{self, AdminRoute, Config};
+use edfi_core::limits;
 use edfi_core::problem::{Problem, ValidationErrors};
 
 use crate::directory::{self, ClientInfo, NewClient};
 use crate::settings::{self, Settings};
 use crate::{convert, DIRECTORY_BINDING, DIRECTORY_NAME, INSTANCE_BINDING};
 
-/// Issues a bearer token for valid client credentials (or the administrator's).
-pub async fn token(mut req: Request, env: &Env, settings: &Settings) -> Result<Response> {
+/// Issues a bearer token for valid client credentials (or the administrator's). The directory
+/// decides both alike, so neither the answer nor its timing tells the administrator's key apart.
+pub async fn token(
+    mut req: Request,
+    env: &Env,
+    settings: &Settings,
+    correlation_id: &str,
+) -> Result<Response> {
     if req.method() != Method::Post {
         return oauth_error(&OAuthError {
             status: 405,
@@ -22,28 +29,43 @@ pub async fn token(mut req: Request, env: &Env, settings: &Settings) -> Result<R
     }
     let content_type = req.headers().get("Content-Type")?;
     let authorization = req.headers().get("Authorization")?;
-    let body = req.bytes().await?;
+    let content_length = req.headers().get("Content-Length")?;
+    let limit = limits::MAX_TOKEN_REQUEST_BYTES;
+    if let Some(too_large) = convert::reject_oversized(content_length.as_deref(), limit, correlation_id)? {
+        return Ok(too_large);
+    }
+    // No draining: a token request is small, so the first byte past the limit ends the read.
+    let body = convert::read_body(&mut req, content_length.as_deref(), limit, limit).await?;
+    if body.len() > limit {
+        return convert::too_large(limit, correlation_id);
+    }
     let credentials =
         match auth::parse_token_request(content_type.as_deref(), authorization.as_deref(), &body) {
             Ok(credentials) => credentials,
             Err(e) => return oauth_error(&e),
         };
-    let (client, instance, admin) = match &settings.admin {
-        Some((key, secret)) if auth::constant_time_eq(&credentials.client_id, key) => {
-            if !auth::constant_time_eq(&credentials.client_secret, secret) {
-                return oauth_error(&OAuthError::invalid_client());
-            }
-            (key.clone(), String::new(), true)
+    let login = match authenticate(env, &credentials).await? {
+        Login::Granted(login) => login,
+        Login::Refused => return oauth_error(&OAuthError::invalid_client()),
+        Login::Wait(seconds) => {
+            let problem = engine::problem_response(Problem::too_many_failed_logins(seconds), correlation_id);
+            return convert::to_worker_response(problem);
         }
-        _ => match authenticate_client(env, &credentials).await? {
-            Some(instance) => (credentials.client_id, instance, false),
-            None => return oauth_error(&OAuthError::invalid_client()),
-        },
     };
-    let claims = Claims { client, instance, admin, expires: settings::now() + settings.token_seconds };
+    let lifetime = if login.admin {
+        settings.token_seconds.min(auth::MAX_ADMIN_TOKEN_SECONDS)
+    } else {
+        settings.token_seconds
+    };
+    let claims = Claims {
+        client: credentials.client_id,
+        instance: login.instance,
+        admin: login.admin,
+        expires: settings::now() + lifetime,
+    };
     let body = json!({
         "access_token": auth::sign_token(&claims, &settings.signing_key),
-        "expires_in": settings.token_seconds,
+        "expires_in": lifetime,
         "token_type": "bearer",
     });
     let headers = Headers::new();
@@ -51,18 +73,44 @@ pub async fn token(mut req: Request, env: &Env, settings: &Settings) -> Result<R
     Ok(Response::from_json(&body)?.with_headers(json_headers(headers)?))
 }
 
-async fn authenticate_client(env: &Env, credentials: &Credentials) -> Result<Option<String>> {
-    let body = json!({"client_id": credentials.client_id, "client_secret": credentials.client_secret});
-    let mut response = directory_request(env, Method::Post, directory::AUTHENTICATE, Some(body)).await?;
-    if response.status_code() != 200 {
-        return Ok(None);
-    }
-    let answer: serde_json::Value = response.json().await?;
-    Ok(answer["instance"].as_str().map(str::to_owned))
+/// The directory's decision on a token request.
+enum Login {
+    Granted(directory::Granted),
+    Refused,
+    /// Too many failures for this key: seconds until it may try again.
+    Wait(i64),
 }
 
-/// The administration API: only the administrator's token may use it.
+async fn authenticate(env: &Env, credentials: &Credentials) -> Result<Login> {
+    let body = json!({"client_id": credentials.client_id, "client_secret": credentials.client_secret});
+    let mut response = directory_request(env, Method::Post, directory::AUTHENTICATE, Some(body)).await?;
+    match response.status_code() {
+        200 => Ok(Login::Granted(response.json().await?)),
+        429 => {
+            let wait: directory::Wait = response.json().await?;
+            Ok(Login::Wait(wait.retry_after))
+        }
+        _ => Ok(Login::Refused),
+    }
+}
+
+/// The administration API: only the administrator's token may use it. No answer may be cached
+/// (one shows a new client's secret) or sniffed as another media type.
 pub async fn serve(
+    req: Request,
+    env: &Env,
+    settings: &Settings,
+    route: AdminRoute,
+    correlation_id: &str,
+) -> Result<Response> {
+    let mut response = serve_admin(req, env, settings, route, correlation_id).await?;
+    let headers = response.headers_mut();
+    headers.set("Cache-Control", "no-store")?;
+    headers.set("X-Content-Type-Options", "nosniff")?;
+    Ok(response)
+}
+
+async fn serve_admin(
     mut req: Request,
     env: &Env,
     settings: &Settings,
@@ -85,7 +133,13 @@ pub async fn serve(
             Response::from_json(&clients)
         }
         (AdminRoute::Clients, Method::Post) => {
-            let new: serde_json::Value = match req.json().await {
+            let content_length = req.headers().get("Content-Length")?;
+            let limit = Config::default().max_body_bytes;
+            let body = convert::read_body(&mut req, content_length.as_deref(), limit, limit).await?;
+            if body.len() > limit {
+                return convert::too_large(limit, correlation_id);
+            }
+            let new: serde_json::Value = match serde_json::from_slice(&body) {
                 Ok(value) => value,
                 Err(_) => {
                     return problem(Problem::unreadable_body(

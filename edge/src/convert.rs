@@ -72,17 +72,22 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
     headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-/// A 413 when `Content-Length` already says the body is over the limit, so it is never read.
-pub fn reject_oversized(content_length: Option<&str>, correlation_id: &str) -> Result<Option<Response>> {
-    let limit = Config::default().max_body_bytes;
+/// A 413 when `Content-Length` already says the body is over `limit`, so it is never read.
+pub fn reject_oversized(
+    content_length: Option<&str>,
+    limit: usize,
+    correlation_id: &str,
+) -> Result<Option<Response>> {
     let declared = content_length.and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
-        Some(length) if length > limit as u64 => {
-            let problem = Problem::payload_too_large(limit);
-            to_worker_response(engine::problem_response(problem, correlation_id)).map(Some)
-        }
+        Some(length) if length > limit as u64 => too_large(limit, correlation_id).map(Some),
         _ => Ok(None),
     }
+}
+
+/// The 413 problem for a body over `limit`.
+pub fn too_large(limit: usize, correlation_id: &str) -> Result<Response> {
+    to_worker_response(engine::problem_response(Problem::payload_too_large(limit), correlation_id))
 }
 
 /// Reads a runtime request into the core's form, given its URL's parts and its headers (read
@@ -95,7 +100,8 @@ pub async fn to_core_request(
 ) -> Result<edfi_core::Request> {
     let body = match req.method() {
         worker::Method::Post | worker::Method::Put => {
-            read_body(req, header(&headers, "Content-Length")).await?
+            let limit = Config::default().max_body_bytes;
+            read_body(req, header(&headers, "Content-Length"), limit, DRAIN_LIMIT).await?
         }
         _ => Vec::new(),
     };
@@ -108,17 +114,23 @@ pub async fn to_core_request(
     })
 }
 
-/// Past the size limit, a body is still read (and dropped) up to this many bytes, so the client
-/// gets the 413 on a cleanly closed connection instead of a reset that loses it.
-const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+/// Past the size limit, a data request's body is still read (and dropped) up to this many bytes,
+/// so the client gets the 413 on a cleanly closed connection instead of a reset that loses it.
+pub const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
 
-/// Reads the body in chunks and keeps at most one byte past the limit, so a huge body without
-/// `Content-Length` is refused (413 by the engine) without being held in memory.
-async fn read_body(req: &mut Request, content_length: Option<&str>) -> Result<Vec<u8>> {
+/// Reads the body in chunks and keeps at most one byte past `limit`, so a huge body without
+/// `Content-Length` is refused (413) without being held in memory: every body the Worker or an
+/// object reads comes through here. Reading stops once `drain_limit` bytes (at least `limit` + 1)
+/// have arrived; a caller that answers 413 at once passes `limit`.
+pub async fn read_body(
+    req: &mut Request,
+    content_length: Option<&str>,
+    limit: usize,
+    drain_limit: usize,
+) -> Result<Vec<u8>> {
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
-    let limit = Config::default().max_body_bytes;
     // A body whose length is declared and within the limit is read in one call: reading it
     // chunk by chunk costs each write several calls into JavaScript.
     let declared = content_length.and_then(|v| v.trim().parse::<usize>().ok());
@@ -134,7 +146,7 @@ async fn read_body(req: &mut Request, content_length: Option<&str>) -> Result<Ve
         if body.len() <= limit {
             body.extend_from_slice(&chunk[..chunk.len().min(limit + 1 - body.len())]);
         }
-        if seen > DRAIN_LIMIT {
+        if seen > drain_limit.max(limit) {
             break;
         }
     }

@@ -1,11 +1,15 @@
 //! The client directory: one Durable Object that knows every API client, the instance it belongs
 //! to, and its secret as a salted hash. The Worker asks it when a client requests a token and
-//! when the administrator manages clients; data requests never reach it.
+//! when the administrator manages clients; data requests never reach it. It decides every token
+//! request, the administrator's too, and refuses a key that failed too often recently.
+
+use std::cell::RefCell;
 
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Method, Request, Response, Result, SqlStorage, State};
 
-use edfi_core::auth::{hash_secret, new_secret, verify_secret, Credentials};
+use edfi_core::auth::{constant_time_eq, hash_secret, new_secret, verify_secret, Credentials};
+use edfi_core::backoff::FailedLogins;
 
 use crate::convert::random_bytes;
 
@@ -60,18 +64,44 @@ struct ClientRow {
     revoked: i64,
 }
 
+/// What a granted token request gets: the client's instance (empty for the administrator).
+#[derive(Serialize, Deserialize)]
+pub struct Granted {
+    pub instance: String,
+    pub admin: bool,
+}
+
+/// The answer to a key that failed too often: seconds until it may try again.
+#[derive(Serialize, Deserialize)]
+pub struct Wait {
+    pub retry_after: i64,
+}
+
+/// The administrator's secret is kept hashed like a client's, under this fixed salt, so checking
+/// it costs the same one hash as checking a client's.
+const ADMIN_SALT: &[u8] = b"edfi-edge administrator";
+/// An unknown key is checked against this salt and hash, again so that it costs one hash.
+const UNKNOWN_SALT: &[u8] = b"edfi-edge unknown client";
+
 #[durable_object]
 pub struct ClientDirectory {
     sql: SqlStorage,
+    /// The administrator's key and secret hash, if configured.
+    admin: Option<(String, String)>,
+    /// Kept in memory: an evicted object forgets recent failures, which only shortens a wait.
+    failures: RefCell<FailedLogins>,
 }
 
 impl DurableObject for ClientDirectory {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         if let Err(e) = sql.exec(SCHEMA, None) {
             worker::console_error!("client directory schema: {e}");
         }
-        Self { sql }
+        let settings = crate::settings::settings(&env);
+        let admin = settings.as_ref().as_ref().ok().and_then(|s| s.admin.as_ref());
+        let admin = admin.map(|(key, secret)| (key.clone(), hash_secret(ADMIN_SALT, secret)));
+        Self { sql, admin, failures: RefCell::default() }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -79,9 +109,22 @@ impl DurableObject for ClientDirectory {
         match (req.method(), path.as_str()) {
             (Method::Post, AUTHENTICATE) => {
                 let credentials: CredentialsBody = req.json().await?;
-                match self.authenticate(&credentials.into())? {
-                    Some(instance) => Response::from_json(&serde_json::json!({ "instance": instance })),
-                    None => Ok(Response::empty()?.with_status(401)),
+                let credentials: Credentials = credentials.into();
+                let now = crate::settings::now();
+                if let Err(retry_after) = self.failures.borrow().check(&credentials.client_id, now) {
+                    return Response::from_json(&Wait { retry_after }).map(|r| r.with_status(429));
+                }
+                let granted = self.authenticate(&credentials)?;
+                let mut failures = self.failures.borrow_mut();
+                match granted {
+                    Some(granted) => {
+                        failures.record_success(&credentials.client_id);
+                        Response::from_json(&granted)
+                    }
+                    None => {
+                        failures.record_failure(&credentials.client_id, now);
+                        Ok(Response::empty()?.with_status(401))
+                    }
                 }
             }
             (Method::Post, CLIENTS) => {
@@ -129,11 +172,26 @@ impl ClientDirectory {
         Ok(rows.into_iter().next())
     }
 
-    /// The client's instance if the secret is right and the client is not revoked.
-    fn authenticate(&self, credentials: &Credentials) -> Result<Option<String>> {
-        let Some(client) = self.find(&credentials.client_id)? else { return Ok(None) };
-        let valid = verify_secret(client.salt.as_bytes(), &credentials.client_secret, &client.secret_hash);
-        Ok((valid && client.revoked == 0).then_some(client.instance))
+    /// What the credentials grant: the administrator, or a client that is not revoked, with the
+    /// right secret. Every request takes the same steps (one lookup, one hash, one constant-time
+    /// comparison), whoever's key it names and whether or not that key exists.
+    fn authenticate(&self, credentials: &Credentials) -> Result<Option<Granted>> {
+        let key = &credentials.client_id;
+        let client = self.find(key)?;
+        let admin = self.admin.as_ref().filter(|(admin_key, _)| constant_time_eq(key, admin_key));
+        let (salt, stored_hash, granted) = match (admin, &client) {
+            (Some((_, hash)), _) => {
+                (ADMIN_SALT, hash.as_str(), Some(Granted { instance: String::new(), admin: true }))
+            }
+            (None, Some(client)) => (
+                client.salt.as_bytes(),
+                client.secret_hash.as_str(),
+                (client.revoked == 0).then(|| Granted { instance: client.instance.clone(), admin: false }),
+            ),
+            (None, None) => (UNKNOWN_SALT, "", None),
+        };
+        let valid = verify_secret(salt, &credentials.client_secret, stored_hash);
+        Ok(granted.filter(|_| valid))
     }
 
     fn create(&self, new: NewClient) -> Result<CreatedClient> {

@@ -86,8 +86,9 @@ async fn serve(
     if let Some(response) = engine::answer_without_storage(method, &route, &ctx) {
         return answer(convert::to_worker_response(response)?);
     }
+    let content_length = convert::header(headers, "Content-Length");
     if let Some(too_large) =
-        convert::reject_oversized(convert::header(headers, "Content-Length"), correlation_id)?
+        convert::reject_oversized(content_length, engine::Config::default().max_body_bytes, correlation_id)?
     {
         return answer(too_large);
     }
@@ -95,7 +96,7 @@ async fn serve(
     let settings =
         settings.as_ref().as_ref().map_err(|e| worker::Error::RustError(format!("configuration: {e}")))?;
     match route {
-        Route::Token => answer(admin::token(req.into(), env, settings).await?),
+        Route::Token => answer(admin::token(req.into(), env, settings, correlation_id).await?),
         Route::Admin(admin_route) => {
             answer(admin::serve(req.into(), env, settings, admin_route, correlation_id).await?)
         }
