@@ -170,7 +170,16 @@ async fn serve_admin(
                 crate::instance::REVOKE,
                 Some(json!({"client": key})),
             )?;
-            stub.fetch_with_request(notice).await?;
+            // 204 only once the instance has recorded it: otherwise the client's tokens still work
+            // there, and the administrator must hear that (revoking again is harmless).
+            let confirmed = stub.fetch_with_request(notice).await?;
+            if confirmed.status_code() != 204 {
+                return Err(worker::Error::RustError(format!(
+                    "instance {} answered {} to the revocation of {key}",
+                    client.instance,
+                    confirmed.status_code()
+                )));
+            }
             // Edge reads do not reach the instance; they look for this mark.
             if let Ok(kv) = env.kv(crate::replica::BINDING) {
                 let mark = kv
