@@ -110,7 +110,7 @@ impl DurableObject for InstanceStore {
         // The outbox got the committed changes in their transaction; the alarm takes them to KV.
         if self.publishes {
             let queued = response.as_ref().is_ok_and(|r| !r.committed.is_empty());
-            if let Err(e) = self.publisher.schedule(&self.state, &self.store, queued).await {
+            if let Err(e) = self.publisher.schedule(&self.state, &self.store, queued) {
                 worker::console_error!("correlationId={correlation_id} scheduling the replica: {e}");
             }
         }

@@ -7,6 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -53,8 +54,8 @@ const MAX_RETRY_MS: f64 = 60_000.0;
 pub struct Publisher {
     last_write: RefCell<HashMap<String, f64>>,
     failures: Cell<u32>,
-    /// An alarm is set that will drain the outbox.
-    alarm_set: Cell<bool>,
+    /// An alarm is set that will drain the outbox (shared with the task that sets it).
+    alarm_set: Rc<Cell<bool>>,
     /// The outbox was looked at since this object started (one left by a crash is drained).
     checked: Cell<bool>,
 }
@@ -70,8 +71,10 @@ pub enum Drained {
 
 impl Publisher {
     /// Sets the alarm that drains the outbox, unless one is set: after a write that queued
-    /// changes, and on an object's first request if a crash left changes behind.
-    pub async fn schedule(&self, state: &State, store: &SqlStore, queued: bool) -> Result<()> {
+    /// changes, and on an object's first request if a crash left changes behind. The alarm is
+    /// set without holding up the response; if the object dies first, its next start finds the
+    /// outbox and sets it then.
+    pub fn schedule(&self, state: &State, store: &SqlStore, queued: bool) -> Result<()> {
         let first_look = !self.checked.replace(true);
         if !queued {
             let left_behind = first_look
@@ -84,7 +87,13 @@ impl Publisher {
             }
         }
         if !self.alarm_set.replace(true) {
-            state.storage().set_alarm(Duration::ZERO).await?;
+            let (storage, alarm_set) = (state.storage(), self.alarm_set.clone());
+            worker::wasm_bindgen_futures::spawn_local(async move {
+                if let Err(e) = storage.set_alarm(Duration::ZERO).await {
+                    worker::console_error!("setting the replica's alarm failed: {e}");
+                    alarm_set.set(false);
+                }
+            });
         }
         Ok(())
     }
