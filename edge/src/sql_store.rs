@@ -51,6 +51,8 @@ impl SqlDriver for SqlStorage {
 }
 
 // rusqlite is native only: a dev-dependency, or the `native-sqlite` feature for the bench.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod plans;
 #[cfg(all(any(test, feature = "native-sqlite"), not(target_arch = "wasm32")))]
 pub mod sqlite;
 
@@ -147,6 +149,9 @@ CREATE TABLE IF NOT EXISTS key_changes (
     new_key TEXT NOT NULL,
     change_version INTEGER NOT NULL
 );
+-- `/deletes` and `/keyChanges` read one resource's rows in order; without these, every read scans all.
+CREATE INDEX IF NOT EXISTS tombstones_in_order ON tombstones (resource, seq);
+CREATE INDEX IF NOT EXISTS key_changes_in_order ON key_changes (resource, seq);
 ";
 
 const COLUMNS: &str = "seq, id, natural_key, content, etag, last_modified, change_version";

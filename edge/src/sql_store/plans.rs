@@ -1,0 +1,145 @@
+//! Every query a request makes is bounded by an index: each statement the store runs for the
+//! engine is planned by SQLite (`EXPLAIN QUERY PLAN`) and none may scan a whole table. One
+//! instance object serves its whole instance on one thread, so one unindexed query stalls it.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+
+use super::sqlite::{Bound, Sqlite};
+use super::{SqlDriver, SqlStore};
+use edfi_core::idempotency::Remembered;
+use edfi_core::store::{
+    Change, Document, HistoryLimits, KeyChange, Link, Scalar, Selection, Store, StoreResult, Tombstone,
+    Version,
+};
+
+/// The native driver, noting the text of every statement it runs.
+#[derive(Clone)]
+struct Noting {
+    db: Sqlite,
+    statements: Rc<RefCell<Vec<String>>>,
+}
+
+impl SqlDriver for Noting {
+    type Value = Bound;
+
+    fn execute(&self, query: &str, bindings: Vec<Bound>) -> StoreResult<()> {
+        if !bindings.is_empty() {
+            self.statements.borrow_mut().push(query.to_owned());
+        }
+        self.db.execute(query, bindings)
+    }
+
+    fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<Bound>) -> StoreResult<Vec<T>> {
+        self.statements.borrow_mut().push(query.to_owned());
+        self.db.rows(query, bindings)
+    }
+}
+
+/// What SQLite plans for `query`, one line per step.
+fn plan(db: &Sqlite, query: &str) -> Vec<String> {
+    // The plan does not depend on the values: each parameter is bound to NULL.
+    let nulls = (0..query.matches('?').count()).map(|_| Bound::from(None::<String>)).collect();
+    let rows: Vec<serde_json::Value> =
+        db.rows(&format!("EXPLAIN QUERY PLAN {query}"), nulls).unwrap_or_else(|e| panic!("{query}: {e:?}"));
+    rows.iter().map(|r| r["detail"].as_str().unwrap_or_default().to_owned()).collect()
+}
+
+fn doc(n: u32) -> Document {
+    Document {
+        id: format!("{n:032x}"),
+        natural_key: format!("[{n}]"),
+        content: format!(r#"{{"studentUniqueId":"{n}"}}"#),
+        etag: format!("e{n}"),
+        last_modified: 1,
+        change_version: i64::from(n),
+    }
+}
+
+#[test]
+fn no_query_of_a_request_scans_a_whole_table() {
+    let db = Sqlite::in_memory();
+    let noting = Noting { db: db.clone(), statements: Rc::default() };
+    let mut store = SqlStore::open(noting.clone());
+    // Every store call the engine makes, at least once.
+    for n in 1..=3 {
+        store.insert("students", &doc(n)).unwrap();
+        store
+            .set_links("students", &doc(n).id, &[Link { target: "schools".into(), key: "[1]".into() }])
+            .unwrap();
+        let version = Version {
+            etag: format!("e{n}"),
+            content: Some("{}".into()),
+            last_modified: 1,
+            change_version: 1,
+            client: "c".into(),
+        };
+        store.record_version("students", &doc(n).id, &version, HistoryLimits::default(), 1).unwrap();
+    }
+    store.get("students", &doc(1).id).unwrap();
+    store.get_by_natural_key("students", "[1]").unwrap();
+    store.update("students", &Document { etag: "e9".into(), ..doc(1) }).unwrap();
+    let filtered = Selection {
+        equals: vec![("studentUniqueId".into(), Scalar::Text("1".into()))],
+        ..Selection::default()
+    };
+    for selection in [Selection::default(), Selection { after: Some(1), ..Selection::default() }, filtered] {
+        store.page("students", &selection, 0, 10).unwrap();
+        store.count("students", &selection).unwrap();
+    }
+    let range =
+        Selection { min_change_version: Some(1), max_change_version: Some(9), ..Selection::default() };
+    store
+        .record_delete("students", &Tombstone { id: doc(3).id, natural_key: "[3]".into(), change_version: 4 })
+        .unwrap();
+    store.delete("students", &doc(3).id).unwrap();
+    store.deletes("students", &range, 0, 10).unwrap();
+    store
+        .record_key_change(
+            "students",
+            &KeyChange { id: doc(2).id, old_key: "[2]".into(), new_key: "[5]".into(), change_version: 5 },
+        )
+        .unwrap();
+    store.key_changes("students", &range, 0, 10).unwrap();
+    store.referrers("schools", "[1]").unwrap();
+    store.versions("students", &doc(1).id).unwrap();
+    store.next_change_version().unwrap();
+    store.newest_change_version().unwrap();
+    let answer = Remembered {
+        fingerprint: "f".into(),
+        status: 201,
+        etag: None,
+        location: None,
+        body: vec![],
+        created: 1,
+    };
+    store.remember("c", "k", &answer).unwrap();
+    store.remembered("c", "k").unwrap();
+    store.forget_answers_before(0).unwrap();
+    store
+        .queue_publication("i", &[Change { resource: "students".into(), id: doc(1).id, doc: None }])
+        .unwrap();
+    let pending = store.pending_publications(10).unwrap();
+    store.published(&pending[0]).unwrap();
+    store.is_revoked("c").unwrap();
+
+    let statements = noting.statements.borrow().clone();
+    assert!(statements.len() > 25, "{statements:#?}");
+    let mut scans = Vec::new();
+    for statement in statements.iter().filter(|s| !s.trim_start().starts_with("INSERT")) {
+        for step in plan(&db, statement) {
+            // Read once per object, a handful of rows; and the replica's alarm, off the request path.
+            let allowed =
+                step.starts_with("SCAN revoked_clients") || statement.contains("FROM replica_outbox\n");
+            if step.starts_with("SCAN") && !allowed {
+                scans.push(format!(
+                    "{step}  ← {}",
+                    statement.split_whitespace().collect::<Vec<_>>().join(" ")
+                ));
+            }
+        }
+    }
+    assert!(scans.is_empty(), "whole-table scans:\n{}", scans.join("\n"));
+}
