@@ -326,17 +326,13 @@ impl Client {
         let (detail, problem_type) = if status.is_success() {
             (String::new(), String::new())
         } else {
-            let problem_type = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|body| body.get("type").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_default();
             // The messages by path name what was missing or wrong, which a load's report needs.
             let problem = Problem::parse(status, &text);
             let mut detail = problem.with_errors();
             for (path, messages) in &problem.validation {
                 let _ = write!(detail, " {path}: {}", messages.join(" "));
             }
-            (detail, problem_type)
+            (detail, problem.kind)
         };
         Ok(LoadAnswer { status: status.as_u16(), replayed, detail, problem_type })
     }
@@ -573,6 +569,8 @@ impl Client {
 /// An Ed-Fi problem details body (or an OAuth error, or whatever text came instead).
 struct Problem {
     detail: String,
+    /// The problem's `type` URI; empty when it has none.
+    kind: String,
     errors: Vec<String>,
     validation: BTreeMap<String, Vec<String>>,
     /// The body was a JSON object.
@@ -586,7 +584,13 @@ impl Problem {
             let text = text.trim();
             let plain = !text.is_empty() && text.len() <= 200 && !text.starts_with('<');
             let detail = if plain { text.to_owned() } else { fallback() };
-            return Problem { detail, errors: vec![], validation: BTreeMap::new(), structured: false };
+            return Problem {
+                detail,
+                kind: String::new(),
+                errors: vec![],
+                validation: BTreeMap::new(),
+                structured: false,
+            };
         };
         let detail = ["detail", "title", "error_description", "message", "error"]
             .iter()
@@ -606,7 +610,8 @@ impl Problem {
                 paths.iter().map(|(path, value)| (path.clone(), of(value))).collect()
             })
             .unwrap_or_default();
-        Problem { detail, errors, validation, structured: true }
+        let kind = body.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        Problem { detail, kind, errors, validation, structured: true }
     }
 
     /// The detail followed by the errors that do not repeat it.

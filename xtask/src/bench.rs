@@ -47,13 +47,44 @@ fn with_cpu(server_group: u32, run: impl FnOnce() -> Phase) -> Phase {
 }
 
 /// The server under test: `wrangler dev`, or `workerd` without the dev proxy.
-enum Server {
+pub enum Server {
     Wrangler(WranglerServer),
     Workerd(crate::workerd::Workerd),
 }
 
 impl Server {
-    fn base_url(&self) -> String {
+    /// Starts the built Worker with `vars` and its Durable Objects under `state`: on workerd
+    /// (with the inspector on `inspector_port`, if given), or on `wrangler dev` logging to `log`.
+    pub fn start(
+        root: &Path,
+        tools: &tools::Tools,
+        state: &Path,
+        vars: Vec<(String, String)>,
+        on_workerd: bool,
+        inspector_port: Option<u16>,
+        log: &str,
+    ) -> Result<Server> {
+        let port = free_port().map_err(|e| e.to_string())?;
+        if on_workerd {
+            let bindings: Vec<crate::workerd::Binding> =
+                vars.iter().map(|(name, text)| crate::workerd::Binding { name, text }).collect();
+            return Ok(Server::Workerd(crate::workerd::start_api(
+                root,
+                state,
+                port,
+                &bindings,
+                inspector_port,
+            )?));
+        }
+        let config = ServerConfig {
+            log_file: Some(root.join("target/bench").join(log)),
+            vars,
+            ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.to_path_buf())
+        };
+        Ok(Server::Wrangler(WranglerServer::start(config, START_TIMEOUT)?))
+    }
+
+    pub fn base_url(&self) -> String {
         match self {
             Server::Wrangler(s) => s.base_url(),
             Server::Workerd(s) => s.base_url(),
@@ -72,24 +103,12 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     let etag = crate::etag_cost::measure(root)?;
     let tools = tools::ensure(root)?;
     tools.build_worker()?;
-    let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/state")).map_err(|e| e.to_string())?;
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
     let mut vars = secrets.vars();
     vars.push(("READ_PATH_BY_INSTANCE".into(), format!("{EDGE_INSTANCE}=edge")));
     let inspector_port = if on_workerd { Some(free_port().map_err(|e| e.to_string())?) } else { None };
-    let server = if on_workerd {
-        let bindings: Vec<crate::workerd::Binding> =
-            vars.iter().map(|(name, text)| crate::workerd::Binding { name, text }).collect();
-        Server::Workerd(crate::workerd::start_api(root, &state, port, &bindings, inspector_port)?)
-    } else {
-        let config = ServerConfig {
-            log_file: Some(root.join("target/bench/wrangler.log")),
-            vars,
-            ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
-        };
-        Server::Wrangler(WranglerServer::start(config, START_TIMEOUT)?)
-    };
+    let server = Server::start(root, &tools, &state, vars, on_workerd, inspector_port, "wrangler.log")?;
     let base = server.base_url();
     let token = crate::client::new_client_token(&base, (&secrets.admin_key, &secrets.admin_secret), "bench")?;
     let authorization = format!("Bearer {token}");
@@ -417,7 +436,7 @@ pub fn idempotency_key(name: &str) -> String {
     IdempotencyKey::new(name).expect("bench keys are short and printable").header_value()
 }
 
-fn port_of(base: &str) -> u16 {
+pub fn port_of(base: &str) -> u16 {
     base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
 }
 

@@ -7,9 +7,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use edfi_blackbox::{free_port, fresh_dir, Secrets, ServerConfig, WranglerServer};
+use edfi_blackbox::{fresh_dir, Secrets};
 
-use crate::{tools, Result, START_TIMEOUT};
+use crate::{tools, Result};
 
 pub fn run(root: &Path, on_workerd: bool, parallelisms: &[usize]) -> Result<()> {
     let edfi = root.join("../shared/edfi");
@@ -29,26 +29,18 @@ pub fn run(root: &Path, on_workerd: bool, parallelisms: &[usize]) -> Result<()> 
         "edfi-admin",
     ]))?;
     let loader = root.join("target/release/edfi-admin");
-    let port = free_port().map_err(|e| e.to_string())?;
     let state = fresh_dir(&root.join("target/bench/load-state")).map_err(|e| e.to_string())?;
     let secrets = Secrets::generate().map_err(|e| e.to_string())?;
-    let vars = secrets.vars();
-    let (_server, base): (Box<dyn std::any::Any>, String) = if on_workerd {
-        let bindings: Vec<crate::workerd::Binding> =
-            vars.iter().map(|(name, text)| crate::workerd::Binding { name, text }).collect();
-        let server = crate::workerd::start_api(root, &state, port, &bindings, None)?;
-        let base = server.base_url();
-        (Box::new(server), base)
-    } else {
-        let config = ServerConfig {
-            log_file: Some(root.join("target/bench/load-wrangler.log")),
-            vars,
-            ..ServerConfig::new(root.to_path_buf(), tools.node.clone(), port, state.clone())
-        };
-        let server = WranglerServer::start(config, START_TIMEOUT)?;
-        let base = server.base_url();
-        (Box::new(server), base)
-    };
+    let server = crate::bench::Server::start(
+        root,
+        &tools,
+        &state,
+        secrets.vars(),
+        on_workerd,
+        None,
+        "load-wrangler.log",
+    )?;
+    let base = server.base_url();
     let admin_token = crate::client::token(&base, &secrets.admin_key, &secrets.admin_secret)?
         .ok_or("the administrator's credential was refused")?;
     let runtime = if on_workerd { "workerd" } else { "wrangler dev" };

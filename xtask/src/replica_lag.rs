@@ -35,7 +35,7 @@ impl Lag {
 }
 
 pub fn measure(base: &str, authorization: &str, probe_ids: &[String], seconds: f64) -> Lag {
-    let port = base.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let port = crate::bench::port_of(base);
     let stop = AtomicBool::new(false);
     let written = AtomicUsize::new(0);
     std::thread::scope(|scope| {

@@ -24,6 +24,7 @@ pub struct Earlier {
 
 pub struct Journal {
     file: File,
+    path: PathBuf,
 }
 
 /// The journal of loading `directory` into `url` as `key`: a file of its own under `dir`.
@@ -86,20 +87,23 @@ impl Journal {
         if !continuing {
             writeln!(file, "{HEADER}\nload\t{load_id}").map_err(failed)?;
         }
-        Ok(Journal { file })
+        Ok(Journal { file, path: path.to_owned() })
     }
 
     /// Records a final answer; written through at once, so a kill loses at most the lines being
     /// written.
-    pub fn answered(&mut self, digest: &str, outcome: Outcome, reason: &str) -> std::io::Result<()> {
+    pub fn answered(&mut self, digest: &str, outcome: Outcome, reason: &str) -> Result<(), String> {
         let reason = reason.replace(['\t', '\n', '\r'], " ");
-        writeln!(self.file, "{digest}\t{}\t{reason}", outcome.name())
+        writeln!(self.file, "{digest}\t{}\t{reason}", outcome.name()).map_err(|e| self.failed(e))
     }
 
     /// Marks the load as run to its end.
-    pub fn complete(&mut self) -> std::io::Result<()> {
-        writeln!(self.file, "complete")?;
-        self.file.sync_all()
+    pub fn complete(&mut self) -> Result<(), String> {
+        writeln!(self.file, "complete").and_then(|()| self.file.sync_all()).map_err(|e| self.failed(e))
+    }
+
+    fn failed(&self, error: std::io::Error) -> String {
+        format!("{}: {error}", self.path.display())
     }
 }
 

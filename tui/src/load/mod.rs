@@ -16,9 +16,8 @@ pub mod report;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use edfi_core::idempotency::IdempotencyKey;
@@ -122,7 +121,7 @@ pub async fn run(
         .as_ref()
         .map_or_else(|| uuid::Uuid::new_v4().simple().to_string()[..12].to_owned(), |e| e.load_id.clone());
     let answered_earlier = earlier.map(|e| e.answered).unwrap_or_default();
-    let journal = Mutex::new(journal::Journal::open(&options.journal, &load_id, resumed)?);
+    let mut journal = journal::Journal::open(&options.journal, &load_id, resumed)?;
     let mut report = Report {
         load_id: load_id.clone(),
         resumed,
@@ -165,35 +164,19 @@ pub async fn run(
             });
             let mut answers = stream::iter(batch).buffer_unordered(options.parallel.max(1));
             while let Some((record, answer)) = answers.next().await {
-                let name = record.resource.name;
-                let (outcome, reason) = match answer? {
+                let (outcome, reason, journaled) = match answer? {
                     Answer::Unresolved(reason)
                         if pass + 1 < MAX_PASSES && waits_in_level(record.resource, &names) =>
                     {
                         unresolved.push((record, reason));
                         continue;
                     }
-                    Answer::Final(outcome, reason) => (outcome, reason),
-                    Answer::Unresolved(reason) => (Outcome::Rejected, reason),
-                    Answer::Failed(reason) => {
-                        let tally = report.resources.get_mut(name).expect("a tally per resource");
-                        tally.failed += 1;
-                        tally.count(Outcome::Rejected, &record.source, &reason);
-                        observer.record_done(name, Outcome::Rejected);
-                        continue;
-                    }
+                    Answer::Final(outcome, reason) => (outcome, reason, true),
+                    Answer::Unresolved(reason) => (Outcome::Rejected, reason, true),
+                    Answer::Failed(reason) => (Outcome::Rejected, reason, false),
                 };
-                journal
-                    .lock()
-                    .expect("the journal lock")
-                    .answered(&record.digest, outcome, &reason)
-                    .map_err(|e| format!("{}: {e}", options.journal.display()))?;
-                report.resources.get_mut(name).expect("a tally per resource").count(
-                    outcome,
-                    &record.source,
-                    &reason,
-                );
-                observer.record_done(name, outcome);
+                let journal = journaled.then_some(&mut journal);
+                settle(journal, &mut report, observer, record, outcome, &reason)?;
             }
             drop(answers);
             let progress = unresolved.len() < pending.len();
@@ -202,18 +185,7 @@ pub async fn run(
             if !progress {
                 // Nothing resolved: what is left waits for items that are not coming.
                 for (record, reason) in unresolved {
-                    journal
-                        .lock()
-                        .expect("the journal lock")
-                        .answered(&record.digest, Outcome::Rejected, &reason)
-                        .map_err(|e| format!("{}: {e}", options.journal.display()))?;
-                    let name = record.resource.name;
-                    report.resources.get_mut(name).expect("a tally per resource").count(
-                        Outcome::Rejected,
-                        &record.source,
-                        &reason,
-                    );
-                    observer.record_done(name, Outcome::Rejected);
+                    settle(Some(&mut journal), &mut report, observer, record, Outcome::Rejected, &reason)?;
                 }
                 break;
             }
@@ -224,14 +196,31 @@ pub async fn run(
     }
     let all_answered = report.resources.values().all(|t| t.failed == 0);
     if all_answered {
-        journal
-            .lock()
-            .expect("the journal lock")
-            .complete()
-            .map_err(|e| format!("{}: {e}", options.journal.display()))?;
+        journal.complete()?;
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// A record's final answer, in the journal (`None`: the API never answered, so a rerun sends it
+/// again), the report and the observer.
+fn settle(
+    journal: Option<&mut journal::Journal>,
+    report: &mut Report,
+    observer: &dyn Observer,
+    record: &Record,
+    outcome: Outcome,
+    reason: &str,
+) -> Result<(), String> {
+    let name = record.resource.name;
+    let tally = report.resources.get_mut(name).expect("a tally per resource");
+    match journal {
+        Some(journal) => journal.answered(&record.digest, outcome, reason)?,
+        None => tally.failed += 1,
+    }
+    tally.count(outcome, &record.source, reason);
+    observer.record_done(name, outcome);
+    Ok(())
 }
 
 /// Whether a record's missing reference may yet appear in this level: it references its own
@@ -279,20 +268,4 @@ async fn send(
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
     Ok(Answer::Failed(format!("the API did not answer after {TRIES} tries: {last}")))
-}
-
-/// Counts by outcome, for tests and the report.
-pub fn totals(report: &Report) -> BTreeMap<Outcome, usize> {
-    let mut totals = BTreeMap::new();
-    for tally in report.resources.values() {
-        for (outcome, n) in [
-            (Outcome::Created, tally.created),
-            (Outcome::Updated, tally.updated),
-            (Outcome::Unchanged, tally.unchanged),
-            (Outcome::Rejected, tally.rejected),
-        ] {
-            *totals.entry(outcome).or_default() += n;
-        }
-    }
-    totals
 }

@@ -2,7 +2,7 @@
 //! model (`edfi_core::interchange`), grouped into the API's dependency levels, each record with
 //! the digest that names it in the journal and the ETag its content will have.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use edfi_core::interchange;
@@ -96,7 +96,7 @@ pub fn read_directory(directory: &Path) -> Result<Plan, String> {
         .collect();
     paths.sort();
     let mut plan = Plan { directory: directory.to_owned(), files: paths.len(), ..Plan::default() };
-    let mut seen: HashMap<String, ()> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
     // Natural key → the position of the record chosen for it among its resource's records.
     let mut chosen: HashMap<(&'static str, String), usize> = HashMap::new();
     for path in &paths {
@@ -126,7 +126,7 @@ pub fn read_directory(directory: &Path) -> Result<Plan, String> {
             let source = Source { file: file.clone(), line: record.line, element: record.element.clone() };
             let body = serde_json::to_vec(&record.body).expect("a JSON value serializes");
             let digest = digest(record.resource.name, &body);
-            if seen.insert(digest.clone(), ()).is_some() {
+            if !seen.insert(digest.clone()) {
                 *plan.duplicates.entry(record.resource.name).or_default() += 1;
                 continue;
             }

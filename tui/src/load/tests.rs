@@ -124,18 +124,7 @@ impl Engine {
             engine_request = engine_request.header(name, value);
         }
         let engine_request = engine_request.body(request.body.clone().into_bytes());
-        let mut random = [0u8; 16];
-        random[10..].copy_from_slice(&self.served.fetch_add(1, Ordering::SeqCst).to_be_bytes()[2..]);
-        let ctx = Context {
-            now: 1_800_000_000,
-            random,
-            correlation_id: "t",
-            base_url: "http://test",
-            client: "loader",
-        };
-        let response =
-            edfi_core::handle(&engine_request, &mut *self.store.lock().unwrap(), &Config::default(), &ctx)
-                .expect("the engine answers");
+        let response = self.handle(&engine_request);
         if lose {
             return Answer::empty(HANG_UP);
         }
@@ -149,16 +138,22 @@ impl Engine {
     /// Every item of `resource` as the API lists it.
     fn items(&self, resource: &str) -> Vec<Value> {
         let request = edfi_core::Request::new("GET", &format!("/data/v3/ed-fi/{resource}?limit=500"));
+        serde_json::from_slice(&self.handle(&request).body).unwrap()
+    }
+
+    /// The engine's answer; each request gets random bytes of its own (new ids differ).
+    fn handle(&self, request: &edfi_core::Request) -> edfi_core::Response {
+        let mut random = [0u8; 16];
+        random[10..].copy_from_slice(&self.served.fetch_add(1, Ordering::SeqCst).to_be_bytes()[2..]);
         let ctx = Context {
             now: 1_800_000_000,
-            random: [0; 16],
+            random,
             correlation_id: "t",
             base_url: "http://test",
             client: "loader",
         };
-        let response =
-            edfi_core::handle(&request, &mut *self.store.lock().unwrap(), &Config::default(), &ctx).unwrap();
-        serde_json::from_slice(&response.body).unwrap()
+        edfi_core::handle(request, &mut *self.store.lock().unwrap(), &Config::default(), &ctx)
+            .expect("the engine answers")
     }
 }
 
