@@ -163,6 +163,9 @@ pub struct Claims {
     pub instance: String,
     #[serde(rename = "a", default)]
     pub admin: bool,
+    /// The client's name, which history shows in place of its key.
+    #[serde(rename = "n", default)]
+    pub name: String,
     /// Unix seconds after which the token is refused.
     #[serde(rename = "e")]
     pub expires: i64,
@@ -231,7 +234,13 @@ mod tests {
     const KEY: &[u8] = b"test signing key";
 
     fn claims(expires: i64) -> Claims {
-        Claims { client: "c1".into(), instance: "district-a".into(), admin: false, expires }
+        Claims {
+            client: "c1".into(),
+            instance: "district-a".into(),
+            admin: false,
+            name: "SIS".into(),
+            expires,
+        }
     }
 
     #[test]

@@ -75,9 +75,38 @@ pub struct Version {
     pub content: Option<String>,
     pub last_modified: i64,
     pub change_version: i64,
-    /// The API client whose request wrote it.
+    /// The name of the API client whose request wrote it (a name, never a key: history is
+    /// shown to other clients).
     pub client: String,
 }
+
+/// What a history lists of a version: all but its content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionStamp {
+    /// Empty for a tombstone.
+    pub etag: String,
+    pub last_modified: i64,
+    pub change_version: i64,
+    pub client: String,
+    /// A tombstone: the item was deleted here.
+    pub deleted: bool,
+}
+
+impl Version {
+    pub fn stamp(&self) -> VersionStamp {
+        VersionStamp {
+            etag: self.etag.clone(),
+            last_modified: self.last_modified,
+            change_version: self.change_version,
+            client: self.client.clone(),
+            deleted: self.content.is_none(),
+        }
+    }
+}
+
+/// How many versions older than the history's age bound one write may drop beyond its own
+/// item's: enough to outpace the one version a write adds, few enough to keep a write cheap.
+pub const AGED_VERSIONS_PER_WRITE: usize = 16;
 
 /// How much history each item keeps: at most `max_versions`, none older than `max_age_seconds`
 /// (the newest version is always kept).
@@ -123,9 +152,10 @@ impl Scalar {
 /// Which items of a collection a page holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Selection {
-    /// (dotted field path, value): all must match. A path names object members only
-    /// (`schoolReference.schoolId`); a path that is missing, or that passes through a value that
-    /// is not an object, matches nothing.
+    /// (dotted field path, value): all must match. A path names a top-level member or a member
+    /// of a top-level object (`schoolReference.schoolId`): what Ed-Fi query parameters name, and
+    /// what a store may index. A longer path, a missing one, or one that passes through a value
+    /// that is not an object, matches nothing.
     pub equals: Vec<(String, Scalar)>,
     /// Inclusive.
     pub min_change_version: Option<i64>,
@@ -190,6 +220,19 @@ pub trait Store {
         selection: &Selection,
         offset: u64,
         limit: u64,
+    ) -> StoreResult<Vec<(u64, Document)>> {
+        self.page_within(resource, selection, offset, limit, u64::MAX)
+    }
+    /// As [`Store::page`], but it ends with the first item that takes the total length of the
+    /// items' `content` past `max_bytes` (that item included, so a caller sees the page is
+    /// full): a page of large items stops there and reads no further rows.
+    fn page_within(
+        &self,
+        resource: &str,
+        selection: &Selection,
+        offset: u64,
+        limit: u64,
+        max_bytes: u64,
     ) -> StoreResult<Vec<(u64, Document)>>;
     /// How many items `selection` selects (offset and limit aside).
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64>;
@@ -199,8 +242,9 @@ pub trait Store {
     fn newest_change_version(&self) -> StoreResult<i64>;
     /// Replaces the links an item makes; an empty slice removes them.
     fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()>;
-    /// The items that link to `target`'s item with `key`, each once, ordered by resource, then id.
-    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>>;
+    /// The first `limit` items that link to `target`'s item with `key`, each once, ordered by
+    /// resource, then id.
+    fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>>;
     fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()>;
     /// Tombstones with a change version in the selection's range, oldest (first recorded)
     /// first, then `offset` and `limit`. Only the range of the selection applies: its `equals`
@@ -221,8 +265,11 @@ pub trait Store {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<KeyChange>>;
-    /// Appends a version to an item's history, then drops what `limits` no longer keeps
-    /// ([`kept`]).
+    /// Appends a version to an item's history, then drops what `limits` no longer keeps of it
+    /// ([`kept`]). With an age bound it also sweeps other items' histories, in the order
+    /// versions were appended, up to [`AGED_VERSIONS_PER_WRITE`] versions older than the bound
+    /// and up to the first that is not: each goes if it is a tombstone or a later version of its
+    /// item exists, so a deleted item's history, which no later write prunes, ages out too.
     fn record_version(
         &mut self,
         resource: &str,
@@ -231,8 +278,11 @@ pub trait Store {
         limits: HistoryLimits,
         now: i64,
     ) -> StoreResult<()>;
-    /// An item's kept versions, oldest first (also after it was deleted).
-    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>>;
+    /// A page of an item's kept versions, oldest first (also after it was deleted): the `limit`
+    /// after the first `offset`, without their content.
+    fn versions(&self, resource: &str, id: &str, offset: u64, limit: u64) -> StoreResult<Vec<VersionStamp>>;
+    /// The newest kept version of an item with ETag `etag` and content (never a tombstone).
+    fn version(&self, resource: &str, id: &str, etag: &str) -> StoreResult<Option<Version>>;
     /// The first answer remembered for a client's `Idempotency-Key`, expired or not.
     fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>>;
     /// Remembers a first answer, replacing any answer under the same client and key (the
@@ -275,8 +325,11 @@ pub struct MemoryStore {
     links: BTreeMap<(String, String), Vec<Link>>,
     tombstones: Vec<(String, Tombstone)>,
     key_changes: Vec<(String, KeyChange)>,
-    /// (resource, id) → versions, oldest first.
-    history: BTreeMap<(String, String), Vec<Version>>,
+    /// (resource, id) → versions with their append order, oldest first.
+    history: BTreeMap<(String, String), Vec<(u64, Version)>>,
+    next_version_seq: u64,
+    /// The last append position the aged-version sweep has passed.
+    swept: u64,
     /// (client, key) → the first answer.
     answers: BTreeMap<(String, String), Remembered>,
 }
@@ -284,6 +337,35 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// [`Store::record_version`]'s sweep: versions last modified before `cutoff`, in append order.
+    fn sweep_aged_versions(&mut self, cutoff: i64) {
+        let mut next: Vec<(u64, (String, String), bool, i64)> = self
+            .history
+            .iter()
+            .flat_map(|(item, versions)| {
+                let newest = versions.last().map(|(seq, _)| *seq);
+                versions.iter().filter(|(seq, _)| *seq > self.swept).map(move |(seq, v)| {
+                    let gone = v.content.is_none() || Some(*seq) != newest;
+                    (*seq, item.clone(), gone, v.last_modified)
+                })
+            })
+            .collect();
+        next.sort_by_key(|(seq, ..)| *seq);
+        for (seq, item, gone, last_modified) in next.into_iter().take(AGED_VERSIONS_PER_WRITE) {
+            if last_modified >= cutoff {
+                break;
+            }
+            self.swept = seq;
+            if gone {
+                let versions = self.history.get_mut(&item).expect("swept from this history");
+                versions.retain(|(s, _)| *s != seq);
+                if versions.is_empty() {
+                    self.history.remove(&item);
+                }
+            }
+        }
     }
 
     fn find(&self, resource: &str, pred: impl Fn(&Document) -> bool) -> Option<(&(String, u64), &Document)> {
@@ -309,9 +391,10 @@ impl MemoryStore {
 
 fn content_matches(content: &str, equals: &[(String, Scalar)]) -> bool {
     let Ok(Value::Object(body)) = serde_json::from_str::<Value>(content) else { return false };
-    equals
-        .iter()
-        .all(|(path, want)| crate::validate::lookup(&body, path).is_some_and(|have| want.matches(have)))
+    equals.iter().all(|(path, want)| {
+        path.split('.').count() <= 2
+            && crate::validate::lookup(&body, path).is_some_and(|have| want.matches(have))
+    })
 }
 
 /// A resource's entries of a change log (tombstones, key changes) within the selection's
@@ -374,14 +457,26 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn page(
+    fn page_within(
         &self,
         resource: &str,
         selection: &Selection,
         offset: u64,
         limit: u64,
+        max_bytes: u64,
     ) -> StoreResult<Vec<(u64, Document)>> {
-        Ok(window(self.selected(resource, selection).map(|(seq, d)| (seq, d.clone())), offset, limit))
+        let mut total = 0u64;
+        let mut full = false;
+        let items = self.selected(resource, selection).skip(offset as usize).take(limit as usize);
+        Ok(items
+            .take_while(|(_, d)| {
+                let taken = !full;
+                total = total.saturating_add(d.content.len() as u64);
+                full = total > max_bytes;
+                taken
+            })
+            .map(|(seq, d)| (seq, d.clone()))
+            .collect())
     }
 
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
@@ -407,12 +502,13 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>> {
+    fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>> {
         Ok(self
             .links
             .iter()
             .filter(|(_, links)| links.iter().any(|l| l.target == target && l.key == key))
             .map(|((resource, id), _)| Referrer { resource: resource.clone(), id: id.clone() })
+            .take(limit)
             .collect())
     }
 
@@ -454,14 +550,27 @@ impl Store for MemoryStore {
         limits: HistoryLimits,
         now: i64,
     ) -> StoreResult<()> {
+        self.next_version_seq += 1;
         let history = self.history.entry((resource.to_owned(), id.to_owned())).or_default();
-        history.push(version.clone());
-        *history = kept(std::mem::take(history), |v| v.last_modified, limits, now);
+        history.push((self.next_version_seq, version.clone()));
+        *history = kept(std::mem::take(history), |(_, v)| v.last_modified, limits, now);
+        if let Some(age) = limits.max_age_seconds {
+            self.sweep_aged_versions(now - age);
+        }
         Ok(())
     }
 
-    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
-        Ok(self.history.get(&(resource.to_owned(), id.to_owned())).cloned().unwrap_or_default())
+    fn versions(&self, resource: &str, id: &str, offset: u64, limit: u64) -> StoreResult<Vec<VersionStamp>> {
+        let history = self.history.get(&(resource.to_owned(), id.to_owned()));
+        let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        Ok(history.into_iter().flatten().skip(offset).take(limit).map(|(_, v)| v.stamp()).collect())
+    }
+
+    fn version(&self, resource: &str, id: &str, etag: &str) -> StoreResult<Option<Version>> {
+        let history = self.history.get(&(resource.to_owned(), id.to_owned()));
+        let found = history.into_iter().flatten().rev().find(|(_, v)| v.etag == etag && v.content.is_some());
+        Ok(found.map(|(_, v)| v.clone()))
     }
 
     fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>> {

@@ -39,6 +39,8 @@ impl Instance {
             correlation_id: "bench",
             base_url: "http://bench",
             client: "bench",
+            client_name: "bench",
+            admin: false,
         };
         self.db.execute("BEGIN", vec![]).expect("BEGIN");
         let response = handle(&request, &mut self.store, &self.config, &ctx).expect("the engine answers");

@@ -61,6 +61,7 @@ pub async fn token(
         client: credentials.client_id,
         instance: login.instance,
         admin: login.admin,
+        name: login.name,
         expires: settings::now() + lifetime,
     };
     let body = json!({

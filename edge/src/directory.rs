@@ -69,7 +69,12 @@ struct ClientRow {
 pub struct Granted {
     pub instance: String,
     pub admin: bool,
+    /// The client's name (the administrator's is [`ADMIN_NAME`]).
+    pub name: String,
 }
+
+/// The name history gives the administrator's writes (it reaches only history, so none yet).
+pub const ADMIN_NAME: &str = "administrator";
 
 /// The answer to a key that failed too often: seconds until it may try again.
 #[derive(Serialize, Deserialize)]
@@ -180,13 +185,19 @@ impl ClientDirectory {
         let client = self.find(key)?;
         let admin = self.admin.as_ref().filter(|(admin_key, _)| constant_time_eq(key, admin_key));
         let (salt, stored_hash, granted) = match (admin, &client) {
-            (Some((_, hash)), _) => {
-                (ADMIN_SALT, hash.as_str(), Some(Granted { instance: String::new(), admin: true }))
-            }
+            (Some((_, hash)), _) => (
+                ADMIN_SALT,
+                hash.as_str(),
+                Some(Granted { instance: String::new(), admin: true, name: ADMIN_NAME.to_owned() }),
+            ),
             (None, Some(client)) => (
                 client.salt.as_bytes(),
                 client.secret_hash.as_str(),
-                (client.revoked == 0).then(|| Granted { instance: client.instance.clone(), admin: false }),
+                (client.revoked == 0).then(|| Granted {
+                    instance: client.instance.clone(),
+                    admin: false,
+                    name: client.name.clone(),
+                }),
             ),
             (None, None) => (UNKNOWN_SALT, "", None),
         };

@@ -13,6 +13,9 @@ pub struct Identity {
     pub client: String,
     /// The API instance whose data the request reaches.
     pub instance: String,
+    /// The client's name, for history.
+    pub name: String,
+    pub admin: bool,
 }
 
 // A `Problem` becomes the response at once; boxing it buys nothing (as in `edfi-core`).
@@ -41,5 +44,5 @@ pub fn identify(
             ))
         }
     };
-    Ok(Identity { client: claims.client, instance })
+    Ok(Identity { client: claims.client, instance, name: claims.name, admin: claims.admin })
 }

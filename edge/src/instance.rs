@@ -82,7 +82,7 @@ impl DurableObject for InstanceStore {
         let authorization = convert::header(&headers, "Authorization");
         let now = settings::now();
         let identity = identify(&route, authorization, url.query, settings, now);
-        let Identity { client, instance } = match identity {
+        let Identity { client, instance, name, admin } = match identity {
             Ok(identity) => identity,
             Err(p) => return problem(p),
         };
@@ -96,8 +96,12 @@ impl DurableObject for InstanceStore {
         }
         let base_url = url.origin;
         let reads_only = matches!(core_req.method.as_str(), "GET" | "HEAD");
-        let ctx =
-            Context { client: &client, ..convert::context(&base_url, &correlation_id, now, !reads_only) };
+        let ctx = Context {
+            client: &client,
+            client_name: &name,
+            admin,
+            ..convert::context(&base_url, &correlation_id, now, !reads_only)
+        };
         let response = match &self.config {
             Err(reason) => Err(format!("configuration: {reason}")),
             // A read writes nothing, so it needs no transaction to roll back.
@@ -133,8 +137,13 @@ impl InstanceStore {
     ) -> std::result::Result<edfi_core::Response, String> {
         let outcome: Rc<RefCell<Option<std::result::Result<edfi_core::Response, String>>>> = Rc::default();
         let (store, now, random) = (self.store.clone(), ctx.now, ctx.random);
-        let (correlation_id, base_url, client) =
-            (ctx.correlation_id.to_owned(), ctx.base_url.to_owned(), ctx.client.to_owned());
+        let (correlation_id, base_url, client, client_name, admin) = (
+            ctx.correlation_id.to_owned(),
+            ctx.base_url.to_owned(),
+            ctx.client.to_owned(),
+            ctx.client_name.to_owned(),
+            ctx.admin,
+        );
         let result_slot = outcome.clone();
         let outbox = self.publishes.then(|| instance.to_owned());
         let body = Closure::once_into_js(move || -> std::result::Result<JsValue, JsValue> {
@@ -144,6 +153,8 @@ impl InstanceStore {
                 correlation_id: &correlation_id,
                 base_url: &base_url,
                 client: &client,
+                client_name: &client_name,
+                admin,
             };
             let mut store = store;
             let result = engine::handle(&req, &mut store, &config, &ctx)

@@ -103,7 +103,7 @@ async fn serve(
         _ => {
             let authorization = convert::header(headers, "Authorization");
             let identity = identity::identify(&route, authorization, url.query, settings, settings::now());
-            let Identity { client, instance } = match identity {
+            let Identity { client, instance, .. } = match identity {
                 Ok(identity) => identity,
                 Err(p) => return problem(p),
             };

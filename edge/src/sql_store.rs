@@ -15,7 +15,7 @@ use worker::{SqlStorage, SqlStorageValue};
 use edfi_core::idempotency::Remembered;
 use edfi_core::store::{
     kept, Change, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
-    StoreResult, Tombstone, Version,
+    StoreResult, Tombstone, Version, VersionStamp, AGED_VERSIONS_PER_WRITE,
 };
 
 /// A value bound to a `?` of a query.
@@ -35,6 +35,14 @@ pub trait SqlDriver {
     fn execute(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<()>;
     /// Runs one statement and returns its rows.
     fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<Self::Value>) -> StoreResult<Vec<T>>;
+    /// Runs one statement and returns its rows up to the first for which `enough` is true (that
+    /// one included); no later row is read.
+    fn rows_until<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: Vec<Self::Value>,
+        enough: &mut dyn FnMut(&T) -> bool,
+    ) -> StoreResult<Vec<T>>;
 }
 
 /// The Worker's driver: the Durable Object's own SQLite.
@@ -48,6 +56,27 @@ impl SqlDriver for SqlStorage {
     fn rows<T: DeserializeOwned>(&self, query: &str, bindings: Vec<SqlStorageValue>) -> StoreResult<Vec<T>> {
         self.exec(query, bindings).and_then(|cursor| cursor.to_array()).map_err(err)
     }
+
+    fn rows_until<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        bindings: Vec<SqlStorageValue>,
+        enough: &mut dyn FnMut(&T) -> bool,
+    ) -> StoreResult<Vec<T>> {
+        // Row by row: each is a call into the runtime, which `rows` spares, but a page of large
+        // items never crosses whole.
+        let cursor = self.exec(query, bindings).map_err(err)?;
+        let mut rows = Vec::new();
+        for row in cursor.next::<T>() {
+            let row = row.map_err(err)?;
+            let done = enough(&row);
+            rows.push(row);
+            if done {
+                break;
+            }
+        }
+        Ok(rows)
+    }
 }
 
 // rusqlite is native only: a dev-dependency, or the `native-sqlite` feature for the bench.
@@ -55,6 +84,7 @@ impl SqlDriver for SqlStorage {
 mod plans;
 #[cfg(all(any(test, feature = "native-sqlite"), not(target_arch = "wasm32")))]
 pub mod sqlite;
+mod terms;
 
 #[derive(Clone)]
 pub struct SqlStore<D = SqlStorage> {
@@ -87,6 +117,8 @@ INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
 -- seq still present plus one, reusing a deleted last item's, and a page token taken at that item
 -- would skip the new one. An object made before this counter starts from its highest seq.
 INSERT OR IGNORE INTO counters (name, value) SELECT 'document_seq', coalesce(max(seq), 0) FROM documents;
+-- The last versions.seq the sweep of versions past the history's age bound has passed.
+INSERT OR IGNORE INTO counters (name, value) VALUES ('versions_swept', 0);
 CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
 -- Collection pages read a resource in insertion order; without this, every page sorts it all.
 CREATE INDEX IF NOT EXISTS documents_in_order ON documents (resource, seq);
@@ -97,7 +129,9 @@ CREATE TABLE IF NOT EXISTS links (
     key TEXT NOT NULL,
     PRIMARY KEY (resource, id, target, key)
 );
-CREATE INDEX IF NOT EXISTS links_by_target ON links (target, key);
+-- Referrers of one key in (resource, id) order: a delete reads the first few and stops.
+DROP INDEX IF EXISTS links_by_target;
+CREATE INDEX IF NOT EXISTS links_to_target ON links (target, key, resource, id);
 CREATE TABLE IF NOT EXISTS versions (
     seq INTEGER PRIMARY KEY,
     resource TEXT NOT NULL,
@@ -152,7 +186,24 @@ CREATE TABLE IF NOT EXISTS key_changes (
 -- `/deletes` and `/keyChanges` read one resource's rows in order; without these, every read scans all.
 CREATE INDEX IF NOT EXISTS tombstones_in_order ON tombstones (resource, seq);
 CREATE INDEX IF NOT EXISTS key_changes_in_order ON key_changes (resource, seq);
+-- Each item's filter terms (sql_store/terms.rs) by position: a field filter reads the items
+-- holding its term, in order, instead of every item of the resource.
+CREATE TABLE IF NOT EXISTS terms (
+    term INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (term, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS terms_of_item ON terms (seq);
+-- 1 once every item has its terms: an object made before the table had items without them.
+INSERT OR IGNORE INTO counters (name, value) VALUES ('terms_built', 0);
 ";
+
+/// How many items one step of building the terms of an older object's items reads.
+const TERMS_BUILD_BATCH: u64 = 500;
+
+/// How many of a term's items are counted to pick the filter that drives a query: enough to
+/// tell a selective filter from a broad one, and a bounded look either way.
+const TERM_PROBE: u64 = 1_000;
 
 const COLUMNS: &str = "seq, id, natural_key, content, etag, last_modified, change_version";
 
@@ -208,7 +259,73 @@ impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: D) -> Self {
         let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
-        Self { sql, schema, revoked: Rc::default() }
+        let store = Self { sql, schema, revoked: Rc::default() };
+        let built = store.schema.clone().and_then(|()| store.build_terms().map_err(|e| e.0));
+        Self { schema: built, ..store }
+    }
+
+    /// Gives every item made before the `terms` table its terms, once, in bounded batches; a
+    /// build cut short is finished by the next start (the rows it made are kept).
+    fn build_terms(&self) -> StoreResult<()> {
+        let built: Count =
+            self.single("SELECT value AS n FROM counters WHERE name = 'terms_built'", vec![])?;
+        if built.n != 0 {
+            return Ok(());
+        }
+        #[derive(Deserialize)]
+        struct Item {
+            seq: i64,
+            resource: String,
+            content: String,
+        }
+        let mut after = 0;
+        loop {
+            let items: Vec<Item> = self.rows(
+                "SELECT seq, resource, content FROM documents WHERE seq > ? ORDER BY seq LIMIT ?",
+                vec![after.into(), int(TERMS_BUILD_BATCH)],
+            )?;
+            let Some(last) = items.last() else { break };
+            after = last.seq;
+            for item in &items {
+                self.add_terms(item.seq, &item.resource, &item.content)?;
+            }
+        }
+        self.exec("UPDATE counters SET value = 1 WHERE name = 'terms_built'", vec![])
+    }
+
+    /// Indexes the terms of the item at `seq`.
+    fn add_terms(&self, seq: i64, resource: &str, content: &str) -> StoreResult<()> {
+        let terms = terms::of_content(resource, content);
+        if terms.is_empty() {
+            return Ok(());
+        }
+        // One statement for all of them: the list goes as JSON text, which SQLite reads as integers.
+        let list = serde_json::to_string(&terms).map_err(|e| StoreError(e.to_string()))?;
+        self.exec(
+            "INSERT OR IGNORE INTO terms (term, seq) SELECT value, ? FROM json_each(?)",
+            vec![seq.into(), list.into()],
+        )
+    }
+
+    /// The term of the selection's filter that selects fewest items (up to [`TERM_PROBE`]), or
+    /// `None` without filters. Which one drives changes only the cost: every filter is checked.
+    fn driving_term(&self, resource: &str, selection: &Selection) -> StoreResult<Option<i64>> {
+        let terms: Vec<i64> =
+            selection.equals.iter().map(|(path, value)| terms::of_filter(resource, path, value)).collect();
+        if terms.len() < 2 {
+            return Ok(terms.first().copied());
+        }
+        let mut best: Option<(i64, i64)> = None;
+        for term in terms {
+            let probed: Count = self.single(
+                "SELECT count(*) AS n FROM (SELECT 1 FROM terms WHERE term = ? LIMIT ?)",
+                vec![term.into(), int(TERM_PROBE)],
+            )?;
+            if best.is_none_or(|(_, n)| probed.n < n) {
+                best = Some((term, probed.n));
+            }
+        }
+        Ok(best.map(|(term, _)| term))
     }
 
     /// Adds a committed request's changes to the replica's outbox: called inside the request's
@@ -327,14 +444,17 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             ],
         )?;
         // Only once the insert succeeded, so a refused duplicate leaves the counter alone.
-        self.exec("UPDATE counters SET value = value + 1 WHERE name = 'document_seq'", vec![])?;
-        Ok(())
+        let seq: Count = self.single(
+            "UPDATE counters SET value = value + 1 WHERE name = 'document_seq' RETURNING value AS n",
+            vec![],
+        )?;
+        self.add_terms(seq.n, resource, &doc.content)
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
-        let updated: Vec<serde::de::IgnoredAny> = self.rows(
+        let updated: Vec<Count> = self.rows(
             "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
-             WHERE resource = ? AND id = ? RETURNING seq",
+             WHERE resource = ? AND id = ? RETURNING seq AS n",
             vec![
                 doc.natural_key.as_str().into(),
                 doc.content.as_str().into(),
@@ -345,43 +465,50 @@ impl<D: SqlDriver> Store for SqlStore<D> {
                 doc.id.as_str().into(),
             ],
         )?;
-        match updated.len() {
-            1 => Ok(()),
-            n => Err(StoreError(format!("update of {resource} {} matched {n} rows", doc.id))),
+        match updated.as_slice() {
+            [updated] => {
+                self.exec("DELETE FROM terms WHERE seq = ?", vec![updated.n.into()])?;
+                self.add_terms(updated.n, resource, &doc.content)
+            }
+            rows => Err(StoreError(format!("update of {resource} {} matched {} rows", doc.id, rows.len()))),
         }
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
-        let deleted: Vec<serde::de::IgnoredAny> = self.rows(
-            "DELETE FROM documents WHERE resource = ? AND id = ? RETURNING seq",
+        let deleted: Vec<Count> = self.rows(
+            "DELETE FROM documents WHERE resource = ? AND id = ? RETURNING seq AS n",
             vec![resource.into(), id.into()],
         )?;
-        if deleted.is_empty() {
+        let Some(deleted) = deleted.first() else {
             // As `update`: and no deletion goes to the read replica for an item that was not there.
             return Err(StoreError(format!("delete of missing {resource} {id}")));
-        }
-        Ok(())
+        };
+        self.exec("DELETE FROM terms WHERE seq = ?", vec![deleted.n.into()])
     }
 
-    fn page(
+    fn page_within(
         &self,
         resource: &str,
         selection: &Selection,
         offset: u64,
         limit: u64,
+        max_bytes: u64,
     ) -> StoreResult<Vec<(u64, Document)>> {
-        let (conditions, mut bindings) = where_clause(resource, selection);
+        let (from, mut bindings) = self.selected(resource, selection)?;
         bindings.extend([int(limit), int(offset)]);
-        self.positioned(
-            &format!("SELECT {COLUMNS} FROM documents WHERE {conditions} ORDER BY seq LIMIT ? OFFSET ?"),
-            bindings,
-        )
+        let query = format!("SELECT {COLUMNS} FROM {from} ORDER BY seq LIMIT ? OFFSET ?");
+        let mut total = 0u64;
+        self.schema.clone().map_err(StoreError)?;
+        let rows: Vec<Row> = self.sql.rows_until(&query, bindings, &mut |row: &Row| {
+            total = total.saturating_add(row.content.len() as u64);
+            total > max_bytes
+        })?;
+        Ok(rows.into_iter().map(|row| (row.seq as u64, Document::from(row))).collect())
     }
 
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
-        let (conditions, bindings) = where_clause(resource, selection);
-        let count: Count =
-            self.single(&format!("SELECT COUNT(*) AS n FROM documents WHERE {conditions}"), bindings)?;
+        let (from, bindings) = self.selected(resource, selection)?;
+        let count: Count = self.single(&format!("SELECT COUNT(*) AS n FROM {from}"), bindings)?;
         Ok(count.n as u64)
     }
 
@@ -410,15 +537,15 @@ impl<D: SqlDriver> Store for SqlStore<D> {
         Ok(())
     }
 
-    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>> {
+    fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>> {
         #[derive(Deserialize)]
         struct Row {
             resource: String,
             id: String,
         }
         let rows: Vec<Row> = self.rows(
-            "SELECT DISTINCT resource, id FROM links WHERE target = ? AND key = ? ORDER BY resource, id",
-            vec![target.into(), key.into()],
+            "SELECT DISTINCT resource, id FROM links WHERE target = ? AND key = ? ORDER BY resource, id LIMIT ?",
+            vec![target.into(), key.into(), int(limit as u64)],
         )?;
         Ok(rows.into_iter().map(|r| Referrer { resource: r.resource, id: r.id }).collect())
     }
@@ -557,11 +684,58 @@ impl<D: SqlDriver> Store for SqlStore<D> {
                 vec![resource.into(), id.into(), first.into(), last.into()],
             )?;
         }
+        if let Some(age) = limits.max_age_seconds {
+            self.sweep_aged_versions(now - age)?;
+        }
         Ok(())
     }
 
-    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
-        Ok(self.version_rows(resource, id)?.into_iter().map(|(_, v)| v).collect())
+    fn versions(&self, resource: &str, id: &str, offset: u64, limit: u64) -> StoreResult<Vec<VersionStamp>> {
+        #[derive(Deserialize)]
+        struct Row {
+            etag: String,
+            last_modified: i64,
+            change_version: i64,
+            client: String,
+            deleted: i64,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT etag, last_modified, change_version, client, content IS NULL AS deleted FROM versions
+             WHERE resource = ? AND id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            vec![resource.into(), id.into(), int(limit), int(offset)],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| VersionStamp {
+                etag: r.etag,
+                last_modified: r.last_modified,
+                change_version: r.change_version,
+                client: r.client,
+                deleted: r.deleted != 0,
+            })
+            .collect())
+    }
+
+    fn version(&self, resource: &str, id: &str, etag: &str) -> StoreResult<Option<Version>> {
+        #[derive(Deserialize)]
+        struct Row {
+            content: String,
+            last_modified: i64,
+            change_version: i64,
+            client: String,
+        }
+        let rows: Vec<Row> = self.rows(
+            "SELECT content, last_modified, change_version, client FROM versions
+             WHERE resource = ? AND id = ? AND etag = ? AND content IS NOT NULL ORDER BY seq DESC LIMIT 1",
+            vec![resource.into(), id.into(), etag.into()],
+        )?;
+        Ok(rows.into_iter().next().map(|r| Version {
+            etag: etag.to_owned(),
+            content: Some(r.content),
+            last_modified: r.last_modified,
+            change_version: r.change_version,
+            client: r.client,
+        }))
     }
 
     fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>> {
@@ -615,35 +789,54 @@ impl<D: SqlDriver> Store for SqlStore<D> {
 }
 
 impl<D: SqlDriver> SqlStore<D> {
-    /// An item's versions with their row numbers, oldest first.
-    fn version_rows(&self, resource: &str, id: &str) -> StoreResult<Vec<(i64, Version)>> {
+    /// [`Store::record_version`]'s sweep: the next versions in append order after the last one
+    /// swept, while they are older than `cutoff`; a tombstone, or one with a later version of
+    /// its item, goes. Reads at most [`AGED_VERSIONS_PER_WRITE`] rows, each by an index.
+    fn sweep_aged_versions(&self, cutoff: i64) -> StoreResult<()> {
         #[derive(Deserialize)]
         struct Row {
             seq: i64,
-            etag: String,
-            content: Option<String>,
             last_modified: i64,
-            change_version: i64,
-            client: String,
+            gone: i64,
         }
         let rows: Vec<Row> = self.rows(
-            "SELECT seq, etag, content, last_modified, change_version, client FROM versions
-             WHERE resource = ? AND id = ? ORDER BY seq",
-            vec![resource.into(), id.into()],
+            "SELECT v.seq, v.last_modified, (v.content IS NULL OR EXISTS (
+                 SELECT 1 FROM versions w WHERE w.resource = v.resource AND w.id = v.id AND w.seq > v.seq
+             )) AS gone
+             FROM versions v WHERE v.seq > (SELECT value FROM counters WHERE name = 'versions_swept')
+             ORDER BY v.seq LIMIT ?",
+            vec![int(AGED_VERSIONS_PER_WRITE as u64)],
         )?;
-        Ok(rows
-            .into_iter()
-            .map(|r| {
-                let version = Version {
-                    etag: r.etag,
-                    content: r.content,
-                    last_modified: r.last_modified,
-                    change_version: r.change_version,
-                    client: r.client,
-                };
-                (r.seq, version)
-            })
-            .collect())
+        let aged: Vec<&Row> = rows.iter().take_while(|r| r.last_modified < cutoff).collect();
+        let Some(last) = aged.last() else { return Ok(()) };
+        let gone: Vec<String> = aged.iter().filter(|r| r.gone != 0).map(|r| r.seq.to_string()).collect();
+        if !gone.is_empty() {
+            // The row numbers come from this table, so they are spliced as integers, not text.
+            self.exec(&format!("DELETE FROM versions WHERE seq IN ({})", gone.join(",")), vec![])?;
+        }
+        self.exec("UPDATE counters SET value = ? WHERE name = 'versions_swept'", vec![last.seq.into()])
+    }
+}
+
+impl<D: SqlDriver> SqlStore<D> {
+    /// The rows a selection reads, as `FROM …` text (columns unqualified) and its bindings. With
+    /// a field filter, only the items holding its term, in position order by the terms index;
+    /// without one, the resource's items by their position index.
+    fn selected(&self, resource: &str, selection: &Selection) -> StoreResult<(String, Vec<D::Value>)> {
+        let (conditions, mut bindings) = where_clause(resource, selection);
+        let Some(term) = self.driving_term(resource, selection)? else {
+            return Ok((format!("documents WHERE {conditions}"), bindings));
+        };
+        // CROSS JOIN keeps the terms outermost, so SQLite walks the term's rows and never the
+        // whole resource; the range on t.seq starts a keyset page at its place in that index.
+        let after = selection.after.map_or(0, |a| a.min(i64::MAX as u64) as i64);
+        let from = format!(
+            "(SELECT {COLUMNS} FROM terms t CROSS JOIN documents d USING (seq)
+              WHERE t.term = ? AND t.seq > ? AND {conditions})"
+        );
+        let mut all: Vec<D::Value> = vec![term.into(), after.into()];
+        all.append(&mut bindings);
+        Ok((from, all))
     }
 }
 

@@ -16,6 +16,8 @@ fuzz_target!(|data: &[u8]| {
         correlation_id: "fuzz",
         base_url: "http://fuzz",
         client: "fuzz",
+            client_name: "fuzz",
+            admin: false,
     };
     let post = Request::new("POST", &format!("/data/v3/ed-fi/{}", def.name))
         .header("Content-Type", "application/json")

@@ -1127,6 +1127,8 @@ mod tests {
                     correlation_id: "seed",
                     base_url: "http://test",
                     client: "seed",
+                    client_name: "seed",
+                    admin: false,
                 };
                 let req = Request::new("POST", &format!("/data/v3/ed-fi/{resource}"))
                     .header("Content-Type", "application/json")

@@ -4,7 +4,7 @@
 //! synchronous [`Store`] calls, so a runtime that runs one request at a time per store (a Durable
 //! Object) serializes every conditional write.
 
-mod query;
+pub mod query;
 mod read;
 mod route;
 mod write;
@@ -35,6 +35,8 @@ pub struct Config {
     pub history: HistoryLimits,
     /// How long a first answer is replayed for its `Idempotency-Key`.
     pub idempotency_window_seconds: i64,
+    /// The most stored bytes one collection page holds ([`query::MAX_PAGE_BYTES`]).
+    pub max_page_bytes: u64,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             history: HistoryLimits::default(),
             idempotency_window_seconds: idempotency::DEFAULT_WINDOW_SECONDS,
+            max_page_bytes: query::MAX_PAGE_BYTES,
         }
     }
 }
@@ -104,8 +107,12 @@ pub struct Context<'a> {
     pub correlation_id: &'a str,
     /// Scheme and authority the client used (`http://127.0.0.1:8787`), for absolute URLs.
     pub base_url: &'a str,
-    /// The API client making the request, recorded in version history.
+    /// The key of the API client making the request: its `Idempotency-Key`s are its own.
     pub client: &'a str,
+    /// The client's name, recorded in version history (which other clients read: never the key).
+    pub client_name: &'a str,
+    /// The administrator (who reaches only history): deleted items' versions are shown only to it.
+    pub admin: bool,
 }
 
 /// Handles one request. `Err` is a storage failure: the caller logs it and answers
@@ -136,15 +143,15 @@ pub fn handle(
     }
     let not_allowed = |allow: &[&str]| Err(Problem::method_not_allowed(&req.method, allow).into());
     let answer = match (route, method) {
-        (Route::Collection(def), "GET") => read::list(def, req, store),
+        (Route::Collection(def), "GET") => read::list(def, req, store, config),
         (Route::Collection(_), _) => not_allowed(&["GET", "HEAD", "POST"]),
         (Route::Item(def, id), "GET") => read::get(def, &id, req, store),
         (Route::Item(..), _) => not_allowed(&["GET", "HEAD", "PUT", "DELETE"]),
         (Route::Deletes(def), "GET") => read::deletes(def, req, store),
         (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store),
         (Route::AvailableChangeVersions, "GET") => read::available_change_versions(store),
-        (Route::History(def, id, None), "GET") => read::history(def, &id, store),
-        (Route::History(def, id, Some(etag)), "GET") => read::version(def, &id, &etag, store),
+        (Route::History(def, id, None), "GET") => read::history(def, &id, req, store, ctx),
+        (Route::History(def, id, Some(etag)), "GET") => read::version(def, &id, &etag, store, ctx),
         (
             Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions | Route::History(..),
             _,

@@ -11,6 +11,10 @@ use super::route::truncate;
 
 pub const MAX_LIMIT: u64 = 500;
 pub const DEFAULT_LIMIT: u64 = 25;
+/// The most stored bytes one page holds: 500 items of up to 1 MiB each would not fit in an
+/// isolate's memory, nor should one request hold the instance that long. Ed-Fi's own sample
+/// district needs more than 4 MiB for 500 student assessments, so the bound sits well above.
+pub const MAX_PAGE_BYTES: u64 = 16 << 20;
 
 /// A parsed collection query.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -19,6 +23,8 @@ pub struct CollectionQuery {
     pub offset: u64,
     pub limit: u64,
     pub total_count: bool,
+    /// Paged by `pageSize`/`pageToken`: a page may end early, and its token says where.
+    pub keyset: bool,
 }
 
 /// What a query may contain besides the paging parameters.
@@ -68,8 +74,40 @@ impl CollectionQuery {
             }
             parsed.limit = page_size.unwrap_or(parsed.limit);
             parsed.selection.after = page_token;
+            parsed.keyset = true;
         }
         Ok(parsed)
+    }
+}
+
+/// A history page: the versions after the first `offset`, at most `limit`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HistoryPage {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// A page holds the default history bound (50 versions) whole, so a plain GET shows it all.
+pub const DEFAULT_HISTORY_LIMIT: u64 = 100;
+
+impl HistoryPage {
+    /// `offset` and `limit`; `instance` is the Worker's (the administrator names one).
+    pub fn parse(query: &str) -> Result<Self, Problem> {
+        let mut page = Self { offset: 0, limit: DEFAULT_HISTORY_LIMIT };
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            match name.to_ascii_lowercase().as_str() {
+                "offset" => page.offset = whole(&name, &value, u64::MAX)?,
+                "limit" => page.limit = whole(&name, &value, MAX_LIMIT)?,
+                "instance" => {}
+                _ => {
+                    return Err(Problem::bad_request(format!(
+                        "'{}' is not a query parameter of history.",
+                        truncate(&name, 64)
+                    )))
+                }
+            }
+        }
+        Ok(page)
     }
 }
 

@@ -10,8 +10,8 @@ use crate::problem::Problem;
 use crate::store::{Document, Store};
 use crate::validate::key_values;
 
-use super::query::{page_token, CollectionQuery, Filters};
-use super::{existing, preconditions, stored_etag, Answer};
+use super::query::{page_token, CollectionQuery, Filters, HistoryPage};
+use super::{existing, preconditions, stored_etag, Answer, Config, Context, Failure};
 
 pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store) -> Answer {
     let doc = existing(def, id, store)?;
@@ -27,17 +27,50 @@ pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store
         .with_header("Last-Modified", clock::http_date(doc.last_modified)))
 }
 
-pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
+pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store, config: &Config) -> Answer {
     let query = CollectionQuery::parse(def, &req.query, Filters::Fields)?;
     // One more than asked tells whether a next page exists. Every page that has one says so in
     // Next-Page-Token, offset pages too: Ed-Fi clients start cursor paging with a plain GET.
-    let mut page = store.page(def.name, &query.selection, query.offset, query.limit + 1)?;
-    let more = page.len() as u64 > query.limit;
+    let mut page = store.page_within(
+        def.name,
+        &query.selection,
+        query.offset,
+        query.limit + 1,
+        config.max_page_bytes,
+    )?;
+    // The store ends with the item that fills the page; one past the limit only says more exist.
+    let asked = page.len().min(query.limit as usize);
+    let stored: u64 = page[..asked].iter().map(|(_, doc)| doc.content.len() as u64).sum();
+    let full = stored > config.max_page_bytes && asked > 1;
+    if full {
+        page.truncate(asked - 1);
+        // An offset client would step past the items left out, so it is told, not given less.
+        if !query.keyset {
+            return Err(Problem::bad_request(format!(
+                "These items hold more than {} bytes, the most one page holds: ask for at most {} \
+                 ('limit'), or page with 'pageSize' and 'pageToken', whose pages end where they fill.",
+                config.max_page_bytes,
+                page.len()
+            ))
+            .into());
+        }
+    }
+    let more = full || page.len() as u64 > query.limit;
     page.truncate(query.limit as usize);
-    let items: Vec<String> = page.iter().map(|(_, doc)| render(doc)).collect();
-    let mut response = Response::json(200, format!("[{}]", items.join(",")));
-    if let (true, Some((position, _))) = (more, page.last()) {
-        response = response.with_header("Next-Page-Token", page_token(*position));
+    let last = page.last().map(|(position, _)| *position);
+    // Rendered into one buffer, each item dropped as it goes: a full page is not held twice.
+    let mut body = String::with_capacity(stored.min(config.max_page_bytes) as usize + 160 * page.len() + 2);
+    body.push('[');
+    for (i, (_, doc)) in page.into_iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&render(&doc));
+    }
+    body.push(']');
+    let mut response = Response::json(200, body);
+    if let (true, Some(position)) = (more, last) {
+        response = response.with_header("Next-Page-Token", page_token(position));
     }
     if query.total_count {
         let whole = crate::store::Selection { after: None, ..query.selection.clone() };
@@ -78,23 +111,29 @@ pub(super) fn available_change_versions(store: &impl Store) -> Answer {
     Ok(Response::json(200, body.to_string()))
 }
 
-/// An item's kept versions, oldest first, deletions as tombstones.
-pub(super) fn history(def: &ResourceDef, id: &str, store: &impl Store) -> Answer {
-    let versions = store.versions(def.name, id)?;
-    if versions.is_empty() {
-        return Err(
-            Problem::not_found(format!("No {} item with id '{id}' has any history.", def.name)).into()
-        );
+/// A page of an item's kept versions, oldest first, deletions as tombstones.
+pub(super) fn history(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &impl Store,
+    ctx: &Context,
+) -> Answer {
+    let query = HistoryPage::parse(&req.query)?;
+    hidden_if_deleted(def, id, store, ctx)?;
+    let versions = store.versions(def.name, id, query.offset, query.limit)?;
+    if versions.is_empty() && query.offset == 0 {
+        return Err(no_history(def, id));
     }
     let items: Vec<_> = versions
         .iter()
         .map(|v| {
             json!({
-                "etag": (!v.etag.is_empty()).then_some(&v.etag),
+                "etag": (!v.deleted).then_some(&v.etag),
                 "lastModifiedDate": clock::rfc3339(v.last_modified),
                 "changeVersion": v.change_version,
                 "client": v.client,
-                "deleted": v.content.is_none(),
+                "deleted": v.deleted,
             })
         })
         .collect();
@@ -102,11 +141,10 @@ pub(super) fn history(def: &ResourceDef, id: &str, store: &impl Store) -> Answer
 }
 
 /// One kept version of an item, by its ETag, as it was served then.
-pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Store) -> Answer {
+pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Store, ctx: &Context) -> Answer {
+    hidden_if_deleted(def, id, store, ctx)?;
     let etag = etag.trim_matches('"');
-    let found =
-        store.versions(def.name, id)?.into_iter().rev().find(|v| v.etag == etag && v.content.is_some());
-    let Some(version) = found else {
+    let Some(version) = store.version(def.name, id, etag)? else {
         return Err(Problem::not_found(format!(
             "No kept version of {} item '{id}' has ETag '{etag}'.",
             def.name
@@ -122,6 +160,19 @@ pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Stor
         change_version: version.change_version,
     };
     Ok(Response::json(200, render(&doc)).with_header("ETag", stored_etag(&doc).to_string()))
+}
+
+/// A deleted item's past is the administrator's to read: to a client it is an item that is not
+/// there (a deleted student's records must not stay readable to every client of the instance).
+fn hidden_if_deleted(def: &ResourceDef, id: &str, store: &impl Store, ctx: &Context) -> Result<(), Failure> {
+    if !ctx.admin && store.get(def.name, id)?.is_none() {
+        return Err(no_history(def, id));
+    }
+    Ok(())
+}
+
+fn no_history(def: &ResourceDef, id: &str) -> Failure {
+    Problem::not_found(format!("No {} item with id '{id}' has any history.", def.name)).into()
 }
 
 /// The JSON of a stored item: `id`, the canonical content, `_etag`, `_lastModifiedDate`,

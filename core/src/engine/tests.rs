@@ -37,8 +37,11 @@ struct Api {
     config: Config,
     now: i64,
     requests: u64,
-    /// The API client the requests come from.
+    /// The API client the requests come from: its key and name.
     client: &'static str,
+    name: &'static str,
+    /// Whether the requests carry the administrator's token.
+    admin: bool,
 }
 
 /// Everything stored, plus the change version the next write would take.
@@ -54,7 +57,15 @@ impl Api {
     }
 
     fn with_config(config: Config) -> Self {
-        Self { store: MemoryStore::new(), config, now: NOW, requests: 0, client: "test-client" }
+        Self {
+            store: MemoryStore::new(),
+            config,
+            now: NOW,
+            requests: 0,
+            client: "test-client",
+            name: "Test SIS",
+            admin: false,
+        }
     }
 
     fn requiring_if_match(status: u16) -> Self {
@@ -72,6 +83,8 @@ impl Api {
             correlation_id: CORRELATION_ID,
             base_url: BASE_URL,
             client: self.client,
+            client_name: self.name,
+            admin: self.admin,
         };
         let response =
             handle(&req, &mut self.store, &self.config, &ctx).expect("the memory store never fails");
@@ -976,6 +989,38 @@ fn page_ids(api: &mut Api, query: &str) -> Vec<String> {
 }
 
 #[test]
+fn a_page_holds_at_most_its_byte_bound_and_the_rest_follows_by_token() {
+    let mut api = Api::new();
+    let ids = populate(&mut api, 12);
+    let size = api.store.get("students", &ids[0]).unwrap().unwrap().content.len() as u64;
+    // Room for four stored items and part of a fifth.
+    let mut api = Api { config: Config { max_page_bytes: size * 4 + size / 2, ..api.config.clone() }, ..api };
+    let mut token_pages = Vec::new();
+    let mut query = "pageSize=10".to_owned();
+    loop {
+        let response = api.expect(list(&query), 200);
+        let page: Vec<String> = body(&response)
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect();
+        token_pages.push(page);
+        match response.header("Next-Page-Token") {
+            Some(token) => query = format!("pageSize=10&pageToken={token}"),
+            None => break,
+        }
+    }
+    let lengths: Vec<usize> = token_pages.iter().map(Vec::len).collect();
+    assert_eq!(lengths, [4, 4, 4], "pages end where they fill");
+    assert_eq!(token_pages.concat(), ids, "and nothing is skipped");
+    // Offset paging cannot say where a page ended, so a page too large is refused, never cut.
+    let problem = api.refuse(list("offset=0&limit=10"), 400, BAD_REQUEST);
+    assert!(problem["errors"][0].as_str().unwrap().contains("ask for at most 4"), "{problem}");
+    assert_eq!(page_ids(&mut api, "offset=4&limit=4"), ids[4..8]);
+}
+
+#[test]
 fn collections_page_by_offset_and_limit_in_insertion_order() {
     let mut api = Api::new();
     let ids = populate(&mut api, 30);
@@ -1125,21 +1170,68 @@ fn every_write_leaves_a_version_and_a_delete_a_tombstone() {
     let listed: Vec<String> =
         versions.as_array().unwrap().iter().map(|v| format!("\"{}\"", v["etag"].as_str().unwrap())).collect();
     assert_eq!(listed, etags, "N updates give N+1 versions, oldest first");
-    assert!(versions
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|v| v["client"] == "test-client" && v["deleted"] == false));
+    assert!(
+        versions.as_array().unwrap().iter().all(|v| v["client"] == "Test SIS" && v["deleted"] == false),
+        "history names the client, never its key"
+    );
 
     let old = api.expect(Request::new("GET", &format!("/admin/v1/history/students/{id}/{}", etags[1])), 200);
     assert_eq!(body(&old)["firstName"], "Name1");
     assert_eq!(header(&old, "ETag"), etags[1]);
 
     api.expect(delete(&id), 204);
+    // A deleted student's records are the administrator's to read, not every client's.
+    api.refuse(history(&id), 404, NOT_FOUND);
+    api.refuse(Request::new("GET", &format!("/admin/v1/history/students/{id}/{}", etags[1])), 404, NOT_FOUND);
+    api.admin = true;
     let versions = body(&api.expect(history(&id), 200));
     let last = versions.as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["deleted"].clone(), last["etag"].clone()), (json!(true), Value::Null));
+    let old = api.expect(Request::new("GET", &format!("/admin/v1/history/students/{id}/{}", etags[1])), 200);
+    assert_eq!(body(&old)["firstName"], "Name1");
     api.refuse(Request::new("GET", &format!("/admin/v1/history/students/{UNKNOWN_ID}")), 404, NOT_FOUND);
+}
+
+#[test]
+fn history_comes_in_pages() {
+    let mut api = Api::new();
+    let (id, first) = api.create(&student("S1"));
+    let mut etags = vec![first];
+    for n in 1..=4 {
+        etags
+            .push(header(&api.expect(put(&id, &renamed("S1", &format!("Name{n}"))), 204), "ETag").to_owned());
+    }
+    let page = |api: &mut Api, query: &str| -> Vec<String> {
+        let request = Request::new("GET", &format!("/admin/v1/history/students/{id}?{query}"));
+        let listed = body(&api.expect(request, 200));
+        listed.as_array().unwrap().iter().map(|v| format!("\"{}\"", v["etag"].as_str().unwrap())).collect()
+    };
+    assert_eq!(page(&mut api, ""), etags, "a plain GET holds the default bound whole");
+    assert_eq!(page(&mut api, "offset=1&limit=2"), etags[1..3]);
+    assert_eq!(page(&mut api, "offset=4&limit=2"), etags[4..]);
+    assert_eq!(page(&mut api, "offset=5"), Vec::<String>::new(), "past the end is an empty page");
+    // The administrator names the instance; the engine leaves that to the Worker.
+    assert_eq!(page(&mut api, "instance=district-a&limit=1"), etags[..1]);
+    for bad in ["limit=501", "offset=-1", "limit=x", "sort=etag"] {
+        let request = Request::new("GET", &format!("/admin/v1/history/students/{id}?{bad}"));
+        api.refuse(request, 400, BAD_REQUEST);
+    }
+}
+
+#[test]
+fn a_deleted_items_history_ages_out_like_any_other() {
+    let limits = crate::store::HistoryLimits { max_versions: 100, max_age_seconds: Some(60) };
+    let mut api = Api::with_config(Config { history: limits, ..Config::default() });
+    api.admin = true;
+    let (gone, _) = api.create(&student("S1"));
+    api.expect(put(&gone, &renamed("S1", "Renamed")), 204);
+    api.expect(delete(&gone), 204);
+    assert_eq!(body(&api.expect(history(&gone), 200)).as_array().unwrap().len(), 3);
+    // No later write touches the deleted item; another item's write, past the bound, sweeps it.
+    api.now = NOW + 61;
+    let (kept, _) = api.create(&student("S2"));
+    api.refuse(history(&gone), 404, NOT_FOUND);
+    assert_eq!(body(&api.expect(history(&kept), 200)).as_array().unwrap().len(), 1);
 }
 
 #[test]

@@ -93,14 +93,31 @@ fn refuse_sibling_with_key(store: &impl Store, def: &ResourceDef, key: &str) -> 
     }
 }
 
-/// The items referring to `def`'s item with `key`: directly, or through its abstract resource.
-fn referrers_of(store: &impl Store, def: &ResourceDef, key: &str) -> Result<Vec<Referrer>, StoreError> {
-    let mut referrers = store.referrers(def.name, key)?;
+/// At most `limit` items referring to `def`'s item with `key`: directly, or through its
+/// abstract resource.
+fn referrers_of(
+    store: &impl Store,
+    def: &ResourceDef,
+    key: &str,
+    limit: usize,
+) -> Result<Vec<Referrer>, StoreError> {
+    let mut referrers = store.referrers(def.name, key, limit)?;
     if let Some(abstract_name) = def.superclass {
-        referrers.extend(store.referrers(abstract_name, key)?);
+        let rest = limit.saturating_sub(referrers.len());
+        if rest > 0 {
+            referrers.extend(store.referrers(abstract_name, key, rest)?);
+        }
     }
     Ok(referrers)
 }
+
+/// How many referring items a refused delete names: enough to find them, and a delete of an
+/// item with 100,000 referrers reads no more than these.
+const REFERRERS_NAMED: usize = 5;
+
+/// The most items one key change may rewrite. Every rewrite is planned before anything is
+/// written, in the one request the instance is serving, so a cascade is bounded like a page.
+pub(super) const MAX_CASCADE_ITEMS: usize = 1_000;
 
 fn refuse_failed(outcome: WriteOutcome) -> Result<(), Failure> {
     match outcome {
@@ -219,9 +236,9 @@ pub(super) fn delete(
 ) -> Answer {
     let existing = existing(def, id, store)?;
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
-    let referrers = referrers_of(store, def, &existing.natural_key)?;
+    let referrers = referrers_of(store, def, &existing.natural_key, REFERRERS_NAMED)?;
     if !referrers.is_empty() {
-        let named = referrers.iter().take(10).map(|r| format!("Referenced by {} item {}.", r.resource, r.id));
+        let named = referrers.iter().map(|r| format!("Referenced by {} item {}.", r.resource, r.id));
         return Err(Problem::dependent_item_exists(named.collect()).into());
     }
     let change_version = store.next_change_version()?;
@@ -256,7 +273,8 @@ fn plan_cascade(
     let mut refused = Vec::new();
     let mut work = vec![(changed.name, old_key.to_owned(), new_body.clone())];
     while let Some((target, old_key, new_body)) = work.pop() {
-        for referrer in referrers_of(store, resources::get(target), &old_key)? {
+        // One more than may be rewritten tells a cascade that is too large.
+        for referrer in referrers_of(store, resources::get(target), &old_key, MAX_CASCADE_ITEMS + 1)? {
             let Some(def) = resources::find(&referrer.resource) else { continue };
             let planned = plan.iter().position(|r| r.def.name == def.name && r.doc.id == referrer.id);
             let (doc, mut body, key_before) = match planned {
@@ -304,6 +322,13 @@ fn plan_cascade(
             match planned {
                 Some(i) => plan[i] = rewrite,
                 None => plan.push(rewrite),
+            }
+            if plan.len() > MAX_CASCADE_ITEMS {
+                return Err(Problem::cascade_refused(vec![format!(
+                    "The change would rewrite more than {MAX_CASCADE_ITEMS} referring items; change or \
+                     remove some of them first."
+                )])
+                .into());
             }
         }
     }
@@ -423,7 +448,7 @@ pub(super) struct Stamp<'a> {
 
 impl<'a> Stamp<'a> {
     pub(super) fn new(ctx: &Context<'a>, config: &Config) -> Self {
-        Self { now: ctx.now, client: ctx.client, history: config.history }
+        Self { now: ctx.now, client: ctx.client_name, history: config.history }
     }
 
     /// Adds a version to an item's history: its content, or a tombstone (`None`).

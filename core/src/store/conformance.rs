@@ -19,6 +19,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use super::{
     Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, Tombstone, Version,
+    VersionStamp, AGED_VERSIONS_PER_WRITE,
 };
 use crate::idempotency::Remembered;
 
@@ -74,6 +75,7 @@ cases![
     positions_are_never_reused,
     page_is_insertion_order_with_offset_and_limit,
     keyset_after_a_position,
+    a_page_ends_with_the_item_that_fills_it,
     text_filter_folds_ascii_case_only,
     text_filter_matches_only_text,
     integer_filter_matches_only_integers,
@@ -84,6 +86,7 @@ cases![
     filters_windows_and_paging_combine,
     change_versions_increase,
     links_and_referrers,
+    referrers_stop_at_the_limit,
     deletes_log,
     key_changes_log,
     history_round_trip,
@@ -91,6 +94,10 @@ cases![
     history_age_limit,
     history_times_out_of_order,
     history_outlives_the_item,
+    history_pages,
+    a_version_by_its_etag,
+    aged_versions_are_swept_across_items,
+    the_sweep_stops_at_a_young_version,
     answers_round_trip_and_replace,
     forgetting_answers_is_exclusive_of_the_cutoff,
     answer_body_must_be_utf8,
@@ -168,10 +175,11 @@ fn empty_store_holds_nothing(store: &mut dyn Store) {
     assert_eq!(store.get_by_natural_key(R, &key("k1")).unwrap(), None);
     assert_eq!(picked(store, &Selection::default()), Vec::<u32>::new());
     assert_eq!(store.newest_change_version().unwrap(), 0);
-    assert_eq!(store.referrers(OTHER, &key("k1")).unwrap(), vec![]);
+    assert_eq!(store.referrers(OTHER, &key("k1"), usize::MAX).unwrap(), vec![]);
     assert_eq!(store.deletes(R, &Selection::default(), 0, ALL).unwrap(), vec![]);
     assert_eq!(store.key_changes(R, &Selection::default(), 0, ALL).unwrap(), vec![]);
-    assert_eq!(store.versions(R, &id(1)).unwrap(), vec![]);
+    assert_eq!(store.versions(R, &id(1), 0, ALL).unwrap(), vec![]);
+    assert_eq!(store.version(R, &id(1), "etag-1").unwrap(), None);
     assert_eq!(store.remembered("client", "key").unwrap(), None);
 }
 
@@ -374,6 +382,27 @@ fn keyset_after_a_position(store: &mut dyn Store) {
     assert_eq!(picked(store, &after(at[2])), vec![4, 5]);
 }
 
+fn a_page_ends_with_the_item_that_fills_it(store: &mut dyn Store) {
+    // Contents of 10, 20, 30, 40 and 50 bytes.
+    for n in 1..=5u32 {
+        let padding = "x".repeat(n as usize * 10 - 8);
+        insert(store, R, &doc(n, &format!("k{n}"), &format!(r#"{{"p":"{padding}"}}"#)));
+    }
+    let within = |store: &dyn Store, offset: u64, limit: u64, max_bytes: u64| -> Vec<u32> {
+        let page = store.page_within(R, &Selection::default(), offset, limit, max_bytes).unwrap();
+        page.iter().map(|(_, d)| number(&d.id)).collect()
+    };
+    assert_eq!(within(store, 0, ALL, u64::MAX), vec![1, 2, 3, 4, 5]);
+    // 10 + 20 + 30 = 60 is past 59: the third item fills the page and ends it.
+    assert_eq!(within(store, 0, ALL, 59), vec![1, 2, 3]);
+    assert_eq!(within(store, 0, ALL, 60), vec![1, 2, 3, 4]);
+    assert_eq!(within(store, 0, 2, 59), vec![1, 2], "the limit still holds");
+    assert_eq!(within(store, 1, ALL, 49), vec![2, 3], "counted from the offset");
+    assert_eq!(within(store, 0, ALL, 0), vec![1], "the first item always comes");
+    let filtered = text("p", &"x".repeat(32));
+    assert_eq!(store.page_within(R, &filtered, 0, ALL, 0).unwrap().len(), 1);
+}
+
 fn text_filter_folds_ascii_case_only(store: &mut dyn Store) {
     let names =
         [(1, r#""Ñandú""#), (2, r#""ñandú""#), (3, r#""straße""#), (4, r#""STRASSE""#), (5, r#""Alpha""#)];
@@ -472,7 +501,8 @@ fn nested_path_filter(store: &mut dyn Store) {
     assert_eq!(school("schoolId", 255901), vec![3]);
     assert_eq!(school("schoolReference.schoolId.x", 255901), Vec::<u32>::new());
     assert_eq!(picked(store, &text("schoolReference.nameOfInstitution", "ALPHA")), vec![1]);
-    assert_eq!(picked(store, &text("a.b.c", "Deep")), vec![6]);
+    // Three members down is further than a filter reaches.
+    assert_eq!(picked(store, &text("a.b.c", "Deep")), Vec::<u32>::new());
     assert_eq!(picked(store, &text("a.b", "deep")), Vec::<u32>::new());
     assert_eq!(picked(store, &text("missing.path", "deep")), Vec::<u32>::new());
 }
@@ -560,8 +590,9 @@ fn change_versions_increase(store: &mut dyn Store) {
 fn links_and_referrers(store: &mut dyn Store) {
     let link = |target: &str, name: &str| Link { target: target.to_owned(), key: key(name) };
     let referrer = |resource: &str, n: u32| Referrer { resource: resource.to_owned(), id: id(n) };
-    let referrers =
-        |store: &dyn Store, target: &str, name: &str| store.referrers(target, &key(name)).unwrap();
+    let referrers = |store: &dyn Store, target: &str, name: &str| {
+        store.referrers(target, &key(name), usize::MAX).unwrap()
+    };
     store.set_links(R, &id(10), &[link(OTHER, "k1"), link(OTHER, "k2")]).unwrap();
     store.set_links(R, &id(2), &[link(OTHER, "k1")]).unwrap();
     store.set_links("sections", &id(3), &[link(OTHER, "k1")]).unwrap();
@@ -586,6 +617,24 @@ fn links_and_referrers(store: &mut dyn Store) {
     store.set_links("sections", &id(5), &[link(OTHER, "k9")]).unwrap();
     store.set_links(R, &id(5), &[]).unwrap();
     assert_eq!(referrers(store, OTHER, "k9"), vec![referrer("sections", 5)]);
+}
+
+fn referrers_stop_at_the_limit(store: &mut dyn Store) {
+    let link = Link { target: OTHER.to_owned(), key: key("k1") };
+    for n in [7, 3, 9, 1] {
+        store.set_links(R, &id(n), std::slice::from_ref(&link)).unwrap();
+    }
+    store.set_links("sections", &id(2), std::slice::from_ref(&link)).unwrap();
+    let named = |store: &dyn Store, limit: usize| -> Vec<(String, u32)> {
+        let referrers = store.referrers(OTHER, &key("k1"), limit).unwrap();
+        referrers.into_iter().map(|r| (r.resource, number(&r.id))).collect()
+    };
+    let r = |resource: &str, n: u32| (resource.to_owned(), n);
+    // The first ones in the order the contract states, not whichever come first.
+    assert_eq!(named(store, 3), vec![r("sections", 2), r(R, 1), r(R, 3)]);
+    assert_eq!(named(store, 1), vec![r("sections", 2)]);
+    assert_eq!(named(store, 0), vec![]);
+    assert_eq!(named(store, 10).len(), 5);
 }
 
 fn deletes_log(store: &mut dyn Store) {
@@ -664,7 +713,11 @@ fn record(store: &mut dyn Store, n: u32, version: &Version, limits: HistoryLimit
 }
 
 fn history(store: &dyn Store, n: u32) -> Vec<i64> {
-    store.versions(R, &id(n)).unwrap().iter().map(|v| v.change_version).collect()
+    store.versions(R, &id(n), 0, ALL).unwrap().iter().map(|v| v.change_version).collect()
+}
+
+fn stamps(versions: &[&Version]) -> Vec<VersionStamp> {
+    versions.iter().map(|v| v.stamp()).collect()
 }
 
 fn history_round_trip(store: &mut dyn Store) {
@@ -672,11 +725,13 @@ fn history_round_trip(store: &mut dyn Store) {
     let deleted = Version { etag: String::new(), content: None, ..version(2, 1_700_000_100) };
     record(store, 1, &written, HistoryLimits::default(), 1_700_000_000);
     record(store, 1, &deleted, HistoryLimits::default(), 1_700_000_100);
-    assert_eq!(store.versions(R, &id(1)).unwrap(), vec![written.clone(), deleted]);
-    assert_eq!(store.versions(R, &id(2)).unwrap(), vec![]);
-    assert_eq!(store.versions(OTHER, &id(1)).unwrap(), vec![]);
+    assert_eq!(store.versions(R, &id(1), 0, ALL).unwrap(), stamps(&[&written, &deleted]));
+    assert!(store.versions(R, &id(1), 0, ALL).unwrap()[1].deleted);
+    assert_eq!(store.version(R, &id(1), "etag-1").unwrap(), Some(written.clone()));
+    assert_eq!(store.versions(R, &id(2), 0, ALL).unwrap(), vec![]);
+    assert_eq!(store.versions(OTHER, &id(1), 0, ALL).unwrap(), vec![]);
     store.record_version(OTHER, &id(1), &written, HistoryLimits::default(), 1_700_000_000).unwrap();
-    assert_eq!(store.versions(OTHER, &id(1)).unwrap(), vec![written]);
+    assert_eq!(store.versions(OTHER, &id(1), 0, ALL).unwrap(), stamps(&[&written]));
     assert_eq!(history(store, 1), vec![1, 2]);
 }
 
@@ -741,7 +796,87 @@ fn history_outlives_the_item(store: &mut dyn Store) {
     store.delete(R, &id(1)).unwrap();
     let tombstone = Version { etag: String::new(), content: None, ..version(2, 1001) };
     record(store, 1, &tombstone, HistoryLimits::default(), 1001);
-    assert_eq!(store.versions(R, &id(1)).unwrap(), vec![version(1, 1000), tombstone]);
+    assert_eq!(store.versions(R, &id(1), 0, ALL).unwrap(), stamps(&[&version(1, 1000), &tombstone]));
+    assert_eq!(store.version(R, &id(1), "etag-1").unwrap(), Some(version(1, 1000)));
+}
+
+fn history_pages(store: &mut dyn Store) {
+    for n in 1..=5 {
+        record(store, 1, &version(n, 1000 + n), HistoryLimits::default(), 1000 + n);
+    }
+    let page = |store: &dyn Store, offset: u64, limit: u64| -> Vec<i64> {
+        store.versions(R, &id(1), offset, limit).unwrap().iter().map(|v| v.change_version).collect()
+    };
+    assert_eq!(page(store, 0, 2), vec![1, 2]);
+    assert_eq!(page(store, 2, 2), vec![3, 4]);
+    assert_eq!(page(store, 4, 2), vec![5]);
+    assert_eq!(page(store, 5, 2), Vec::<i64>::new());
+    assert_eq!(page(store, 1, 0), Vec::<i64>::new());
+    assert_eq!(page(store, ALL, ALL), Vec::<i64>::new());
+}
+
+fn a_version_by_its_etag(store: &mut dyn Store) {
+    // The same content again (written back) has the same ETag: the newest of them is the one.
+    let first = version(1, 1000);
+    let back = Version { etag: first.etag.clone(), ..version(3, 1002) };
+    record(store, 1, &first, HistoryLimits::default(), 1000);
+    record(store, 1, &version(2, 1001), HistoryLimits::default(), 1001);
+    record(store, 1, &back, HistoryLimits::default(), 1002);
+    assert_eq!(store.version(R, &id(1), "etag-1").unwrap(), Some(back));
+    // A tombstone's empty ETag names no version.
+    let tombstone = Version { etag: String::new(), content: None, ..version(4, 1003) };
+    record(store, 1, &tombstone, HistoryLimits::default(), 1003);
+    assert_eq!(store.version(R, &id(1), "").unwrap(), None);
+    assert_eq!(store.version(R, &id(1), "etag-9").unwrap(), None);
+    assert_eq!(store.version(OTHER, &id(1), "etag-1").unwrap(), None);
+}
+
+fn aged_versions_are_swept_across_items(store: &mut dyn Store) {
+    let none = HistoryLimits { max_versions: 50, max_age_seconds: None };
+    let minute = HistoryLimits { max_versions: 50, max_age_seconds: Some(60) };
+    // Item 1 is deleted (its newest is a tombstone); item 2 lives on, unchanged since.
+    record(store, 1, &version(1, 1000), none, 1000);
+    record(store, 1, &version(2, 1001), none, 1001);
+    record(store, 1, &Version { etag: String::new(), content: None, ..version(3, 1002) }, none, 1002);
+    record(store, 2, &version(4, 1003), none, 1003);
+    record(store, 2, &version(5, 1004), none, 1004);
+    // Without an age bound nothing else goes.
+    record(store, 3, &version(6, 5000), none, 5000);
+    assert_eq!((history(store, 1), history(store, 2)), (vec![1, 2, 3], vec![4, 5]));
+    // Past the bound, a write to item 3 sweeps item 1 whole and item 2 down to its newest.
+    record(store, 3, &version(7, 5001), minute, 5001);
+    assert_eq!(history(store, 1), Vec::<i64>::new());
+    assert_eq!(history(store, 2), vec![5]);
+    assert_eq!(history(store, 3), vec![6, 7]);
+    // At most a bounded number per write: the rest go with later writes.
+    let many = AGED_VERSIONS_PER_WRITE as u32 + 4;
+    for n in 0..many {
+        record(store, 10 + n, &version(100 + i64::from(n), 6000), none, 6000);
+        let tombstone = Version { etag: String::new(), content: None, ..version(100 + i64::from(n), 6000) };
+        record(store, 10 + n, &tombstone, none, 6000);
+    }
+    record(store, 3, &version(8, 7000), minute, 7000);
+    let left = (10..10 + many).filter(|n| !history(store, *n).is_empty()).count();
+    assert_eq!(left, many as usize - AGED_VERSIONS_PER_WRITE / 2, "16 versions are 8 deleted items");
+    record(store, 3, &version(9, 7001), minute, 7001);
+    record(store, 3, &version(10, 7002), minute, 7002);
+    assert!((10..10 + many).all(|n| history(store, n).is_empty()));
+}
+
+fn the_sweep_stops_at_a_young_version(store: &mut dyn Store) {
+    let none = HistoryLimits { max_versions: 50, max_age_seconds: None };
+    let minute = HistoryLimits { max_versions: 50, max_age_seconds: Some(60) };
+    record(store, 1, &version(1, 1000), none, 1000);
+    record(store, 1, &version(2, 1001), none, 1001);
+    // Appended after item 1's but young (a clock that went back would do this to item 3's).
+    record(store, 2, &version(3, 1990), none, 1990);
+    record(store, 2, &version(4, 1995), none, 1995);
+    record(store, 3, &version(5, 1000), none, 1000);
+    record(store, 3, &version(6, 1001), none, 1001);
+    record(store, 4, &version(7, 2000), minute, 2000);
+    assert_eq!(history(store, 1), vec![2], "aged and superseded");
+    assert_eq!(history(store, 2), vec![3, 4], "young");
+    assert_eq!(history(store, 3), vec![5, 6], "behind a young version: left for later");
 }
 
 fn answer(fingerprint: &str, status: u16, created: i64) -> Remembered {

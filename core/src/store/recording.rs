@@ -3,7 +3,7 @@
 
 use super::{
     Change, Document, HistoryLimits, KeyChange, Link, Referrer, Selection, Store, StoreResult, Tombstone,
-    Version,
+    Version, VersionStamp,
 };
 use crate::idempotency::Remembered;
 
@@ -54,14 +54,15 @@ impl<S: Store> Store for Recording<'_, S> {
         Ok(())
     }
 
-    fn page(
+    fn page_within(
         &self,
         resource: &str,
         selection: &Selection,
         offset: u64,
         limit: u64,
+        max_bytes: u64,
     ) -> StoreResult<Vec<(u64, Document)>> {
-        self.inner.page(resource, selection, offset, limit)
+        self.inner.page_within(resource, selection, offset, limit, max_bytes)
     }
 
     fn count(&self, resource: &str, selection: &Selection) -> StoreResult<u64> {
@@ -80,8 +81,8 @@ impl<S: Store> Store for Recording<'_, S> {
         self.inner.set_links(resource, id, links)
     }
 
-    fn referrers(&self, target: &str, key: &str) -> StoreResult<Vec<Referrer>> {
-        self.inner.referrers(target, key)
+    fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>> {
+        self.inner.referrers(target, key, limit)
     }
 
     fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()> {
@@ -123,8 +124,12 @@ impl<S: Store> Store for Recording<'_, S> {
         self.inner.record_version(resource, id, version, limits, now)
     }
 
-    fn versions(&self, resource: &str, id: &str) -> StoreResult<Vec<Version>> {
-        self.inner.versions(resource, id)
+    fn versions(&self, resource: &str, id: &str, offset: u64, limit: u64) -> StoreResult<Vec<VersionStamp>> {
+        self.inner.versions(resource, id, offset, limit)
+    }
+
+    fn version(&self, resource: &str, id: &str, etag: &str) -> StoreResult<Option<Version>> {
+        self.inner.version(resource, id, etag)
     }
 
     fn remembered(&self, client: &str, key: &str) -> StoreResult<Option<Remembered>> {

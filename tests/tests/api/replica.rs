@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{base_url, student, unique_id, Api};
+use crate::support::{base_url, student, unique_id, Api, TEST_INSTANCE};
 
 const EDGE_INSTANCE: &str = "edge-reads";
 const MAX_VERSIONS: usize = 5;
@@ -119,10 +119,23 @@ async fn history_lists_every_version_in_order_within_its_bound() {
     let history = api.get(&history_path, &[]).await.json();
     assert_eq!(listed(&history), etags[etags.len() - MAX_VERSIONS..], "bounded to the newest {MAX_VERSIONS}");
 
+    let writers: Vec<&Value> = history.as_array().unwrap().iter().map(|v| &v["client"]).collect();
+    assert!(writers.iter().all(|w| *w == "black-box test"), "the client's name, never its key: {writers:?}");
+    let paged = api.get(&format!("{history_path}?offset=1&limit=2"), &[]).await.json();
+    assert_eq!(listed(&paged), etags[etags.len() - MAX_VERSIONS + 1..][..2], "history comes in pages");
+
     assert_eq!(api.delete(&path, &[]).await.status, 204);
-    let history = api.get(&history_path, &[]).await.json();
+    // A deleted item's past is the administrator's alone: any client of the instance could
+    // otherwise read a deleted student's records through /deletes and history.
+    api.get(&history_path, &[]).await.assert_problem(404, "urn:ed-fi:api:not-found");
+    let version = format!("{history_path}/{}", etags.last().unwrap().trim_matches('"'));
+    api.get(&version, &[]).await.assert_problem(404, "urn:ed-fi:api:not-found");
+    let admin = Api::admin(base_url()).await;
+    let history = admin.get(&format!("{history_path}?instance={TEST_INSTANCE}"), &[]).await.json();
     let last = history.as_array().unwrap().last().unwrap();
     assert_eq!((last["deleted"].clone(), last["etag"].clone()), (json!(true), Value::Null), "a tombstone");
+    let old = admin.get(&format!("{version}?instance={TEST_INSTANCE}"), &[]).await;
+    assert_eq!((old.status, old.header("ETag")), (200, etags.last().map(String::as_str)));
 }
 
 #[tokio::test]

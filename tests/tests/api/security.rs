@@ -19,11 +19,23 @@ async fn data_needs_a_valid_bearer_token() {
     let (path, _) = api.create(&student(&unique_id("auth"))).await;
     let anonymous = Api::anonymous(base_url());
     let expired = sign_token(
-        &Claims { client: "x".into(), instance: "blackbox".into(), admin: false, expires: 1 },
+        &Claims {
+            client: "x".into(),
+            instance: "blackbox".into(),
+            admin: false,
+            name: "x".into(),
+            expires: 1,
+        },
         &signing_key(),
     );
     let foreign = sign_token(
-        &Claims { client: "x".into(), instance: "blackbox".into(), admin: false, expires: i64::MAX },
+        &Claims {
+            client: "x".into(),
+            instance: "blackbox".into(),
+            admin: false,
+            name: "x".into(),
+            expires: i64::MAX,
+        },
         b"not the server's key at all, 32+",
     );
     let cases: Vec<(&str, Option<String>)> = vec![

@@ -151,6 +151,8 @@ impl Engine {
             correlation_id: "t",
             base_url: "http://test",
             client: "loader",
+            client_name: "loader",
+            admin: false,
         };
         edfi_core::handle(request, &mut *self.store.lock().unwrap(), &Config::default(), &ctx)
             .expect("the engine answers")

@@ -112,3 +112,51 @@ fn renaming_a_session_cascades_through_offerings_to_sections_once_each() {
         assert_eq!(changes.len(), 1, "{resource}: {changes:?}");
     }
 }
+
+/// `n` more sections of the district's one course offering.
+fn more_sections(api: &mut Api, n: usize) {
+    for i in 0..n {
+        api.expect(to("sections", &json!({
+            "sectionIdentifier": format!("ALG-1-{:04}", i + 2),
+            "courseOfferingReference": {"localCourseCode": "ALG-1", "schoolId": 100, "schoolYear": 2027, "sessionName": "Fall"},
+        })), 201);
+    }
+}
+
+#[test]
+fn a_key_change_rewrites_at_most_the_cascade_bound_and_past_it_changes_nothing() {
+    // The offering and its sections: exactly the bound is rewritten.
+    let mut api = Api::new();
+    let session_id = district(&mut api);
+    more_sections(&mut api, super::super::write::MAX_CASCADE_ITEMS - 2);
+    api.expect(raw("PUT", &session_item(&session_id), session(100, "Autumn").to_string()), 204);
+
+    // One item more, and the request is refused whole before any write.
+    let mut api = Api::new();
+    let session_id = district(&mut api);
+    more_sections(&mut api, super::super::write::MAX_CASCADE_ITEMS - 1);
+    let before = api.snapshot();
+    let problem = api.refuse(
+        raw("PUT", &session_item(&session_id), session(100, "Autumn").to_string()),
+        409,
+        DEPENDENT,
+    );
+    assert!(problem["errors"][0].as_str().unwrap().contains("more than 1000 referring items"), "{problem}");
+    assert_eq!(api.snapshot(), before);
+}
+
+#[test]
+fn a_refused_delete_names_a_few_referrers_however_many_there_are() {
+    let mut api = Api::new();
+    district(&mut api);
+    more_sections(&mut api, 30);
+    let offering = api.store.page("courseOfferings", &Selection::default(), 0, 1).unwrap()[0].1.id.clone();
+    let problem = api.refuse(
+        raw("DELETE", &format!("/data/v3/ed-fi/courseOfferings/{offering}"), String::new()),
+        409,
+        DEPENDENT,
+    );
+    let named = problem["errors"].as_array().unwrap();
+    assert_eq!(named.len(), 5, "{problem}");
+    assert!(named.iter().all(|e| e.as_str().unwrap().starts_with("Referenced by sections item ")));
+}
