@@ -166,6 +166,7 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         )?);
     }
     phases.push(collection_pages(&base, &authorization, 2_000));
+    let heavy = crate::heavy_query::measure(&base, &authorization, &durable_ids, loaded, HEAVY_READS);
     // The same GET rate one layer at a time (the bare floor, our Worker alone, then the object),
     // in alternating rounds so that a slow spell of the machine falls on every layer alike.
     let bare_server = start_bare_worker(root, &tools.node, on_workerd)?;
@@ -223,9 +224,13 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         profiles,
         runtime: if on_workerd { "workerd (no dev proxy, no KV)" } else { "wrangler dev" },
         lag,
+        heavy,
     };
     write_report(root, &report)
 }
+
+/// GETs by id timed alone and beside the heaviest queries.
+const HEAVY_READS: usize = 500;
 
 /// How long the replica-lag phase runs its write load and probes.
 const REPLICA_LAG_SECONDS: f64 = 15.0;
@@ -248,6 +253,8 @@ struct Report {
     /// CPU profiles of workerd's isolate, by what ran meanwhile (workerd runs only).
     profiles: Vec<(&'static str, String, profile::Summary)>,
     runtime: &'static str,
+    /// GET by id latency beside the heaviest queries.
+    heavy: crate::heavy_query::HeavyQuery,
 }
 
 /// Runs `load` under the CPU profiler of workerd's isolate; the profile is also written to
@@ -622,7 +629,34 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
             lag.timeouts
         ));
     }
+    let h = &report.heavy;
+    // A read waits for at most the one request the object is serving when it arrives.
+    let bound = h.heavy.quantile(1.0) + h.alone.quantile(0.99);
+    let met = if h.beside.quantile(0.99) <= bound { "met" } else { "missed" };
+    md.push_str(&format!(
+        "\n## GET by id beside the heaviest queries\n\nOne client's GET by id on an idle instance ({} reads): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms. The same while another client ran {} back to back ({} queries; each took p50 {:.1} ms, max {:.1} ms): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms. Bound, the heaviest query's max plus the idle p99 ({bound:.1} ms): {met}. Failures: {}.\n",
+        h.alone.len(),
+        h.alone.quantile(0.5),
+        h.alone.quantile(0.99),
+        h.alone.quantile(1.0),
+        h.queries.iter().map(|q| format!("`{q}`")).collect::<Vec<_>>().join(" and "),
+        h.heavy.len(),
+        h.heavy.quantile(0.5),
+        h.heavy.quantile(1.0),
+        h.beside.quantile(0.5),
+        h.beside.quantile(0.99),
+        h.beside.quantile(1.0),
+        h.failures
+    ));
     let json = json!({
+        "get_by_id_beside_heavy_queries_ms": {
+            "alone": {"p50": h.alone.quantile(0.5), "p99": h.alone.quantile(0.99), "max": h.alone.quantile(1.0)},
+            "beside": {"p50": h.beside.quantile(0.5), "p99": h.beside.quantile(0.99), "max": h.beside.quantile(1.0)},
+            "heavy": {"queries": h.heavy.len(), "p50": h.heavy.quantile(0.5), "max": h.heavy.quantile(1.0)},
+            "bound": bound,
+            "met": met == "met",
+            "failures": h.failures,
+        },
         "replica_lag_ms": report.lag.as_ref().map(|lag| json!({"samples": lag.samples.len(), "p50": lag.quantile(0.5), "p99": lag.quantile(0.99), "max": lag.quantile(1.0), "timeouts": lag.timeouts, "background_writes": lag.background_writes})),
         "clients": CLIENTS,
         "etag": report.etag.iter().map(|c| json!({"bytes": c.bytes, "canonical_and_hash_ns": c.canonical_and_hash, "canonical_only_ns": c.canonical_only, "raw_ns": c.raw_hash, "ratio": c.raw_hash / c.canonical_and_hash})).collect::<Vec<_>>(),

@@ -7,6 +7,7 @@ mod descriptor_values;
 mod dev_vars;
 mod etag_cost;
 mod fuzz;
+mod heavy_query;
 mod lean_http;
 mod load_bench;
 mod model_gen;
