@@ -173,13 +173,8 @@ async fn serve_admin(
             // 204 only once the instance has recorded it: otherwise the client's tokens still work
             // there, and the administrator must hear that (revoking again is harmless).
             let confirmed = stub.fetch_with_request(notice).await?;
-            if confirmed.status_code() != 204 {
-                return Err(worker::Error::RustError(format!(
-                    "instance {} answered {} to the revocation of {key}",
-                    client.instance,
-                    confirmed.status_code()
-                )));
-            }
+            revocation_confirmed(&client.instance, &key, confirmed.status_code())
+                .map_err(worker::Error::RustError)?;
             // Edge reads do not reach the instance; they look for this mark.
             if let Ok(kv) = env.kv(crate::replica::BINDING) {
                 let mark = kv
@@ -195,6 +190,16 @@ async fn serve_admin(
         (AdminRoute::Client(_), _) => {
             problem(Problem::method_not_allowed(req.method().as_ref(), &["DELETE"]))
         }
+    }
+}
+
+/// Whether the instance recorded a revocation: only its 204 says so. Anything else (an error, a
+/// 2xx from something that is not the revocation route) leaves the client's tokens working there,
+/// so the administrator gets a 500 and revokes again.
+fn revocation_confirmed(instance: &str, key: &str, status: u16) -> std::result::Result<(), String> {
+    match status {
+        204 => Ok(()),
+        other => Err(format!("instance {instance} answered {other} to the revocation of {key}")),
     }
 }
 
@@ -243,4 +248,18 @@ fn json_headers(headers: Headers) -> Result<Headers> {
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revocation_confirmed;
+
+    #[test]
+    fn a_revocation_is_confirmed_only_by_the_instances_204() {
+        assert_eq!(revocation_confirmed("district-a", "k", 204), Ok(()));
+        for status in [200, 202, 400, 401, 404, 500, 503] {
+            let refused = revocation_confirmed("district-a", "k", status).unwrap_err();
+            assert!(refused.contains("district-a") && refused.contains(&status.to_string()), "{refused}");
+        }
+    }
 }
