@@ -1,5 +1,7 @@
 //! `/oauth/token` and the client administration API (`/admin/v1/clients`).
 
+use std::cell::RefCell;
+
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
@@ -10,10 +12,17 @@ use edfi_core::problem::{Problem, ValidationErrors};
 
 use crate::directory::{self, ClientInfo, NewClient};
 use crate::settings::{self, Settings};
+use crate::token_cache::{Lookup, TokenCache};
 use crate::{convert, DIRECTORY_BINDING, DIRECTORY_NAME, INSTANCE_BINDING};
 
-/// Issues a bearer token for valid client credentials (or the administrator's). The directory
-/// decides both alike, so neither the answer nor its timing tells the administrator's key apart.
+thread_local! {
+    // One per isolate, like the settings: what the directory granted in the last minute.
+    static GRANTS: RefCell<TokenCache<directory::Granted>> = RefCell::new(TokenCache::default());
+}
+
+/// Issues a bearer token for valid client credentials (or the administrator's). The isolate's
+/// cache and the directory decide both alike, so neither the answer nor its timing tells the
+/// administrator's key apart.
 pub async fn token(
     mut req: Request,
     env: &Env,
@@ -81,16 +90,35 @@ enum Login {
     Wait(i64),
 }
 
+/// A key this isolate granted in the last minute, with its secret, is granted again here; every
+/// other request is the directory's to decide, and anything but a grant forgets the key here.
 async fn authenticate(env: &Env, credentials: &Credentials) -> Result<Login> {
-    let body = json!({"client_id": credentials.client_id, "client_secret": credentials.client_secret});
+    let key = credentials.client_id.as_str();
+    let ticket = match GRANTS.with(|grants| grants.borrow_mut().lookup(credentials, settings::now())) {
+        Lookup::Hit(granted) => return Ok(Login::Granted(granted)),
+        Lookup::Ask(ticket) => ticket,
+    };
+    let body = json!({"client_id": key, "client_secret": credentials.client_secret});
     let mut response = directory_request(env, Method::Post, directory::AUTHENTICATE, Some(body)).await?;
+    let forget = || GRANTS.with(|grants| grants.borrow_mut().forget(key));
     match response.status_code() {
-        200 => Ok(Login::Granted(response.json().await?)),
+        200 => {
+            let answer: directory::Authenticated = response.json().await?;
+            if let Some(verifier) = answer.verifier {
+                let (granted, now) = (answer.granted.clone(), settings::now());
+                GRANTS.with(|grants| grants.borrow_mut().granted(key, verifier, granted, ticket, now));
+            }
+            Ok(Login::Granted(answer.granted))
+        }
         429 => {
+            forget();
             let wait: directory::Wait = response.json().await?;
             Ok(Login::Wait(wait.retry_after))
         }
-        _ => Ok(Login::Refused),
+        _ => {
+            forget();
+            Ok(Login::Refused)
+        }
     }
 }
 
@@ -163,6 +191,8 @@ async fn serve_admin(
                 return problem(Problem::not_found(format!("No client with key '{key}' exists.")));
             }
             let client: ClientInfo = revoked.json().await?;
+            // Other isolates keep the client's grant until it expires; their tokens meet the instance.
+            GRANTS.with(|grants| grants.borrow_mut().forget(&key));
             // The instance refuses the client's existing tokens from now on.
             let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&client.instance)?;
             let notice = convert::internal_request(
