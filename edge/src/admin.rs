@@ -1,5 +1,7 @@
 //! `/oauth/token` and the client administration API (`/admin/v1/clients`).
 
+use std::cell::RefCell;
+
 use serde_json::json;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
@@ -10,10 +12,17 @@ use edfi_core::problem::{Problem, ValidationErrors};
 
 use crate::directory::{self, ClientInfo, NewClient};
 use crate::settings::{self, Settings};
+use crate::token_cache::{Lookup, TokenCache};
 use crate::{convert, DIRECTORY_BINDING, DIRECTORY_NAME, INSTANCE_BINDING};
 
-/// Issues a bearer token for valid client credentials (or the administrator's). The directory
-/// decides both alike, so neither the answer nor its timing tells the administrator's key apart.
+thread_local! {
+    // One per isolate, like the settings: what the directory granted in the last minute.
+    static GRANTS: RefCell<TokenCache<directory::Granted>> = RefCell::new(TokenCache::default());
+}
+
+/// Issues a bearer token for valid client credentials (or the administrator's). The isolate's
+/// cache and the directory decide both alike, so neither the answer nor its timing tells the
+/// administrator's key apart.
 pub async fn token(
     mut req: Request,
     env: &Env,
@@ -82,16 +91,35 @@ enum Login {
     Wait(i64),
 }
 
+/// A key this isolate granted in the last minute, with its secret, is granted again here; every
+/// other request is the directory's to decide, and anything but a grant forgets the key here.
 async fn authenticate(env: &Env, credentials: &Credentials) -> Result<Login> {
-    let body = json!({"client_id": credentials.client_id, "client_secret": credentials.client_secret});
+    let key = credentials.client_id.as_str();
+    let ticket = match GRANTS.with(|grants| grants.borrow_mut().lookup(credentials, settings::now())) {
+        Lookup::Hit(granted) => return Ok(Login::Granted(granted)),
+        Lookup::Ask(ticket) => ticket,
+    };
+    let body = json!({"client_id": key, "client_secret": credentials.client_secret});
     let mut response = directory_request(env, Method::Post, directory::AUTHENTICATE, Some(body)).await?;
+    let forget = || GRANTS.with(|grants| grants.borrow_mut().forget(key));
     match response.status_code() {
-        200 => Ok(Login::Granted(response.json().await?)),
+        200 => {
+            let answer: directory::Authenticated = response.json().await?;
+            if let Some(verifier) = answer.verifier {
+                let (granted, now) = (answer.granted.clone(), settings::now());
+                GRANTS.with(|grants| grants.borrow_mut().granted(key, verifier, granted, ticket, now));
+            }
+            Ok(Login::Granted(answer.granted))
+        }
         429 => {
+            forget();
             let wait: directory::Wait = response.json().await?;
             Ok(Login::Wait(wait.retry_after))
         }
-        _ => Ok(Login::Refused),
+        _ => {
+            forget();
+            Ok(Login::Refused)
+        }
     }
 }
 
@@ -164,6 +192,8 @@ async fn serve_admin(
                 return problem(Problem::not_found(format!("No client with key '{key}' exists.")));
             }
             let client: ClientInfo = revoked.json().await?;
+            // Other isolates keep the client's grant until it expires; their tokens meet the instance.
+            GRANTS.with(|grants| grants.borrow_mut().forget(&key));
             // The instance refuses the client's existing tokens from now on.
             let stub = env.durable_object(INSTANCE_BINDING)?.get_by_name(&client.instance)?;
             let notice = convert::internal_request(
@@ -174,13 +204,8 @@ async fn serve_admin(
             // 204 only once the instance has recorded it: otherwise the client's tokens still work
             // there, and the administrator must hear that (revoking again is harmless).
             let confirmed = stub.fetch_with_request(notice).await?;
-            if confirmed.status_code() != 204 {
-                return Err(worker::Error::RustError(format!(
-                    "instance {} answered {} to the revocation of {key}",
-                    client.instance,
-                    confirmed.status_code()
-                )));
-            }
+            revocation_confirmed(&client.instance, &key, confirmed.status_code())
+                .map_err(worker::Error::RustError)?;
             // Edge reads do not reach the instance; they look for this mark.
             if let Ok(kv) = env.kv(crate::replica::BINDING) {
                 let mark = kv
@@ -196,6 +221,16 @@ async fn serve_admin(
         (AdminRoute::Client(_), _) => {
             problem(Problem::method_not_allowed(req.method().as_ref(), &["DELETE"]))
         }
+    }
+}
+
+/// Whether the instance recorded a revocation: only its 204 says so. Anything else (an error, a
+/// 2xx from something that is not the revocation route) leaves the client's tokens working there,
+/// so the administrator gets a 500 and revokes again.
+fn revocation_confirmed(instance: &str, key: &str, status: u16) -> std::result::Result<(), String> {
+    match status {
+        204 => Ok(()),
+        other => Err(format!("instance {instance} answered {other} to the revocation of {key}")),
     }
 }
 
@@ -244,4 +279,18 @@ fn json_headers(headers: Headers) -> Result<Headers> {
     headers.set("Content-Type", "application/json; charset=utf-8")?;
     headers.set("X-Content-Type-Options", "nosniff")?;
     Ok(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revocation_confirmed;
+
+    #[test]
+    fn a_revocation_is_confirmed_only_by_the_instances_204() {
+        assert_eq!(revocation_confirmed("district-a", "k", 204), Ok(()));
+        for status in [200, 202, 400, 401, 404, 500, 503] {
+            let refused = revocation_confirmed("district-a", "k", status).unwrap_err();
+            assert!(refused.contains("district-a") && refused.contains(&status.to_string()), "{refused}");
+        }
+    }
 }

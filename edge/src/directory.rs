@@ -1,7 +1,8 @@
 //! The client directory: one Durable Object that knows every API client, the instance it belongs
-//! to, and its secret as a salted hash. The Worker asks it when a client requests a token and
-//! when the administrator manages clients; data requests never reach it. It decides every token
-//! request, the administrator's too, and refuses a key that failed too often recently.
+//! to, and its secret as a salted hash. The Worker asks it when a client requests a token its
+//! isolate has not granted in the last minute (`token_cache`) and when the administrator manages
+//! clients; data requests never reach it. It decides every token request the Worker passes on,
+//! the administrator's too, and refuses a key that failed too often recently.
 
 use std::cell::RefCell;
 
@@ -12,6 +13,7 @@ use edfi_core::auth::{constant_time_eq, hash_secret, new_secret, verify_secret, 
 use edfi_core::backoff::FailedLogins;
 
 use crate::convert::random_bytes;
+use crate::token_cache::Verifier;
 
 /// Paths the Worker uses; the directory is never reachable from outside.
 pub const AUTHENTICATE: &str = "/internal/authenticate";
@@ -65,7 +67,7 @@ struct ClientRow {
 }
 
 /// What a granted token request gets: the client's instance (empty for the administrator).
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Granted {
     pub instance: String,
     pub admin: bool,
@@ -76,6 +78,18 @@ pub struct Granted {
 /// The name history gives the administrator's writes (it reaches only history, so none yet).
 pub const ADMIN_NAME: &str = "administrator";
 
+/// The answer to a granted token request: the grant, and what checks the secret, so the Worker
+/// can grant the same key and secret again for a while without asking (`token_cache`).
+#[derive(Serialize, Deserialize)]
+pub struct Authenticated {
+    // Flat, with the verifier optional, so a Worker and a directory one version apart still
+    // understand each other's answers during a deployment.
+    #[serde(flatten)]
+    pub granted: Granted,
+    #[serde(default)]
+    pub verifier: Option<Verifier>,
+}
+
 /// The answer to a key that failed too often: seconds until it may try again.
 #[derive(Serialize, Deserialize)]
 pub struct Wait {
@@ -84,9 +98,9 @@ pub struct Wait {
 
 /// The administrator's secret is kept hashed like a client's, under this fixed salt, so checking
 /// it costs the same one hash as checking a client's.
-const ADMIN_SALT: &[u8] = b"edfi-edge administrator";
+const ADMIN_SALT: &str = "edfi-edge administrator";
 /// An unknown key is checked against this salt and hash, again so that it costs one hash.
-const UNKNOWN_SALT: &[u8] = b"edfi-edge unknown client";
+const UNKNOWN_SALT: &str = "edfi-edge unknown client";
 
 #[durable_object]
 pub struct ClientDirectory {
@@ -105,7 +119,7 @@ impl DurableObject for ClientDirectory {
         }
         let settings = crate::settings::settings(&env);
         let admin = settings.as_ref().as_ref().ok().and_then(|s| s.admin.as_ref());
-        let admin = admin.map(|(key, secret)| (key.clone(), hash_secret(ADMIN_SALT, secret)));
+        let admin = admin.map(|(key, secret)| (key.clone(), hash_secret(ADMIN_SALT.as_bytes(), secret)));
         Self { sql, admin, failures: RefCell::default() }
     }
 
@@ -116,15 +130,16 @@ impl DurableObject for ClientDirectory {
                 let credentials: CredentialsBody = req.json().await?;
                 let credentials: Credentials = credentials.into();
                 let now = crate::settings::now();
+                // Before any grant: a locked key's grant never reaches a Worker's cache either.
                 if let Err(retry_after) = self.failures.borrow().check(&credentials.client_id, now) {
                     return Response::from_json(&Wait { retry_after }).map(|r| r.with_status(429));
                 }
                 let granted = self.authenticate(&credentials)?;
                 let mut failures = self.failures.borrow_mut();
                 match granted {
-                    Some(granted) => {
+                    Some(authenticated) => {
                         failures.record_success(&credentials.client_id);
-                        Response::from_json(&granted)
+                        Response::from_json(&authenticated)
                     }
                     None => {
                         failures.record_failure(&credentials.client_id, now);
@@ -180,7 +195,7 @@ impl ClientDirectory {
     /// What the credentials grant: the administrator, or a client that is not revoked, with the
     /// right secret. Every request takes the same steps (one lookup, one hash, one constant-time
     /// comparison), whoever's key it names and whether or not that key exists.
-    fn authenticate(&self, credentials: &Credentials) -> Result<Option<Granted>> {
+    fn authenticate(&self, credentials: &Credentials) -> Result<Option<Authenticated>> {
         let key = &credentials.client_id;
         let client = self.find(key)?;
         let admin = self.admin.as_ref().filter(|(admin_key, _)| constant_time_eq(key, admin_key));
@@ -191,7 +206,7 @@ impl ClientDirectory {
                 Some(Granted { instance: String::new(), admin: true, name: ADMIN_NAME.to_owned() }),
             ),
             (None, Some(client)) => (
-                client.salt.as_bytes(),
+                client.salt.as_str(),
                 client.secret_hash.as_str(),
                 (client.revoked == 0).then(|| Granted {
                     instance: client.instance.clone(),
@@ -201,8 +216,9 @@ impl ClientDirectory {
             ),
             (None, None) => (UNKNOWN_SALT, "", None),
         };
-        let valid = verify_secret(salt, &credentials.client_secret, stored_hash);
-        Ok(granted.filter(|_| valid))
+        let valid = verify_secret(salt.as_bytes(), &credentials.client_secret, stored_hash);
+        let verifier = Verifier { salt: salt.to_owned(), secret_hash: stored_hash.to_owned() };
+        Ok(granted.filter(|_| valid).map(|granted| Authenticated { granted, verifier: Some(verifier) }))
     }
 
     fn create(&self, new: NewClient) -> Result<CreatedClient> {

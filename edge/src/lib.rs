@@ -13,6 +13,7 @@ mod identity;
 mod instance;
 mod replica;
 mod settings;
+mod token_cache;
 // Public for the storage-growth bench, which runs it on a native SQLite.
 pub mod sql_store;
 

@@ -242,7 +242,7 @@ fn test(test_args: &[String]) -> Result<()> {
     let config = ServerConfig {
         log_file: Some(root.join(format!("target/wrangler-{port}.log"))),
         vars,
-        ..ServerConfig::new(root.clone(), tools.node.clone(), port, state)
+        ..ServerConfig::new(root.clone(), tools.node.clone(), port, state.clone())
     };
     eprintln!("xtask: starting wrangler dev on 127.0.0.1:{port}");
     let server = WranglerServer::start(config, START_TIMEOUT)?;
@@ -254,6 +254,8 @@ fn test(test_args: &[String]) -> Result<()> {
             .args(test_args)
             .env("EDFI_BASE_URL", server.base_url())
             .env("EDFI_ROOT", &root)
+            // Where the server keeps its state, for a test that damages a KV value there.
+            .env("EDFI_STATE_DIR", &state)
             .env("EDFI_NODE", &tools.node)
             .env("EDFI_PYTHON", &tools.python)
             .env("EDFI_ADMIN_BIN", root.join("target/debug/edfi-admin"))

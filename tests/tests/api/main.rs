@@ -15,3 +15,4 @@ mod races;
 mod replica;
 mod security;
 mod support;
+mod tokens;

@@ -1,6 +1,7 @@
 //! The edge read path through KV and version history. The suite's server reads instance
 //! `edge-reads` from the replica and keeps at most 5 versions per item (xtask TEST_SERVER_VARS).
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -53,6 +54,55 @@ async fn edge_reads_converge_to_the_latest_write() {
         assert!(Instant::now() < deadline, "the deletion reached the replica");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// The files holding the local KV's values (miniflare keeps each value in a blob file under the
+/// server's state directory) that contain `needle`.
+fn kv_values_containing(needle: &str) -> Vec<PathBuf> {
+    let state = std::env::var_os("EDFI_STATE_DIR").expect("EDFI_STATE_DIR: run with `cargo xtask test`");
+    let namespaces = std::fs::read_dir(PathBuf::from(state).join("v3/kv")).expect("the local KV's directory");
+    let mut found = Vec::new();
+    for namespace in namespaces.flatten() {
+        let Ok(blobs) = std::fs::read_dir(namespace.path().join("blobs")) else { continue };
+        for blob in blobs.flatten() {
+            let text = std::fs::read(blob.path()).unwrap_or_default();
+            if String::from_utf8_lossy(&text).contains(needle) {
+                found.push(blob.path());
+            }
+        }
+    }
+    found
+}
+
+/// A replica value the Worker cannot read (here: bytes that are not the JSON it wrote) sends an
+/// edge read to the Durable Object, which answers the committed item, until the next publication
+/// replaces the value.
+#[tokio::test]
+async fn an_unreadable_replica_value_is_answered_by_the_object() {
+    let api = Api::connect(base_url(), EDGE_INSTANCE).await;
+    let body = student(&unique_id("unreadable"));
+    let (path, etag) = api.create(&body).await;
+    until_etag(&api, &path, &etag).await;
+    let committed = api.get(&path, &[("Cache-Control", "no-cache")]).await;
+    let id = path.rsplit('/').next().unwrap();
+    let values = kv_values_containing(id);
+    assert!(!values.is_empty(), "the replica's value of {id} is on disk");
+    for value in &values {
+        std::fs::write(value, b"\xff\x00 not the replica's JSON {").unwrap();
+    }
+    for n in 0..3 {
+        let reply = api.get(&path, &[]).await;
+        assert_eq!(reply.status, 200, "read {n}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.etag(), etag, "read {n}: the committed ETag");
+        assert_eq!(reply.header("X-Read-Path"), None, "read {n}: answered by the Durable Object");
+        assert_eq!(reply.json(), committed.json(), "read {n}: the committed item");
+    }
+    let reply = api.get(&path, &[("If-None-Match", &etag)]).await;
+    assert_eq!((reply.status, reply.header("X-Read-Path")), (304, None));
+    // The next write's publication replaces the damaged value, and the replica answers again.
+    let reply = api.write("PUT", &path, &renamed(&body, "Republished"), &[]).await;
+    assert_eq!(reply.status, 204);
+    until_etag(&api, &path, &reply.etag()).await;
 }
 
 #[tokio::test]

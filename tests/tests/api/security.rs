@@ -157,6 +157,28 @@ async fn a_revoked_clients_tokens_stop_working() {
     admin.delete("/admin/v1/clients/no-such-key", &[]).await.assert_problem(404, "urn:ed-fi:api:not-found");
 }
 
+/// 204 means the instance recorded the revocation; a repeated one finds it recorded and says 204 again.
+#[tokio::test]
+async fn revoking_again_is_harmless_and_answers_204() {
+    let admin = Api::admin(base_url()).await;
+    let (key, secret) = admin.create_client("blackbox").await;
+    let token = Api::anonymous(base_url()).token_for(&key, &secret).await.unwrap();
+    let client = Api::anonymous(base_url()).with_token(Some(token));
+    assert_eq!(client.get(STUDENTS, &[]).await.status, 200);
+    for n in 0..3 {
+        let reply = admin.delete(&format!("/admin/v1/clients/{key}"), &[]).await;
+        assert_eq!(reply.status, 204, "revocation {n}: {}", String::from_utf8_lossy(&reply.body));
+        assert!(reply.body.is_empty());
+        // 204 came after the instance recorded it: the token stops at once, every time.
+        client.get(STUDENTS, &[]).await.assert_problem(401, AUTHENTICATION);
+    }
+    let listed = admin.get("/admin/v1/clients", &[]).await.json();
+    let entries: Vec<_> = listed.as_array().unwrap().iter().filter(|c| c["key"] == key.as_str()).collect();
+    assert_eq!(entries.len(), 1, "still one client");
+    assert_eq!(entries[0]["revoked"], true);
+    assert!(Api::anonymous(base_url()).token_for(&key, &secret).await.is_none());
+}
+
 /// A revocation acknowledged while a write's body is still arriving stops that write: the instance
 /// checks revocation after the body, in the same synchronous step as the write.
 #[tokio::test]
