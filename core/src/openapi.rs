@@ -178,7 +178,7 @@ impl Schemas {
                 Some((member.name.to_owned(), schema))
             })
             .collect();
-        properties.insert(crate::links::LINK.to_owned(), link);
+        properties.insert(crate::wire::LINK.to_owned(), link);
         let required: Vec<&str> = reference.members.iter().map(|member| member.name).collect();
         let schema = json!({ "type": "object", "properties": properties, "required": required });
         self.add(reference_schema_name(field_name, reference), schema)

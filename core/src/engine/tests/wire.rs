@@ -1,0 +1,108 @@
+//! The engine and [`crate::wire`], the protocol its clients use, agree: what a client takes for
+//! the same content is what the server gives one ETag.
+
+use super::*;
+use crate::resources;
+use crate::sample::Samples;
+use crate::wire::{self as protocol, EntityTag};
+
+fn read(api: &mut Api, path: &str) -> (Value, EntityTag) {
+    let response = api.send(Request::new("GET", path));
+    assert_eq!(response.status, 200, "GET {path}: {}", text(&response));
+    (body(&response), EntityTag::parse(header(&response, "ETag")).unwrap())
+}
+
+/// Creates `def`'s sample item and what it references; returns the item's path.
+fn create_sample(api: &mut Api, samples: &mut Samples, def: &'static crate::model::ResourceDef) -> String {
+    samples.item(def);
+    let mut location = String::new();
+    for (resource, body) in samples.take() {
+        let created = api.send(raw("POST", &format!("/data/v3/ed-fi/{}", resource.name), body.to_string()));
+        assert_eq!(created.status, 201, "POST {} {body}: {}", resource.name, text(&created));
+        location = header(&created, "Location").trim_start_matches(BASE_URL).to_owned();
+    }
+    location
+}
+
+/// Every representation the server gives, links in its references and all, has as content (by
+/// the client's rule, which reads no model) the ETag the server sent with it.
+#[test]
+fn the_content_of_every_resource_s_representation_has_the_etag_the_server_sent() {
+    let mut api = Api::new();
+    let mut samples = Samples::new();
+    let mut linked = 0;
+    // Descriptors are made as what the others reference.
+    for def in resources::all().iter().filter(|def| !def.is_descriptor) {
+        samples.item(def);
+        for (resource, body) in samples.take() {
+            let created =
+                api.send(raw("POST", &format!("/data/v3/ed-fi/{}", resource.name), body.to_string()));
+            assert_eq!(created.status, 201, "POST {} {body}: {}", resource.name, text(&created));
+            let path = header(&created, "Location").trim_start_matches(BASE_URL).to_owned();
+            let (representation, etag) = read(&mut api, &path);
+            assert_eq!(
+                protocol::content_etag(&representation),
+                Some(etag.clone()),
+                "{path}: {representation}"
+            );
+            assert_eq!(protocol::representation_etag(&representation), Some(etag), "{path}");
+            linked += usize::from(representation.to_string().contains(r#""link":"#));
+        }
+    }
+    assert!(linked > 100, "representations with links were checked ({linked})");
+}
+
+/// A course as read, with both credit members set, and its ETag.
+fn course(api: &mut Api) -> (String, Value, EntityTag) {
+    let mut samples = Samples::new();
+    let path = create_sample(api, &mut samples, resources::get("courses"));
+    let (mut course, etag) = read(api, &path);
+    course["minimumAvailableCredits"] = json!(1);
+    course["maximumAvailableCredits"] = json!(3);
+    let updated = api.send(raw("PUT", &path, course.to_string()).header("If-Match", &etag.to_string()));
+    assert_eq!(updated.status, 204, "{}", text(&updated));
+    let (course, etag) = read(api, &path);
+    assert!(course["educationOrganizationReference"]["link"].is_object(), "{course}");
+    (path, course, etag)
+}
+
+/// Spellings of a representation that the server gives the ETag it has: the client's content
+/// rule calls each the same content, and a real change a different one, with the server's ETag.
+#[test]
+fn respellings_the_server_calls_unchanged_are_the_same_content_to_a_client() {
+    let mut api = Api::new();
+    let (path, read, etag) = course(&mut api);
+    type Edit = fn(&mut Value);
+    let edits: [(&str, Edit); 6] = [
+        ("a number spelled otherwise", |c| c["maximumAvailableCredits"] = json!(3.0)),
+        ("a null member", |c| c["courseDefinedByDescriptor"] = Value::Null),
+        ("a nested null member", |c| c["identificationCodes"][0]["courseCatalogURL"] = Value::Null),
+        ("the link left out", |c| {
+            c["educationOrganizationReference"].as_object_mut().unwrap().remove("link");
+        }),
+        ("another link", |c| {
+            c["educationOrganizationReference"]["link"] = json!({ "rel": "X", "href": "/y" })
+        }),
+        ("server members stale or left out", |c| {
+            c["_etag"] = json!("stale");
+            c.as_object_mut().unwrap().remove("changeVersion");
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut respelled = read.clone();
+        edit(&mut respelled);
+        assert_ne!(respelled, read, "{what}: a different value");
+        assert!(protocol::same_content(&read, &respelled), "{what}: {respelled}");
+        assert_eq!(protocol::content(&respelled), protocol::content(&read), "{what}");
+        let put = api.send(raw("PUT", &path, respelled.to_string()).header("If-Match", &etag.to_string()));
+        assert_eq!(put.status, 204, "{what}: {}", text(&put));
+        assert_eq!(header(&put, "ETag"), etag.to_string(), "{what}: the server saw no change");
+    }
+    let mut changed = read.clone();
+    changed["maximumAvailableCredits"] = json!(3.5);
+    assert!(!protocol::same_content(&read, &changed));
+    let put = api.send(raw("PUT", &path, changed.to_string()).header("If-Match", &etag.to_string()));
+    assert_eq!(put.status, 204, "{}", text(&put));
+    assert_eq!(Some(EntityTag::parse(header(&put, "ETag")).unwrap()), protocol::content_etag(&changed));
+    assert_ne!(header(&put, "ETag"), etag.to_string());
+}

@@ -1,0 +1,129 @@
+use serde_json::{json, Value};
+
+use super::*;
+use crate::model::{Field, Kind};
+use crate::resources;
+
+// --------------------------------------------------------------------------------------- content
+
+/// The link rule goes by name, so that a client needs no model; this holds the model to it:
+/// every reference member, at any depth, is named `…Reference`, and no other member is.
+#[test]
+fn the_model_names_reference_members_and_only_them_reference() {
+    fn check(resource: &str, fields: &[Field], path: &str, wrong: &mut Vec<String>, references: &mut usize) {
+        for field in fields {
+            let path = format!("{path}.{}", field.name);
+            let is_reference = matches!(field.kind, Kind::Reference(_));
+            *references += usize::from(is_reference);
+            if is_reference != is_reference_member(field.name) {
+                wrong.push(format!("{resource} {path}"));
+            }
+            match &field.kind {
+                Kind::Object(inner) => check(resource, inner, &path, wrong, references),
+                Kind::Collection { item, .. } => {
+                    check(resource, item, &format!("{path}[*]"), wrong, references)
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    let mut references = 0;
+    for def in resources::definitions() {
+        check(def.name, def.fields, "$", &mut wrong, &mut references);
+    }
+    assert!(wrong.is_empty(), "named against the rule: {wrong:?}");
+    assert!(references > 300, "the model has references to check ({references})");
+}
+
+#[test]
+fn links_are_stripped_from_reference_objects_at_any_depth_and_nowhere_else() {
+    let mut body = json!({
+        "schoolReference": { "schoolId": 1, "link": { "rel": "School", "href": "/ed-fi/schools/a" } },
+        "classPeriods": [{ "classPeriodReference": { "classPeriodName": "1", "link": {} } }],
+        "address": { "cityReference": { "name": "x", "link": "l" }, "link": "kept" },
+        "link": "kept",
+        "Reference": { "link": "kept: no name before the suffix" },
+    });
+    strip_links(body.as_object_mut().unwrap());
+    assert_eq!(
+        body,
+        json!({
+            "schoolReference": { "schoolId": 1 },
+            "classPeriods": [{ "classPeriodReference": { "classPeriodName": "1" } }],
+            "address": { "cityReference": { "name": "x" }, "link": "kept" },
+            "link": "kept",
+            "Reference": { "link": "kept: no name before the suffix" },
+        })
+    );
+}
+
+#[test]
+fn content_is_what_the_server_hashes() {
+    let read = json!({
+        "id": "0123", "_etag": "e", "_lastModifiedDate": "2026-01-01T00:00:00Z", "changeVersion": 4,
+        "credits": 3.0, "big": 1e3, "none": null,
+        "schoolReference": { "schoolId": 1, "link": { "rel": "School" }, "gone": null },
+        "items": [null, { "id": "nested ids are content", "x": null }],
+    });
+    let expected = json!({
+        "credits": 3, "big": 1000,
+        "schoolReference": { "schoolId": 1 },
+        "items": [null, { "id": "nested ids are content" }],
+    });
+    assert_eq!(content(&read), expected);
+    assert_eq!(content_etag(&read), content_etag(&expected));
+    assert_eq!(
+        content_etag(&read).unwrap(),
+        crate::content::Content::from_body(expected.as_object().unwrap()).etag().clone()
+    );
+    assert!(same_content(&read, &expected));
+    assert!(!same_content(&read, &json!({ "credits": 3.5 })));
+    assert_eq!(content(&Value::Null), Value::Null, "a tombstone has no content to take apart");
+    assert_eq!(content_etag(&json!([1])), None);
+}
+
+#[test]
+fn the_etag_member_is_the_unquoted_opaque_value() {
+    let etag = representation_etag(&json!({ "_etag": "abc" })).unwrap();
+    assert_eq!(etag, EntityTag::strong("abc").unwrap());
+    assert_eq!(etag.to_string(), "\"abc\"");
+    assert_eq!(representation_etag(&json!({ "_etag": 1 })), None);
+    assert_eq!(representation_etag(&json!({})), None);
+}
+
+#[test]
+fn endpoints_compare_case_insensitively() {
+    assert!(same_endpoint("Students", "students"));
+    assert!(!same_endpoint("students", "student"));
+    assert_eq!(endpoint_key("StudentSchoolAssociations"), endpoint_key("studentschoolassociations"));
+}
+
+/// What a client shares with the server is only the protocol: these modules read no model, run
+/// no engine and touch no store, so `wire` stays usable against any Ed-Fi API.
+#[test]
+fn the_protocol_reads_no_model_and_runs_no_engine() {
+    let sources = [
+        ("wire/mod.rs", include_str!("mod.rs")),
+        ("etag.rs", include_str!("../etag.rs")),
+        ("content.rs", include_str!("../content.rs")),
+        ("canonical.rs", include_str!("../canonical.rs")),
+        ("idempotency.rs", include_str!("../idempotency.rs")),
+        ("problem.rs", include_str!("../problem.rs")),
+    ];
+    let engine_side =
+        ["model", "resources", "engine", "store", "validate", "openapi", "sample", "links", "interchange"];
+    for (file, text) in sources {
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect();
+        for module in engine_side {
+            assert!(!code.contains(&format!("crate::{module}")), "{file} uses crate::{module}");
+            assert!(!code.contains(&format!("super::{module}")), "{file} uses super::{module}");
+        }
+    }
+}
