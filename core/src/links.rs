@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 use crate::canonical::canonical_object;
 use crate::model::ResourceDef;
-use crate::wire::{LINK, SERVER_FIELDS};
+use crate::wire::{paths, LINK, SERVER_FIELDS};
 
 /// A reference object of a body, resolved: where it is (`$.classPeriods[0].classPeriodReference`)
 /// and the item it names.
@@ -39,7 +39,7 @@ pub fn stored_text(body: &Map<String, Value>, resolved: &[Resolved]) -> String {
 /// ODS/API's link to an item: `rel` is the resource's entity name, `href` its path under the
 /// data API.
 pub fn link(target: &ResourceDef, id: &str) -> Value {
-    json!({"rel": target.entity_name, "href": format!("/ed-fi/{}/{id}", target.name)})
+    json!({"rel": target.entity_name, "href": format!("{}/{id}", paths::namespaced(target.name))})
 }
 
 /// The object at a concrete path such as `$.classPeriods[0].classPeriodReference`.

@@ -9,6 +9,7 @@ use crate::precondition::ReadOutcome;
 use crate::problem::Problem;
 use crate::store::{Document, Store};
 use crate::validate::key_values;
+use crate::wire::paths::{NEXT_PAGE_TOKEN_HEADER, TOTAL_COUNT_HEADER};
 
 use super::query::{page_token, CollectionQuery, Filters, HistoryPage};
 use super::{existing, preconditions, stored_etag, Answer, Config, Context, Failure};
@@ -70,11 +71,11 @@ pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store, config:
     body.push(']');
     let mut response = Response::json(200, body);
     if let (true, Some(position)) = (more, last) {
-        response = response.with_header("Next-Page-Token", page_token(position));
+        response = response.with_header(NEXT_PAGE_TOKEN_HEADER, page_token(position));
     }
     if query.total_count {
         let whole = crate::store::Selection { after: None, ..query.selection.clone() };
-        response = response.with_header("Total-Count", store.count(def.name, &whole)?.to_string());
+        response = response.with_header(TOTAL_COUNT_HEADER, store.count(def.name, &whole)?.to_string());
     }
     Ok(response)
 }

@@ -1,10 +1,13 @@
 //! The wire protocol, stated once for the API and for its clients (the admin app and its loader):
 //! which members of a representation are the server's, what counts as the same content (exactly
-//! as the server computes ETags), entity tags, endpoint naming, and the `Idempotency-Key` form.
+//! as the server computes ETags), entity tags, paths and query parameters, endpoint naming, and the
+//! `Idempotency-Key` form.
 //!
 //! Nothing here, nor in the modules it re-exports (`etag`, `content`, `canonical`, `idempotency`,
 //! `problem`), reads the resource model or runs the engine, and none of it does IO: a client of
 //! any Ed-Fi ODS/API can use it and still learn the resources from that API's metadata.
+
+pub mod paths;
 
 use serde_json::{Map, Value};
 

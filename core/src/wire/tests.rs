@@ -1,5 +1,6 @@
 use serde_json::{json, Value};
 
+use super::paths::{self, Param};
 use super::*;
 use crate::model::{Field, Kind};
 use crate::resources;
@@ -99,12 +100,44 @@ fn endpoints_compare_case_insensitively() {
     assert_eq!(endpoint_key("StudentSchoolAssociations"), endpoint_key("studentschoolassociations"));
 }
 
+// ----------------------------------------------------------------------------------------- paths
+
+#[test]
+fn paths_are_encoded_and_namespaced() {
+    assert_eq!(paths::DATA_PREFIX, "/data/v3/ed-fi/");
+    assert_eq!(paths::RESOURCES_DOCUMENT, "/metadata/data/v3/resources/swagger.json");
+    assert_eq!(paths::collection("students"), "/data/v3/ed-fi/students");
+    assert_eq!(paths::item("students", "a/b c"), "/data/v3/ed-fi/students/a%2Fb%20c");
+    assert_eq!(paths::history("students", "abc"), "/admin/v1/history/students/abc");
+    let weak = EntityTag::parse("W/\"x-1\"").unwrap();
+    assert_eq!(paths::version("students", "abc", &weak), "/admin/v1/history/students/abc/x-1");
+    assert_eq!(paths::endpoint_of("/ed-fi/students/{id}"), Some("students"));
+    assert_eq!(paths::endpoint_of("/ed-fi/students"), Some("students"));
+    assert_eq!(paths::endpoint_of("/ed-fi/{id}"), None);
+    assert_eq!(paths::endpoint_of("/tpdm/candidates"), None);
+    assert_eq!(paths::encode("a-b_c.d~e f/g"), "a-b_c.d~e%20f%2Fg");
+    assert_eq!(
+        paths::query([("offset", "5"), ("lastSurname", "O'Brien & Sons")]),
+        "offset=5&lastSurname=O%27Brien%20%26%20Sons"
+    );
+}
+
+#[test]
+fn query_parameters_are_read_in_any_case() {
+    for param in Param::ALL {
+        assert_eq!(Param::parse(param.name()), Some(param));
+        assert_eq!(Param::parse(&param.name().to_ascii_uppercase()), Some(param));
+    }
+    assert_eq!(Param::parse("lastSurname"), None);
+}
+
 /// What a client shares with the server is only the protocol: these modules read no model, run
 /// no engine and touch no store, so `wire` stays usable against any Ed-Fi API.
 #[test]
 fn the_protocol_reads_no_model_and_runs_no_engine() {
     let sources = [
         ("wire/mod.rs", include_str!("mod.rs")),
+        ("wire/paths.rs", include_str!("paths.rs")),
         ("etag.rs", include_str!("../etag.rs")),
         ("content.rs", include_str!("../content.rs")),
         ("canonical.rs", include_str!("../canonical.rs")),

@@ -1,9 +1,11 @@
 //! The engine and [`crate::wire`], the protocol its clients use, agree: what a client takes for
-//! the same content is what the server gives one ETag.
+//! the same content is what the server gives one ETag, and the paths a client builds are routed
+//! where they say.
 
 use super::*;
 use crate::resources;
 use crate::sample::Samples;
+use crate::wire::paths::{self, Param};
 use crate::wire::{self as protocol, EntityTag};
 
 fn read(api: &mut Api, path: &str) -> (Value, EntityTag) {
@@ -17,7 +19,7 @@ fn create_sample(api: &mut Api, samples: &mut Samples, def: &'static crate::mode
     samples.item(def);
     let mut location = String::new();
     for (resource, body) in samples.take() {
-        let created = api.send(raw("POST", &format!("/data/v3/ed-fi/{}", resource.name), body.to_string()));
+        let created = api.send(raw("POST", &paths::collection(resource.name), body.to_string()));
         assert_eq!(created.status, 201, "POST {} {body}: {}", resource.name, text(&created));
         location = header(&created, "Location").trim_start_matches(BASE_URL).to_owned();
     }
@@ -35,8 +37,7 @@ fn the_content_of_every_resource_s_representation_has_the_etag_the_server_sent()
     for def in resources::all().iter().filter(|def| !def.is_descriptor) {
         samples.item(def);
         for (resource, body) in samples.take() {
-            let created =
-                api.send(raw("POST", &format!("/data/v3/ed-fi/{}", resource.name), body.to_string()));
+            let created = api.send(raw("POST", &paths::collection(resource.name), body.to_string()));
             assert_eq!(created.status, 201, "POST {} {body}: {}", resource.name, text(&created));
             let path = header(&created, "Location").trim_start_matches(BASE_URL).to_owned();
             let (representation, etag) = read(&mut api, &path);
@@ -105,4 +106,64 @@ fn respellings_the_server_calls_unchanged_are_the_same_content_to_a_client() {
     assert_eq!(put.status, 204, "{}", text(&put));
     assert_eq!(Some(EntityTag::parse(header(&put, "ETag")).unwrap()), protocol::content_etag(&changed));
     assert_ne!(header(&put, "ETag"), etag.to_string());
+}
+
+#[test]
+fn the_paths_a_client_builds_are_routed_where_they_say() {
+    let students = resources::get("students");
+    let id = "0123456789abcdef0123456789abcdef";
+    let opaque = "AbC-_1";
+    let cases = [
+        (paths::collection("Students"), Route::Collection(students)),
+        (paths::item("students", id), Route::Item(students, id.to_owned())),
+        (paths::history("students", id), Route::History(students, id.to_owned(), None)),
+        (
+            paths::version("students", id, &EntityTag::parse(&format!("W/\"{opaque}\"")).unwrap()),
+            Route::History(students, id.to_owned(), Some(opaque.to_owned())),
+        ),
+        (format!("{}/{}", paths::collection("students"), paths::DELETES), Route::Deletes(students)),
+        (format!("{}/{}", paths::collection("students"), paths::KEY_CHANGES), Route::KeyChanges(students)),
+        (paths::TOKEN.to_owned(), Route::Token),
+        (paths::CLIENTS.to_owned(), Route::Admin(AdminRoute::Clients)),
+        (format!("{}/k1", paths::CLIENTS), Route::Admin(AdminRoute::Client("k1".to_owned()))),
+        (paths::AVAILABLE_CHANGE_VERSIONS.to_owned(), Route::AvailableChangeVersions),
+        (paths::METADATA_INDEX.to_owned(), Route::Metadata(MetadataDoc::Index)),
+        (paths::RESOURCES_DOCUMENT.to_owned(), Route::Metadata(MetadataDoc::Resources)),
+        (paths::DESCRIPTORS_DOCUMENT.to_owned(), Route::Metadata(MetadataDoc::Descriptors)),
+        (paths::DEPENDENCIES.to_owned(), Route::Metadata(MetadataDoc::Dependencies)),
+    ];
+    for (path, expected) in cases {
+        assert_eq!(route(&path).unwrap(), expected, "{path}");
+    }
+    // What the metadata lists leads where a client takes it to lead.
+    for entry in openapi::metadata_index(BASE_URL).as_array().unwrap() {
+        let path = entry["endpointUri"].as_str().unwrap().trim_start_matches(BASE_URL);
+        assert!(matches!(route(path).unwrap(), Route::Metadata(_)), "{path}");
+    }
+    for document in [openapi::resources_document(BASE_URL), openapi::descriptors_document(BASE_URL)] {
+        assert_eq!(document["servers"][0]["url"], format!("{BASE_URL}{}", paths::DATA_API));
+        for path in document["paths"].as_object().unwrap().keys() {
+            let endpoint = paths::endpoint_of(path).unwrap_or_else(|| panic!("{path}"));
+            let def = resources::find_endpoint(endpoint).unwrap_or_else(|| panic!("{path}"));
+            assert_eq!(route(&paths::collection(endpoint)).unwrap(), Route::Collection(def), "{path}");
+        }
+    }
+}
+
+#[test]
+fn the_query_a_client_builds_is_the_query_the_server_reads() {
+    let mut api = Api::new();
+    for n in 0..3 {
+        api.create(&student(&format!("60480{n}")));
+    }
+    let query = paths::query([
+        (Param::Offset.name(), "1"),
+        (Param::Limit.name(), "5"),
+        (Param::TotalCount.name(), "true"),
+        ("studentUniqueId", "604802"),
+    ]);
+    let response = api.send(Request::new("GET", &format!("{}?{query}", paths::collection("students"))));
+    assert_eq!(response.status, 200, "{}", text(&response));
+    assert_eq!(header(&response, paths::TOTAL_COUNT_HEADER), "1");
+    assert_eq!(body(&response), json!([]), "offset 1 of the one match");
 }
