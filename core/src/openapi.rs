@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Field, Kind, Reference, ResourceDef, DESCRIPTOR_URI_MAX};
 use crate::resources;
+use crate::wire::answers::MetadataEntry;
 use crate::wire::paths::{self, Param};
 
 const OPENAPI_VERSION: &str = "3.0.1";
@@ -24,14 +25,16 @@ const TIME_PATTERN: &str = r"^\d{2}:\d{2}:\d{2}$";
 
 /// The `/metadata/` answer: where the resources and descriptors documents are.
 pub fn metadata_index(base_url: &str) -> Value {
-    let entry = |name: &str| {
-        json!({
-            "name": name,
-            "endpointUri": format!("{base_url}/metadata/data/v3/{name}/swagger.json"),
-            "prefix": "",
-        })
+    let entry = |name: &str, path: &str| MetadataEntry {
+        name: name.to_owned(),
+        endpoint_uri: format!("{base_url}{path}"),
+        prefix: String::new(),
     };
-    json!([entry("resources"), entry("descriptors")])
+    let entries = [
+        entry(paths::RESOURCES, paths::RESOURCES_DOCUMENT),
+        entry(paths::DESCRIPTORS, paths::DESCRIPTORS_DOCUMENT),
+    ];
+    serde_json::to_value(entries).expect("metadata entries serialize")
 }
 
 /// The OpenAPI document of every resource that is not a descriptor.

@@ -1,12 +1,14 @@
 //! The wire protocol, stated once for the API and for its clients (the admin app and its loader):
 //! which members of a representation are the server's, what counts as the same content (exactly
-//! as the server computes ETags), entity tags, paths and query parameters, endpoint naming, and the
+//! as the server computes ETags), entity tags, the bodies of answers (problem details, OAuth
+//! errors, tokens, history), paths and query parameters, endpoint naming, and the
 //! `Idempotency-Key` form.
 //!
 //! Nothing here, nor in the modules it re-exports (`etag`, `content`, `canonical`, `idempotency`,
 //! `problem`), reads the resource model or runs the engine, and none of it does IO: a client of
 //! any Ed-Fi ODS/API can use it and still learn the resources from that API's metadata.
 
+pub mod answers;
 pub mod paths;
 
 use serde_json::{Map, Value};
@@ -16,6 +18,7 @@ use crate::content::Content;
 pub use crate::etag::{EntityTag, InvalidEntityTag, TagCondition};
 pub use crate::idempotency::{
     IdempotencyKey, HEADER as IDEMPOTENCY_KEY, REPLAYED_HEADER as IDEMPOTENCY_REPLAYED,
+    REPLAYED_VALUE as IDEMPOTENCY_REPLAYED_VALUE,
 };
 pub use crate::problem::{Problem, ValidationErrors};
 

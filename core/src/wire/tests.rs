@@ -1,5 +1,6 @@
 use serde_json::{json, Value};
 
+use super::answers::{ErrorAnswer, HistoryEntry, MetadataEntry, TokenAnswer};
 use super::paths::{self, Param};
 use super::*;
 use crate::model::{Field, Kind};
@@ -131,6 +132,101 @@ fn query_parameters_are_read_in_any_case() {
     assert_eq!(Param::parse("lastSurname"), None);
 }
 
+// --------------------------------------------------------------------------------------- answers
+
+#[test]
+fn every_problem_the_server_makes_reads_back_whole() {
+    let mut errors = ValidationErrors::new();
+    errors.insert("$.birthDate".to_owned(), vec!["'birthDate' is required.".to_owned()]);
+    for problem in [
+        Problem::optimistic_lock_failed(),
+        Problem::validation_failed(errors),
+        Problem::unresolved_reference(ValidationErrors::new()),
+        Problem::idempotency_key_reused(),
+        Problem::internal(),
+    ] {
+        let problem = problem.with_correlation_id("c1");
+        let answer = ErrorAnswer::read(std::str::from_utf8(&problem.to_json()).unwrap());
+        assert_eq!(answer.detail.as_deref(), Some(problem.detail.as_str()));
+        assert_eq!(answer.kind, problem.kind);
+        assert_eq!(answer.errors, problem.errors);
+        assert_eq!(answer.validation_errors, problem.validation_errors);
+        assert!(answer.structured);
+        let read: Problem = serde_json::from_slice(&problem.to_json()).unwrap();
+        assert_eq!(read, Problem { headers: Vec::new(), ..problem }, "a problem round-trips");
+    }
+}
+
+#[test]
+fn oauth_errors_and_other_apis_answers_read_leniently() {
+    let oauth = crate::auth::OAuthError::invalid_client();
+    let answer = ErrorAnswer::read(std::str::from_utf8(&oauth.to_json()).unwrap());
+    assert_eq!(answer.detail.as_deref(), Some("Client authentication failed."));
+    assert_eq!(
+        oauth.to_json(),
+        br#"{"error":"invalid_client","error_description":"Client authentication failed."}"#
+    );
+    assert_eq!(ErrorAnswer::read(r#"{"error":"invalid_grant"}"#).detail.as_deref(), Some("invalid_grant"));
+    assert_eq!(
+        ErrorAnswer::read(r#"{"message":"Authorization denied."}"#).detail.as_deref(),
+        Some("Authorization denied.")
+    );
+    assert_eq!(
+        ErrorAnswer::read(r#"{"title":"Not Found","detail":"  "}"#).detail.as_deref(),
+        Some("Not Found")
+    );
+    let odd = ErrorAnswer::read(
+        r#"{"detail":"Bad.","status":"400","errors":"one","validationErrors":{"$.a":"too long","$.b":[1]}}"#,
+    );
+    assert_eq!(odd.detail.as_deref(), Some("Bad."));
+    assert_eq!(odd.errors, ["one"]);
+    assert_eq!(odd.validation_errors["$.a"], ["too long"]);
+    assert_eq!(odd.validation_errors["$.b"], ["1"]);
+    assert_eq!(ErrorAnswer::read("Service Unavailable").detail.as_deref(), Some("Service Unavailable"));
+    assert_eq!(ErrorAnswer::read("<html>…</html>").detail, None);
+    assert_eq!(ErrorAnswer::read("").detail, None);
+    assert!(!ErrorAnswer::read("[1]").structured);
+}
+
+#[test]
+fn a_token_answer_is_written_as_before_and_read_leniently() {
+    let answer = TokenAnswer {
+        access_token: "t".into(),
+        expires_in: Some(3600),
+        token_type: answers::TOKEN_TYPE.into(),
+    };
+    assert_eq!(
+        serde_json::to_string(&answer).unwrap(),
+        r#"{"access_token":"t","expires_in":3600,"token_type":"bearer"}"#
+    );
+    let read = |text: &str| serde_json::from_str::<TokenAnswer>(text).map(|a| a.expires_in);
+    assert_eq!(read(r#"{"access_token":"t","expires_in":"1800"}"#).unwrap(), Some(1800));
+    assert_eq!(read(r#"{"access_token":"t","expires_in":59.9}"#).unwrap(), Some(59));
+    assert_eq!(read(r#"{"access_token":"t","expires_in":-5}"#).unwrap(), Some(0));
+    assert_eq!(read(r#"{"access_token":"t"}"#).unwrap(), None);
+    assert!(read(r#"{"expires_in":60}"#).is_err(), "no token, no answer");
+}
+
+#[test]
+fn metadata_entries_and_history_entries_round_trip() {
+    let index = crate::openapi::metadata_index("https://x");
+    let entries: Vec<MetadataEntry> = serde_json::from_value(index).unwrap();
+    let names: Vec<_> = entries.iter().map(|e| (e.name.as_str(), e.endpoint_uri.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            (paths::RESOURCES, "https://x/metadata/data/v3/resources/swagger.json"),
+            (paths::DESCRIPTORS, "https://x/metadata/data/v3/descriptors/swagger.json"),
+        ]
+    );
+    let tombstone: HistoryEntry = serde_json::from_value(json!({
+        "etag": null, "lastModifiedDate": "2026-01-01T00:00:00Z", "changeVersion": 9, "client": "SIS", "deleted": true,
+    }))
+    .unwrap();
+    assert_eq!(tombstone.etag, None);
+    assert_eq!(serde_json::to_value(&tombstone).unwrap()["etag"], Value::Null);
+}
+
 /// What a client shares with the server is only the protocol: these modules read no model, run
 /// no engine and touch no store, so `wire` stays usable against any Ed-Fi API.
 #[test]
@@ -138,6 +234,7 @@ fn the_protocol_reads_no_model_and_runs_no_engine() {
     let sources = [
         ("wire/mod.rs", include_str!("mod.rs")),
         ("wire/paths.rs", include_str!("paths.rs")),
+        ("wire/answers.rs", include_str!("answers.rs")),
         ("etag.rs", include_str!("../etag.rs")),
         ("content.rs", include_str!("../content.rs")),
         ("canonical.rs", include_str!("../canonical.rs")),

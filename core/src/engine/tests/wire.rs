@@ -5,6 +5,7 @@
 use super::*;
 use crate::resources;
 use crate::sample::Samples;
+use crate::wire::answers::HistoryEntry;
 use crate::wire::paths::{self, Param};
 use crate::wire::{self as protocol, EntityTag};
 
@@ -146,6 +147,31 @@ fn the_paths_a_client_builds_are_routed_where_they_say() {
             let endpoint = paths::endpoint_of(path).unwrap_or_else(|| panic!("{path}"));
             let def = resources::find_endpoint(endpoint).unwrap_or_else(|| panic!("{path}"));
             assert_eq!(route(&paths::collection(endpoint)).unwrap(), Route::Collection(def), "{path}");
+        }
+    }
+}
+
+#[test]
+fn history_reads_as_history_entries_and_a_version_by_any_form_of_its_etag() {
+    let mut api = Api::new();
+    let (id, first) = api.create(&student("604822"));
+    let second =
+        header(&api.expect(put(&id, &renamed("604822", "Bo")).header("If-Match", &first), 204), "ETag")
+            .to_owned();
+    let listed = api.expect(Request::new("GET", &paths::history("students", &id)), 200);
+    let entries: Vec<HistoryEntry> = serde_json::from_slice(&listed.body).unwrap();
+    let etags: Vec<_> = entries.iter().map(|e| e.etag.clone().unwrap()).collect();
+    assert_eq!(etags, [unquote(&first), unquote(&second)]);
+    assert_eq!(entries[1].client, "Test SIS");
+    for form in [first.clone(), unquote(&first).to_owned(), weak(&first)] {
+        let tag = EntityTag::parse(&form).unwrap();
+        let (version, etag) = read(&mut api, &paths::version("students", &id, &tag));
+        assert_eq!(etag.to_string(), first, "{form}");
+        assert_eq!(version["firstName"], "Ana");
+        // The form as it is names the same version (a weak one has a `/`: it needs encoding).
+        if !form.contains('/') {
+            let raw_path = format!("{}/{}", paths::history("students", &id), form);
+            assert_eq!(read(&mut api, &raw_path).0, version, "{form}");
         }
     }
 }
