@@ -32,15 +32,29 @@ pub const RENEW_MARGIN: Duration = Duration::from_secs(30);
 /// The longest a request may take, answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Ed-Fi's path-item extension naming a resource's domains.
+const DOMAINS_EXTENSION: &str = "x-Ed-Fi-domains";
+/// The tag extension this API names a resource's interchanges in.
+const INTERCHANGES_EXTENSION: &str = edfi_core::openapi::INTERCHANGES_EXTENSION;
 
 // ------------------------------------------------------------------------------------------ types
 
 /// A resource the API serves (`students`, `gradeLevelDescriptors`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResourceInfo {
     pub name: String,
     /// It is described by the descriptors document.
     pub descriptor: bool,
+    /// What the metadata groups it under: Ed-Fi's domains (`x-Ed-Fi-domains` on its path, as
+    /// Ed-Fi's ApiSchema-generated documents have it), else the interchanges this API names on
+    /// its tag (`x-Ed-Fi-interchanges`); empty when the metadata says neither.
+    pub groups: Vec<String>,
+}
+
+impl ResourceInfo {
+    pub fn new(name: &str, descriptor: bool) -> Self {
+        Self { name: name.to_owned(), descriptor, groups: Vec::new() }
+    }
 }
 
 /// One page of a collection and the collection's size.
@@ -201,16 +215,22 @@ impl Client {
         let documents = self.load_documents().await?;
         let mut resources = BTreeSet::new();
         let mut descriptors = BTreeSet::new();
+        let mut groups = BTreeMap::new();
         for document in documents.iter() {
             let names = if document.name == paths::DESCRIPTORS { &mut descriptors } else { &mut resources };
             let listed = document.body.get("paths").and_then(Value::as_object);
             let endpoints =
                 listed.into_iter().flat_map(|listed| listed.keys()).filter_map(|p| paths::endpoint_of(p));
             names.extend(endpoints.map(str::to_owned));
+            groups_of(&document.body, &mut groups);
         }
         descriptors.retain(|name| !resources.contains(name));
-        let resources = resources.into_iter().map(|name| ResourceInfo { name, descriptor: false });
-        let descriptors = descriptors.into_iter().map(|name| ResourceInfo { name, descriptor: true });
+        let info = |name: String, descriptor: bool| {
+            let groups = groups.get(&name).cloned().unwrap_or_default();
+            ResourceInfo { name, descriptor, groups }
+        };
+        let resources = resources.into_iter().map(|name| info(name, false));
+        let descriptors = descriptors.into_iter().map(|name| info(name, true));
         Ok(resources.chain(descriptors).collect())
     }
 
@@ -677,6 +697,33 @@ fn is_loopback(base: &str) -> bool {
 
 // ------------------------------------------------------------------------------------- metadata
 
+/// The groups a metadata document gives its resources, by resource: the `x-Ed-Fi-domains` of the
+/// resource's collection path, else the `x-Ed-Fi-interchanges` of its tag.
+fn groups_of(document: &Value, out: &mut BTreeMap<String, Vec<String>>) {
+    let names = |value: Option<&Value>| -> Vec<String> {
+        let items = value.and_then(Value::as_array).into_iter().flatten();
+        items.filter_map(Value::as_str).map(str::to_owned).collect()
+    };
+    let tags = document.get("tags").and_then(Value::as_array).into_iter().flatten();
+    for tag in tags {
+        let Some(name) = tag.get("name").and_then(Value::as_str) else { continue };
+        let interchanges = names(tag.get(INTERCHANGES_EXTENSION));
+        if !interchanges.is_empty() {
+            out.entry(name.to_owned()).or_insert(interchanges);
+        }
+    }
+    let listed = document.get("paths").and_then(Value::as_object).into_iter().flatten();
+    for (path, item) in listed {
+        let Some(endpoint) = paths::endpoint_of(path).filter(|e| *path == paths::namespaced(e)) else {
+            continue;
+        };
+        let domains = names(item.get(DOMAINS_EXTENSION));
+        if !domains.is_empty() {
+            out.insert(endpoint.to_owned(), domains);
+        }
+    }
+}
+
 /// The `$ref` of the schema a resource's POST takes, as the metadata gives it: no name is guessed,
 /// so an API that names its schemas otherwise is read as well.
 fn post_schema(documents: &[Document], resource: &str) -> Option<String> {
@@ -1048,6 +1095,52 @@ mod tests {
         );
         assert_eq!(fake.hits(TOKEN_PATH), 0, "metadata needs no token");
         assert!(fake.requests().iter().all(|r| r.header("authorization").is_none()));
+    }
+
+    #[tokio::test]
+    async fn groups_are_the_domains_of_a_path_else_the_interchanges_of_a_tag() {
+        let mut resources = json!({
+            "openapi": "3.0.1",
+            "paths": paths(&[
+                ("students", None),
+                ("schools", None),
+                ("studentSchoolAssociations", None),
+                ("busRoutes", None),
+            ]),
+            "tags": [
+                { "name": "students", "x-Ed-Fi-interchanges": ["Student", "StudentHealth"] },
+                { "name": "schools", "x-Ed-Fi-interchanges": ["EducationOrganization"] },
+                { "name": "studentSchoolAssociations", "x-Ed-Fi-interchanges": ["StudentEnrollment"] },
+                { "name": "busRoutes" },
+            ],
+        });
+        // Ed-Fi's own documents put the domains on every path of the resource; they win.
+        for suffix in ["", "/{id}"] {
+            resources["paths"][format!("/ed-fi/studentSchoolAssociations{suffix}")]["x-Ed-Fi-domains"] =
+                json!(["Enrollment", "SchoolCalendar"]);
+        }
+        let documents = Arc::new((resources, descriptors_document()));
+        let fake = Fake::start(move |request, base| match request.path() {
+            "/metadata/" => metadata_index(base),
+            "/metadata/data/v3/resources/swagger.json" => Answer::json(200, documents.0.clone()),
+            "/metadata/data/v3/descriptors/swagger.json" => Answer::json(200, documents.1.clone()),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let listed = fake.client().resources().await.unwrap();
+        let groups: Vec<(&str, Vec<&str>)> =
+            listed.iter().map(|r| (r.name.as_str(), r.groups.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            groups,
+            [
+                ("busRoutes", vec![]),
+                ("schools", vec!["EducationOrganization"]),
+                ("studentSchoolAssociations", vec!["Enrollment", "SchoolCalendar"]),
+                ("students", vec!["Student", "StudentHealth"]),
+                ("academicSubjectDescriptors", vec![]),
+                ("gradeLevelDescriptors", vec![]),
+            ]
+        );
     }
 
     #[tokio::test]

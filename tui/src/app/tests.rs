@@ -33,7 +33,7 @@ fn student(first: &str, last: &str, etag: &str) -> Value {
 }
 
 fn resource_infos() -> Vec<ResourceInfo> {
-    ["schools", "students"].iter().map(|n| ResourceInfo { name: n.to_string(), descriptor: false }).collect()
+    ["schools", "students"].iter().map(|n| ResourceInfo::new(n, false)).collect()
 }
 
 /// An app showing the students list with `n` items loaded of `total`.
