@@ -71,6 +71,11 @@ pub enum Cmd {
     ClearRecovery {
         key: String,
     },
+    /// Keep the resources opened last (latest first) for the next run against this API.
+    SaveRecent {
+        url: String,
+        names: Vec<String>,
+    },
     Quit,
 }
 
@@ -215,7 +220,8 @@ pub struct App {
     pub screen: Screen,
     back: Vec<Screen>,
     pub resources: Vec<ResourceRow>,
-    pub resource_cursor: usize,
+    /// The Resources screen's groups, filter and recent resources, and `:` completion.
+    pub nav: resources::Navigator,
     pub list: ListState,
     pub detail: Option<DetailState>,
     pub edit: Option<EditState>,
@@ -240,7 +246,7 @@ impl App {
             screen: Screen::Resources,
             back: Vec::new(),
             resources: Vec::new(),
-            resource_cursor: 0,
+            nav: resources::Navigator::default(),
             list: ListState::default(),
             detail: None,
             edit: None,
@@ -274,13 +280,10 @@ impl App {
             Msg::Key(key) => self.key(key),
             Msg::Resources(Ok(infos)) => {
                 self.busy = None;
-                self.resources = infos.into_iter().map(|info| ResourceRow { info, count: None }).collect();
-                self.resources.iter().map(|r| Cmd::LoadCount(r.info.name.clone())).collect()
+                self.resources_loaded(infos)
             }
             Msg::Count(name, result) => {
-                if let Some(row) = self.resources.iter_mut().find(|r| r.info.name == name) {
-                    row.count = result.ok();
-                }
+                self.count_loaded(&name, result);
                 vec![]
             }
             Msg::Page { resource, offset, result } => self.page_loaded(resource, offset, result),
@@ -339,8 +342,11 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return self.quit_cmds();
         }
-        if self.prompt.is_some() {
-            return self.prompt_key(key);
+        match (&self.prompt, self.screen) {
+            (Some(Prompt::Command(_)), _) => return self.command_prompt_key(key),
+            (Some(Prompt::Filter(_)), Screen::Resources) => return self.filter_prompt_key(key),
+            (Some(_), _) => return self.prompt_key(key),
+            (None, _) => {}
         }
         if self.help {
             self.help = false;
@@ -349,6 +355,11 @@ impl App {
         match self.screen {
             Screen::Edit => return self.edit_key(key),
             Screen::ConfirmDelete => return self.confirm_key(key),
+            Screen::Resources => {
+                if let Some(cmds) = self.resources_key(key) {
+                    return cmds;
+                }
+            }
             _ => {}
         }
         match key.code {
@@ -450,7 +461,6 @@ impl App {
             (cursor as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
         };
         match self.screen {
-            Screen::Resources => self.resource_cursor = step(self.resource_cursor, self.resources.len()),
             Screen::List => {
                 self.list.cursor = step(self.list.cursor, self.list.items.len());
                 // Load the next page as the cursor nears the end of what is loaded.
@@ -479,10 +489,6 @@ impl App {
 
     fn enter(&mut self) -> Vec<Cmd> {
         match self.screen {
-            Screen::Resources => match self.resources.get(self.resource_cursor) {
-                Some(row) => self.open_resource(row.info.name.clone()),
-                None => vec![],
-            },
             Screen::List => {
                 let Some(id) = self.list.items.get(self.list.cursor).and_then(|i| i[wire::ID].as_str())
                 else {
@@ -498,10 +504,11 @@ impl App {
 
     /// Opens a resource's list (also `:students`).
     pub fn open_resource(&mut self, resource: String) -> Vec<Cmd> {
+        let remember = self.visited(&resource);
         self.list = ListState { resource, loading: true, ..ListState::default() };
         self.busy = Some(format!("Loading {}…", self.list.resource));
         self.go(Screen::List);
-        vec![Cmd::LoadPage { resource: self.list.resource.clone(), offset: 0, filter: None }]
+        vec![remember, Cmd::LoadPage { resource: self.list.resource.clone(), offset: 0, filter: None }]
     }
 
     fn reload_list(&mut self) -> Vec<Cmd> {
@@ -563,18 +570,7 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
-            name => match self.resources.iter().find(|r| wire::same_endpoint(&r.info.name, name)) {
-                Some(row) => {
-                    let name = row.info.name.clone();
-                    self.back.clear();
-                    self.screen = Screen::Resources;
-                    self.open_resource(name)
-                }
-                None => {
-                    self.status = format!("Unknown command or resource: {name}");
-                    vec![]
-                }
-            },
+            name => self.open_named(name),
         }
     }
 
@@ -903,5 +899,6 @@ impl App {
     }
 }
 
+pub mod resources;
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! `edfi-admin`: the administrator's terminal app for an Ed-Fi API.
 //!
 //! `app` is the state and its update function (no IO), `ui` draws it, `runtime` performs the
-//! app's commands (network tasks, the external editor, recovery files) and runs the terminal.
+//! app's commands (network tasks, the external editor, recovery files, recent resources) and runs the terminal.
 
 pub mod api;
 pub mod app;
@@ -10,5 +10,6 @@ pub mod editor;
 mod fake_server;
 pub mod load;
 pub mod merge;
+pub mod recent;
 pub mod runtime;
 pub mod ui;

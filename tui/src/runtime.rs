@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::api::Client;
 use crate::app::{App, Cmd, Msg};
-use crate::{editor, ui};
+use crate::{editor, recent, ui};
 
 /// The network part of a command, as a message once done; `None` for commands that are not
 /// network work.
@@ -58,14 +58,16 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
             let result = client.version(&resource, &id, &etag).await.map_err(text);
             Msg::Version { etag, result }
         }
-        Cmd::ExternalEdit { .. } | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::Quit => {
-            return None
-        }
+        Cmd::ExternalEdit { .. }
+        | Cmd::SaveRecovery { .. }
+        | Cmd::ClearRecovery { .. }
+        | Cmd::SaveRecent { .. }
+        | Cmd::Quit => return None,
     })
 }
 
 /// Recovery files are written and removed on the spot: an edit must be on disk before anything
-/// can fail.
+/// can fail. The recent resources are written on the spot too, so they stay in order.
 fn keep_recovery(cmd: &Cmd) -> Option<String> {
     match cmd {
         Cmd::SaveRecovery { key, text } => {
@@ -74,6 +76,9 @@ fn keep_recovery(cmd: &Cmd) -> Option<String> {
         Cmd::ClearRecovery { key } => {
             editor::clear_recovery(key);
             None
+        }
+        Cmd::SaveRecent { url, names } => {
+            recent::save(url, names).err().map(|e| format!("recent resources not kept: {e}"))
         }
         _ => None,
     }
@@ -89,7 +94,8 @@ pub struct Headless {
 
 impl Headless {
     pub async fn start(client: Client, url: &str, read_only: bool) -> Self {
-        let (app, cmds) = App::new(url, read_only);
+        let (mut app, cmds) = App::new(url, read_only);
+        app.set_recent(recent::load(url));
         let mut headless = Self { app, client, editor: None };
         headless.run(cmds).await;
         headless
@@ -139,6 +145,7 @@ pub async fn run_terminal(client: Client, url: &str, read_only: bool) -> std::io
     let mut terminal = enter()?;
     let (mut app, cmds) = App::new(url, read_only);
     app.has_editor = editor::external_editor().is_some();
+    app.set_recent(recent::load(url));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let keys = spawn_key_reader(tx.clone());
     dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;
@@ -179,7 +186,7 @@ fn dispatch(
                 };
                 let _ = tx.send(Msg::Edited(result));
             }
-            Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } => {}
+            Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::SaveRecent { .. } => {}
             cmd => {
                 let (client, tx) = (client.clone(), tx.clone());
                 tokio::spawn(async move {

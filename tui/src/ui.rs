@@ -4,23 +4,24 @@ use edfi_core::wire;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 
 use crate::app::{App, Prompt, Screen};
 use crate::merge::{self, DiffKind};
 
+mod resources;
+
 /// Every key, for `?`.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "move"),
     ("PgUp PgDn", "move by half a page"),
-    ("Enter", "open"),
-    ("Esc", "back"),
-    ("/", "filter the list: field=value (empty clears)"),
-    (":", "command: :students, :q"),
+    ("Enter", "open; on a group, open or close it"),
+    ("← → Space", "resources: close / open / toggle a group"),
+    ("Esc", "back; on the resources, clear the filter"),
+    ("/", "filter resource names fuzzily (ssa) or a list by field=value"),
+    (":", "command: :students, :q; Tab completes names, again cycles"),
     ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
     ("d", "delete the item (If-Match, typed confirmation)"),
@@ -48,7 +49,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         title,
     );
     match app.screen {
-        Screen::Resources => resources(app, frame, main),
+        Screen::Resources => resources::draw(app, frame, main),
         Screen::List => list(app, frame, main),
         Screen::Detail => detail(app, frame, main),
         Screen::Edit => edit(app, frame, main),
@@ -66,6 +67,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         None => app.status.clone(),
     };
     frame.render_widget(Paragraph::new(prompt_text), prompt);
+    if matches!(app.prompt, Some(Prompt::Command(_))) {
+        resources::completion(app, frame, main);
+    }
     if app.help {
         help(frame, main);
     }
@@ -105,20 +109,6 @@ fn status_line(app: &App) -> String {
         Screen::Resources => Some(format!("{} resources", app.resources.len())),
     };
     format!("{busy}{}", version.unwrap_or_default())
-}
-
-fn resources(app: &App, frame: &mut Frame, area: Rect) {
-    let rows = app.resources.iter().map(|r| {
-        let count = r.count.map_or("…".to_owned(), |c| c.to_string());
-        let kind = if r.info.descriptor { "descriptor" } else { "resource" };
-        Row::new([r.info.name.clone(), count, kind.to_owned()])
-    });
-    let table = Table::new(rows, [Constraint::Min(30), Constraint::Length(10), Constraint::Length(12)])
-        .header(Row::new(["resource", "items", "kind"]).style(Style::new().add_modifier(Modifier::BOLD)))
-        .block(Block::default().borders(Borders::ALL).title(" Resources "))
-        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.resource_cursor));
-    frame.render_stateful_widget(table, area, &mut state);
 }
 
 /// A one-line summary of an item: its first few scalar members.

@@ -259,6 +259,8 @@ fn test(test_args: &[String]) -> Result<()> {
             .env("EDFI_NODE", &tools.node)
             .env("EDFI_PYTHON", &tools.python)
             .env("EDFI_ADMIN_BIN", root.join("target/debug/edfi-admin"))
+            // The headless app's recovery files and recent resources stay out of the user's.
+            .env("EDFI_ADMIN_STATE", root.join(format!("target/blackbox-state/{port}-admin-app")))
             .envs(secrets.env()),
     );
     drop(server);

@@ -43,11 +43,24 @@ fn set_buffer_field(app: &mut Headless, field: &str, value: &str) {
 async fn open_edit_save() {
     let (key, secret, api, path) = instance_with_student("tui-edit").await;
     let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    // Grouped as the server's metadata says, and no count asked for but the recent resources'.
+    let students = app.app.resources.iter().find(|r| r.info.name == "students").expect("students listed");
+    assert_eq!(students.info.groups, ["Student", "StudentHealth"], "{}", app.app.status);
+    let counted: Vec<&str> =
+        app.app.resources.iter().filter(|r| r.count.is_some()).map(|r| r.info.name.as_str()).collect();
+    assert!(counted.iter().all(|name| app.app.nav.recent.iter().any(|r| r == name)), "{counted:?}");
+    // Found by the fuzzy filter, which loads the best matches' counts.
+    app.key(KeyCode::Char('/')).await;
+    for c in "stdnts".chars() {
+        app.key(KeyCode::Char(c)).await;
+    }
+    app.key(KeyCode::Enter).await;
     assert!(
         app.app.resources.iter().any(|r| r.info.name == "students" && r.count == Some(1)),
         "{}",
         app.app.status
     );
+    app.key(KeyCode::Esc).await;
     open_first_student(&mut app).await;
     let opened = app.app.detail.as_ref().unwrap().etag.clone();
     app.key(KeyCode::Char('e')).await;
@@ -106,6 +119,7 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
     let session = format!("edfi-admin-{}", std::process::id());
     let state = std::env::temp_dir().join(&session);
+    let _ = std::fs::remove_dir_all(&state);
     // If the app exits, the pane stays open with its last words, for the failure message.
     let command = format!(
         "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url={} --key={key} --secret={secret}; echo edfi-admin exited $?; sleep 60",
@@ -114,10 +128,13 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     );
     let tmux = Tmux { session };
     tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
-    // The resource list has loaded (the first of the Data Standard's endpoints, by name); students
-    // are far down it, so the person goes there by name.
-    tmux.wait_for("academicWeeks");
-    tmux.keys(&[":", "students", "Enter"]);
+    // The resources have loaded, grouped by interchange; the person goes to students by name,
+    // with Tab completing it.
+    tmux.wait_for("Student Enrollment (7)");
+    tmux.keys(&[":", "stud", "Tab"]);
+    tmux.wait_for("studentAcademicRecords");
+    tmux.wait_for(":student");
+    tmux.keys(&["s", "Enter"]);
     tmux.wait_for("(1 of 1)");
     tmux.keys(&["Enter"]);
     tmux.wait_for("ETag");
@@ -140,10 +157,24 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     tmux.wait_for("Merged cleanly");
     tmux.keys(&["a"]);
     tmux.wait_for("Saved.");
-    tmux.keys(&["Escape", "Escape", "q"]);
+    // Back on the resources, students is the one recent resource, and stays so for the next run.
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.wait_for("Recent (1)");
+    tmux.keys(&["q"]);
+    tmux.wait_for("edfi-admin exited 0");
     let (stored, _) = api.current(&path).await.unwrap();
     assert_eq!(stored["lastSurname"], "FromElsewhere");
     assert!(stored["firstName"].as_str().unwrap().contains('X'), "{stored}");
+    let recent: Vec<_> = std::fs::read_dir(state.join("recent")).expect("a recent list").collect();
+    assert_eq!(recent.len(), 1, "{recent:?}");
+    let file = recent[0].as_ref().unwrap().path();
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(kept["recent"], json!(["students"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
 }
 
 struct Tmux {

@@ -120,7 +120,7 @@ fn commands_and_filters() {
     let cmds = typed(&mut app, "schools");
     assert!(cmds.is_empty());
     let cmds = app.update(key(KeyCode::Enter));
-    assert_eq!(cmds, vec![Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: None }]);
+    assert_eq!(cmds.last(), Some(&Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: None }));
     app.update(key(KeyCode::Char('/')));
     typed(&mut app, "nameOfInstitution=Grand Bend");
     let cmds = app.update(key(KeyCode::Enter));
