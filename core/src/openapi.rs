@@ -20,9 +20,6 @@ const SCHEMA_PREFIX: &str = "#/components/schemas/";
 const DEFAULT_LIMIT: u64 = 25;
 const MAX_LIMIT: u64 = 500;
 const TIME_PATTERN: &str = r"^\d{2}:\d{2}:\d{2}$";
-/// The tag extension naming the Ed-Fi interchanges that hold a resource's records
-/// (`["StudentEnrollment"]`); this API's own, beside Ed-Fi's `x-Ed-Fi-*` schema extensions.
-pub const INTERCHANGES_EXTENSION: &str = "x-Ed-Fi-interchanges";
 
 // ------------------------------------------------------------------------------------ public API
 
@@ -98,7 +95,7 @@ fn tag(def: &ResourceDef) -> Value {
     // the interchange schemas are, and they place every resource (descriptors excepted) in the
     // bulk-exchange files of its subject. Clients may group resources by it.
     if !def.interchanges.is_empty() {
-        tag[INTERCHANGES_EXTENSION] = json!(def.interchanges);
+        tag[paths::INTERCHANGES_EXTENSION] = json!(def.interchanges);
     }
     tag
 }
@@ -742,6 +739,7 @@ mod tests {
 
     #[test]
     fn resource_tags_name_the_interchanges_that_hold_the_resource() {
+        use crate::wire::paths::INTERCHANGES_EXTENSION;
         let [resources, descriptors] = documents();
         let tag_of = |document: &Value, name: &str| -> Value {
             let tags = document["tags"].as_array().expect("tags");

@@ -32,10 +32,6 @@ pub const RENEW_MARGIN: Duration = Duration::from_secs(30);
 /// The longest a request may take, answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Ed-Fi's path-item extension naming a resource's domains.
-const DOMAINS_EXTENSION: &str = "x-Ed-Fi-domains";
-/// The tag extension this API names a resource's interchanges in.
-const INTERCHANGES_EXTENSION: &str = edfi_core::openapi::INTERCHANGES_EXTENSION;
 
 // ------------------------------------------------------------------------------------------ types
 
@@ -707,7 +703,7 @@ fn groups_of(document: &Value, out: &mut BTreeMap<String, Vec<String>>) {
     let tags = document.get("tags").and_then(Value::as_array).into_iter().flatten();
     for tag in tags {
         let Some(name) = tag.get("name").and_then(Value::as_str) else { continue };
-        let interchanges = names(tag.get(INTERCHANGES_EXTENSION));
+        let interchanges = names(tag.get(paths::INTERCHANGES_EXTENSION));
         if !interchanges.is_empty() {
             out.entry(name.to_owned()).or_insert(interchanges);
         }
@@ -717,7 +713,7 @@ fn groups_of(document: &Value, out: &mut BTreeMap<String, Vec<String>>) {
         let Some(endpoint) = paths::endpoint_of(path).filter(|e| *path == paths::namespaced(e)) else {
             continue;
         };
-        let domains = names(item.get(DOMAINS_EXTENSION));
+        let domains = names(item.get(paths::DOMAINS_EXTENSION));
         if !domains.is_empty() {
             out.insert(endpoint.to_owned(), domains);
         }
