@@ -6,6 +6,7 @@
 pub mod api;
 pub mod app;
 pub mod editor;
+pub mod keys;
 #[cfg(test)]
 mod fake_server;
 pub mod load;
