@@ -11,5 +11,6 @@ pub mod keys;
 mod fake_server;
 pub mod load;
 pub mod merge;
+pub mod private;
 pub mod runtime;
 pub mod ui;
