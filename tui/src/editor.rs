@@ -118,10 +118,13 @@ pub fn edit_externally(editor: &str, text: &str) -> Result<String, String> {
 
 /// [`edit_externally`] with the edit's directory made in `base`.
 pub fn edit_externally_in(base: &Path, editor: &str, text: &str) -> Result<String, String> {
-    let failed = |what: &str, e: std::io::Error| format!("cannot {what} the file to edit in {}: {e}", base.display());
+    let failed =
+        |what: &str, e: std::io::Error| format!("cannot {what} the file to edit in {}: {e}", base.display());
     let session = private::temp_dir_in(base, "edit-").map_err(|e| failed("make", e))?;
-    let file = private::temp_file_in(session.path(), "edfi-admin-", ".json", text).map_err(|e| failed("write", e))?;
-    let status = editor_command(editor, file.path()).status().map_err(|e| format!("cannot start {editor}: {e}"));
+    let file = private::temp_file_in(session.path(), "edfi-admin-", ".json", text)
+        .map_err(|e| failed("write", e))?;
+    let status =
+        editor_command(editor, file.path()).status().map_err(|e| format!("cannot start {editor}: {e}"));
     let edited = private::read(file.path()).map_err(|e| format!("cannot read the edited file: {e}"));
     drop(file);
     drop(session);

@@ -27,7 +27,10 @@ pub fn dir(dir: &Path) -> io::Result<()> {
     let refused = |why: String| {
         io::Error::new(
             io::ErrorKind::PermissionDenied,
-            format!("{} {why}; edfi-admin keeps student records only in a directory of the user's own", dir.display()),
+            format!(
+                "{} {why}; edfi-admin keeps student records only in a directory of the user's own",
+                dir.display()
+            ),
         )
     };
     match DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir) {
@@ -37,7 +40,11 @@ pub fn dir(dir: &Path) -> io::Result<()> {
         Err(e) => return Err(e),
     }
     // Opened without following a symbolic link, and checked as opened.
-    let opened = rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC, Mode::empty());
+    let opened = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    );
     let fd = match opened {
         Ok(fd) => fd,
         // Linux says ENOTDIR for a link opened with O_DIRECTORY | O_NOFOLLOW, others ELOOP.
@@ -67,7 +74,12 @@ pub fn temp_dir_in(parent: &Path, prefix: &str) -> io::Result<tempfile::TempDir>
 
 /// A new file (0600, `O_EXCL`, an unguessable name) in the private directory `dir`, holding
 /// `text`; removed when dropped unless persisted.
-pub fn temp_file_in(dir: &Path, prefix: &str, suffix: &str, text: &str) -> io::Result<tempfile::NamedTempFile> {
+pub fn temp_file_in(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+    text: &str,
+) -> io::Result<tempfile::NamedTempFile> {
     let mut file = tempfile::Builder::new()
         .prefix(prefix)
         .suffix(suffix)
@@ -91,8 +103,10 @@ pub fn replace(dir_path: &Path, name: &str, text: &str) -> io::Result<PathBuf> {
 
 /// Reads a file without following a symbolic link at its name.
 pub fn read(path: &Path) -> io::Result<String> {
-    let mut file: File =
-        OpenOptions::new().read(true).custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32).open(path)?;
+    let mut file: File = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
+        .open(path)?;
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is not a file", path.display())));
     }
