@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod editor;
 pub mod keys;
 #[cfg(test)]
