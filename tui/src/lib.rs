@@ -10,6 +10,8 @@ pub mod editor;
 pub mod keys;
 #[cfg(test)]
 mod fake_server;
+#[cfg(test)]
+mod hostile_answers;
 pub mod load;
 pub mod merge;
 pub mod private;
