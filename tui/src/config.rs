@@ -366,7 +366,7 @@ mod tests {
 
     #[test]
     fn the_secret_is_taken_first_from_the_argument_then_the_variable_then_the_file_then_asked() {
-        let (_dir, path) = config_file(&format!("key = \"k\"\nsecret = \"from-file\"\n"), 0o600);
+        let (_dir, path) = config_file("key = \"k\"\nsecret = \"from-file\"\n", 0o600);
         let both =
             || Asked { variable: Some("from-env".into()), typed: Some("typed".into()), ..Asked::default() };
         let argument = Given { secret: Some("from-arg".into()), ..given(&path) };
