@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use edfi_core::wire;
 use serde_json::Value;
 
 use crate::api::{Item, Page, ResourceInfo, VersionInfo, WriteOutcome};
@@ -483,7 +484,8 @@ impl App {
                 None => vec![],
             },
             Screen::List => {
-                let Some(id) = self.list.items.get(self.list.cursor).and_then(|i| i["id"].as_str()) else {
+                let Some(id) = self.list.items.get(self.list.cursor).and_then(|i| i[wire::ID].as_str())
+                else {
                     return vec![];
                 };
                 self.busy = Some("Loading…".into());
@@ -561,7 +563,7 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
-            name => match self.resources.iter().find(|r| r.info.name.eq_ignore_ascii_case(name)) {
+            name => match self.resources.iter().find(|r| wire::same_endpoint(&r.info.name, name)) {
                 Some(row) => {
                     let name = row.info.name.clone();
                     self.back.clear();

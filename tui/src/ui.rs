@@ -1,5 +1,6 @@
 //! Drawing: a read-only view of [`App`]. Nothing here changes state.
 
+use edfi_core::wire;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -80,8 +81,8 @@ fn status_line(app: &App) -> String {
                 d.resource,
                 d.id,
                 d.etag,
-                d.body["_lastModifiedDate"].as_str().unwrap_or("?"),
-                d.body["changeVersion"]
+                d.body[wire::LAST_MODIFIED_DATE].as_str().unwrap_or("?"),
+                d.body[wire::CHANGE_VERSION]
             )
         }),
         Screen::Edit => app.edit.as_ref().map(|e| match &e.opened {
@@ -144,7 +145,7 @@ fn list(app: &App, frame: &mut Frame, area: Rect) {
         .items
         .iter()
         .map(|item| {
-            let id = item["id"].as_str().unwrap_or("");
+            let id = item[wire::ID].as_str().unwrap_or("");
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{}… ", &id[..id.len().min(8)]), Style::new().fg(Color::DarkGray)),
                 Span::raw(summary(item)),
