@@ -14,7 +14,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
+use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, CLIENT_CREDENTIALS, GRANT_TYPE};
 use edfi_core::wire::paths::{self, Param};
 use edfi_core::wire::{
     self, EntityTag, IdempotencyKey, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, IDEMPOTENCY_REPLAYED_VALUE,
@@ -420,13 +420,7 @@ impl Client {
                 detail: Refusal::read(status, &text).detail,
             });
         }
-        let answer = parse_json(&text, "the token")?;
-        let answer = serde_json::from_value::<TokenAnswer>(answer)
-            .ok()
-            .filter(|answer| !answer.access_token.is_empty())
-            .ok_or_else(|| ApiError::Http("The API's token answer has no access_token".to_owned()))?;
-        let expires = answer.expires_in.map(|seconds| asked + Duration::from_secs(seconds));
-        Ok(Token { value: answer.access_token, expires })
+        token_answer(&text, asked)
     }
 
     /// Sends a data request with a token; on a 401, renews the token and sends it once more.
@@ -561,6 +555,73 @@ impl Client {
         } else {
             format!("{}/{}", self.inner.base, uri.trim_start_matches('/'))
         }
+    }
+}
+
+/// The longest a token is kept without renewal, whatever lifetime the API gives it.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A token endpoint's 2xx answer: `access_token` (sendable in an `Authorization` header),
+/// `expires_in` (seconds, a number or a string of one; absent or null: renewed on a 401 only),
+/// `token_type` (bearer, when given). Anything else is an error that says what was wrong; no
+/// answer panics.
+fn token_answer(text: &str, asked: Instant) -> Result<Token, ApiError> {
+    let unusable = |what: String| ApiError::Http(format!("The API's token answer {what}"));
+    let answer = parse_json(text, "the token")?;
+    let Value::Object(answer) = answer else {
+        return Err(unusable("is not a JSON object".to_owned()));
+    };
+    let value = match answer.get("access_token") {
+        Some(Value::String(token)) if !token.is_empty() => token,
+        Some(Value::String(_)) => return Err(unusable("has an empty access_token".to_owned())),
+        Some(_) => return Err(unusable("has an access_token that is not a string".to_owned())),
+        None => return Err(unusable("has no access_token".to_owned())),
+    };
+    // Checked here (RFC 6750 tokens are visible ASCII), or every request would fail to be built,
+    // or be refused, with a less telling error.
+    if !value.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(unusable("has an access_token that cannot be sent in a header".to_owned()));
+    }
+    match answer.get("token_type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(kind)) if kind.trim().eq_ignore_ascii_case("bearer") => {}
+        Some(other) => {
+            return Err(unusable(format!("is of type {}, not bearer", shown(other))));
+        }
+    }
+    let lifetime = match answer.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(seconds) => Some(token_lifetime(seconds).ok_or_else(|| {
+            unusable(format!("has an expires_in that is no number of seconds: {}", shown(seconds)))
+        })?),
+    };
+    let expires = lifetime.and_then(|lifetime| asked.checked_add(lifetime));
+    Ok(Token { value: value.clone(), expires })
+}
+
+/// `expires_in` as a lifetime: a finite, non-negative number of seconds (or a string of one),
+/// at most [`LONGEST_TOKEN_LIFETIME`].
+fn token_lifetime(seconds: &Value) -> Option<Duration> {
+    let seconds = match seconds {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .map_or(LONGEST_TOKEN_LIFETIME, |d| d.min(LONGEST_TOKEN_LIFETIME)),
+    )
+}
+
+/// A JSON value of an answer, shortened for a message.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 
@@ -936,6 +997,137 @@ mod tests {
             client.put("students", "a", &json!({}), "\"e\"").await,
             Err(ApiError::Unauthorized(_))
         ));
+    }
+
+    /// A server whose token endpoint answers `token` (status 200) and that has 7 students.
+    async fn token_server(token: Answer) -> Fake {
+        let Answer { status, headers, body } = token;
+        Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => Answer { status, headers: headers.clone(), body: body.clone() },
+            STUDENTS => Answer::json(200, json!([])).with("Total-Count", "7"),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await
+    }
+
+    fn raw(status: u16, body: &str) -> Answer {
+        Answer { status, headers: vec![], body: body.to_owned() }
+    }
+
+    fn lasting(expires_in: Value) -> Answer {
+        Answer::json(200, json!({ "access_token": "t1", "token_type": "bearer", "expires_in": expires_in }))
+    }
+
+    #[tokio::test]
+    async fn an_expires_in_that_is_no_number_of_seconds_is_an_error_not_a_panic() {
+        for expires_in in [
+            json!("NaN"),
+            json!("nan"),
+            json!("inf"),
+            json!("-inf"),
+            json!("1e400"),
+            json!("soon"),
+            json!(""),
+            json!(-1),
+            json!(-0.5),
+            json!("-30"),
+            json!(true),
+            json!([3600]),
+            json!({ "seconds": 3600 }),
+        ] {
+            let fake = token_server(lasting(expires_in.clone())).await;
+            let error = fake.client().count("students").await.unwrap_err();
+            let ApiError::Http(message) = &error else { panic!("{expires_in}: {error:?}") };
+            assert!(message.contains("expires_in that is no number of seconds"), "{expires_in}: {message}");
+            assert_eq!(fake.hits(STUDENTS), 0, "no data request with a token of no known lifetime");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_huge_or_odd_but_meaningful_expires_in_is_taken() {
+        for expires_in in [
+            json!(1e300),
+            json!(u64::MAX),
+            json!(i64::MIN.unsigned_abs()),
+            json!("3600"),
+            json!(" 3600 "),
+            json!(3600.5),
+            json!(0),
+            json!(null),
+        ] {
+            let fake = token_server(lasting(expires_in.clone())).await;
+            let client = fake.client();
+            assert_eq!(client.count("students").await, Ok(7), "{expires_in}");
+            assert_eq!(client.count("students").await, Ok(7), "{expires_in}");
+            assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1"; 2], "{expires_in}");
+        }
+        // A lifetime beyond any clock is kept a year at most, and still used.
+        let fake = token_server(lasting(json!(1e300))).await;
+        let client = fake.client();
+        client.count("students").await.unwrap();
+        let slot = client.inner.token.lock().await;
+        let expires = slot.as_ref().unwrap().expires.unwrap();
+        assert!(expires <= Instant::now() + LONGEST_TOKEN_LIFETIME);
+    }
+
+    #[tokio::test]
+    async fn token_answers_of_the_wrong_shape_are_errors_that_say_so() {
+        let cases = [
+            (Answer::empty(200), "is not JSON"),
+            (Answer::json(200, json!("<html>")), "is not a JSON object"),
+            (raw(200, "<html><body>Sign in</body></html>"), "is not JSON"),
+            (raw(200, "{\"access_token\": \"t1\""), "is not JSON"),
+            (Answer::json(200, json!([{ "access_token": "t1" }])), "is not a JSON object"),
+            (Answer::json(200, json!(3600)), "is not a JSON object"),
+            (Answer::json(200, json!(null)), "is not a JSON object"),
+            (Answer::json(200, json!({ "token": "t1" })), "has no access_token"),
+            (Answer::json(200, json!({ "access_token": "" })), "has an empty access_token"),
+            (Answer::json(200, json!({ "access_token": 12345 })), "not a string"),
+            (Answer::json(200, json!({ "access_token": null })), "not a string"),
+            (Answer::json(200, json!({ "access_token": ["t1"] })), "not a string"),
+            (
+                Answer::json(200, json!({ "access_token": "t1\r\nX-Injected: 1" })),
+                "cannot be sent in a header",
+            ),
+            (Answer::json(200, json!({ "access_token": "t\u{e9}" })), "cannot be sent in a header"),
+            (
+                Answer::json(200, json!({ "access_token": "t1", "token_type": "mac" })),
+                "of type \"mac\", not bearer",
+            ),
+            (Answer::json(200, json!({ "access_token": "t1", "token_type": 1 })), "of type 1, not bearer"),
+        ];
+        for (answer, expected) in cases {
+            let shown = answer.body.clone();
+            let fake = token_server(answer).await;
+            let client = fake.client();
+            let error = client.count("students").await.unwrap_err();
+            let ApiError::Http(message) = &error else { panic!("{shown}: {error:?}") };
+            assert!(message.starts_with("The API's ") && message.contains(expected), "{shown}: {message}");
+            assert!(!message.contains(SECRET));
+            assert!(matches!(client.put("students", "a", &json!({}), "\"e\"").await, Err(ApiError::Http(_))));
+            assert_eq!(fake.hits(STUDENTS), 0, "{shown}");
+        }
+        // "Bearer" in any case is bearer.
+        let fake =
+            token_server(Answer::json(200, json!({ "access_token": "t1", "token_type": "Bearer" }))).await;
+        assert_eq!(fake.client().count("students").await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn token_endpoint_failures_of_any_body_are_errors() {
+        for (status, body) in [
+            (401, "".to_owned()),
+            (400, "<html>no</html>".to_owned()),
+            (403, "[1, 2]".to_owned()),
+            (500, "\u{0}\u{1}binary".to_owned()),
+            (503, "x".repeat(100_000)),
+            (302, String::new()),
+        ] {
+            let fake = token_server(raw(status, &body)).await;
+            let error = fake.client().count("students").await.unwrap_err();
+            assert!(!matches!(error, ApiError::NotFound), "{status}: {error:?}");
+            assert!(error.to_string().len() < 400, "{status}: a line for the status bar");
+        }
     }
 
     #[test]

@@ -5,11 +5,16 @@
 
 pub mod api;
 pub mod app;
+pub mod config;
 pub mod editor;
 #[cfg(test)]
 mod fake_server;
+#[cfg(test)]
+mod hostile_answers;
+pub mod keys;
 pub mod load;
 pub mod merge;
+pub mod private;
 pub mod recent;
 pub mod runtime;
 pub mod ui;

@@ -211,6 +211,7 @@ fn test(test_args: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = root();
     let tools = tools::ensure(&root)?;
+    tools::ensure_terminal_programs();
     eprintln!("xtask: native tests");
     // No crate of the workspace enables the interchange XML converter, so it is turned on here
     // for its tests (Grand Bend included); the Worker is built without it.

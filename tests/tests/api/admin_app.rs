@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::support::{base_url, student, unique_id, Api};
 
 /// A client key and secret of a fresh instance, with one student in it.
-async fn instance_with_student(name: &str) -> (String, String, Api, String) {
+pub(crate) async fn instance_with_student(name: &str) -> (String, String, Api, String) {
     let instance = format!("{name}-{}", std::process::id());
     let admin = Api::admin(base_url()).await;
     let (key, secret) = admin.create_client(&instance).await;
@@ -121,9 +121,13 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     let state = std::env::temp_dir().join(&session);
     let _ = std::fs::remove_dir_all(&state);
     // If the app exits, the pane stays open with its last words, for the failure message.
+    // The secret reaches the app's environment from a private file, never a command line (the
+    // tmux server keeps the command line of the client that started it).
+    let secret_file = secret_file(&session, &secret);
     let command = format!(
-        "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url={} --key={key} --secret={secret}; echo edfi-admin exited $?; sleep 60",
+        "EDFI_ADMIN_STATE={} EDFI_SECRET=$(cat {}) VISUAL= EDITOR= {binary} --url={} --key={key}; echo edfi-admin exited $?; sleep 60",
         state.display(),
+        secret_file.display(),
         base_url()
     );
     let tmux = Tmux { session };
@@ -162,6 +166,7 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     tmux.wait_for("Recent (1)");
     tmux.keys(&["q"]);
     tmux.wait_for("edfi-admin exited 0");
+    let _ = std::fs::remove_file(&secret_file);
     let (stored, _) = api.current(&path).await.unwrap();
     assert_eq!(stored["lastSurname"], "FromElsewhere");
     assert!(stored["firstName"].as_str().unwrap().contains('X'), "{stored}");
@@ -177,12 +182,23 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     }
 }
 
-struct Tmux {
-    session: String,
+/// A 0600 file holding `secret`, for a command in tmux to read into `EDFI_SECRET`.
+pub(crate) fn secret_file(name: &str, secret: &str) -> std::path::PathBuf {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = std::env::temp_dir().join(format!("{name}.secret"));
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).unwrap();
+    file.write_all(secret.as_bytes()).unwrap();
+    path
+}
+
+pub(crate) struct Tmux {
+    pub(crate) session: String,
 }
 
 impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         // CI has no terminal of its own; tmux still needs to know what it emulates.
         let term = std::env::var("TERM").ok().filter(|t| !t.is_empty() && t != "dumb");
         let out = std::process::Command::new("tmux")
@@ -193,18 +209,18 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.run(&["send-keys", "-t", &self.session, key]);
             std::thread::sleep(Duration::from_millis(40));
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", &self.session])
     }
 
-    fn wait_for(&self, text: &str) {
+    pub(crate) fn wait_for(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();
