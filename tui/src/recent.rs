@@ -3,18 +3,12 @@
 //! what an administrator works on), replaced whole by a rename so a reader never sees half a
 //! file, even with two apps open on one API.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// `$EDFI_ADMIN_STATE`, else `edfi-admin` in the user's state (or local data) directory.
-pub fn state_dir() -> PathBuf {
-    std::env::var_os("EDFI_ADMIN_STATE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::state_dir().or_else(dirs::data_local_dir).map(|d| d.join("edfi-admin")))
-        .unwrap_or_else(|| std::env::temp_dir().join("edfi-admin"))
-}
+use crate::editor::state_dir;
+use crate::private;
 
 #[derive(Serialize, Deserialize)]
 struct RecentFile {
@@ -42,7 +36,7 @@ pub fn save(url: &str, names: &[String]) -> std::io::Result<()> {
 }
 
 fn load_from(dir: &Path, url: &str) -> Vec<String> {
-    let Ok(text) = std::fs::read_to_string(file_for(dir, url)) else { return Vec::new() };
+    let Ok(text) = private::read(&file_for(dir, url)) else { return Vec::new() };
     match serde_json::from_str::<RecentFile>(&text) {
         // Two URLs can share a file name; the file says whose it is.
         Ok(file) if file.url == url => file.recent,
@@ -52,54 +46,12 @@ fn load_from(dir: &Path, url: &str) -> Vec<String> {
 
 fn save_to(dir: &Path, url: &str, names: &[String]) -> std::io::Result<()> {
     let path = file_for(dir, url);
-    let parent = path.parent().expect("a directory");
-    private_dir(parent)?;
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return Err(std::io::Error::other("no file for the recent resources"));
+    };
     let text = serde_json::to_string_pretty(&RecentFile { url: url.to_owned(), recent: names.to_vec() })
         .map_err(std::io::Error::other)?;
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    let temporary = parent.join(format!(".recent-{}-{nanos}.tmp", std::process::id()));
-    let written = private_file(&temporary).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    });
-    match written.and_then(|()| std::fs::rename(&temporary, &path)) {
-        Ok(()) => Ok(()),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(e)
-        }
-    }
-}
-
-/// Creates `dir` (and any missing parent) readable by the user alone, and makes it so if it
-/// already was there.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
-}
-
-fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    options.open(path)
+    private::replace(parent, &name.to_string_lossy(), &text).map(|_| ())
 }
 
 #[cfg(test)]
@@ -129,7 +81,7 @@ mod tests {
         let leftovers: Vec<_> = std::fs::read_dir(dir.join("recent"))
             .unwrap()
             .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".new"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
         std::fs::remove_dir_all(&dir).unwrap();
