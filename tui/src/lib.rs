@@ -10,5 +10,6 @@ pub mod editor;
 mod fake_server;
 pub mod load;
 pub mod merge;
+pub mod meta;
 pub mod runtime;
 pub mod ui;
