@@ -70,10 +70,18 @@ pub fn list_status(app: &App) -> String {
     text
 }
 
+/// Rows whose text sets the columns' widths besides those shown: the first ones loaded, so the
+/// columns keep still while the cursor moves.
+const WIDTH_SAMPLE: usize = 200;
+
 pub fn list(app: &App, frame: &mut Frame, area: Rect) {
     let columns = app.list_columns();
-    let rows: Vec<Vec<String>> =
-        app.list.rows().map(|item| columns.iter().map(|c| c.cell(item)).collect()).collect();
+    // Only the rows in view are made (a list may hold thousands).
+    let visible = area.height.saturating_sub(3) as usize;
+    let first = first_shown(app.list.cursor, app.list.order.len(), visible);
+    let cells = |item: &serde_json::Value| columns.iter().map(|c| c.cell(item)).collect::<Vec<String>>();
+    let rows: Vec<Vec<String>> = app.list.rows().skip(first).take(visible).map(cells).collect();
+    let sample: Vec<Vec<String>> = app.list.items.iter().take(WIDTH_SAMPLE).map(cells).collect();
     let headers: Vec<String> = columns
         .iter()
         .enumerate()
@@ -87,7 +95,10 @@ pub fn list(app: &App, frame: &mut Frame, area: Rect) {
     let natural: Vec<usize> = headers
         .iter()
         .enumerate()
-        .map(|(i, h)| rows.iter().map(|r| r[i].chars().count()).chain([h.chars().count()]).max().unwrap_or(0))
+        .map(|(i, h)| {
+            let text = rows.iter().chain(&sample).map(|r| r[i].chars().count());
+            text.chain([h.chars().count()]).max().unwrap_or(0)
+        })
         .collect();
     let widths = fit_widths(&natural, area.width.saturating_sub(2) as usize);
     let header = Row::new(headers.iter().zip(&widths).enumerate().map(|(i, (h, w))| {
@@ -110,7 +121,8 @@ pub fn list(app: &App, frame: &mut Frame, area: Rect) {
         .column_spacing(1)
         .block(block)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.list.cursor));
+    let selected = (!rows.is_empty()).then(|| app.list.cursor - first);
+    let mut state = TableState::default().with_selected(selected);
     frame.render_stateful_widget(table, area, &mut state);
 }
 

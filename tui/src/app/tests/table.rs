@@ -230,6 +230,8 @@ fn paging_goes_on_with_the_apis_page_token_and_shows_its_progress() {
     let after: Vec<Cmd> = (0..50).flat_map(|_| app.update(key(KeyCode::Down))).collect();
     assert!(after.is_empty(), "{after:?}");
     assert_eq!(app.list.cursor, 119);
+    let shown = screen(&app);
+    assert!(shown.contains("604781") && !shown.contains("604900"), "the last row is in view: {shown}");
 }
 
 #[test]
