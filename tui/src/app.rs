@@ -14,8 +14,8 @@ use crate::meta::{Referrers, ResourceMeta};
 
 pub mod table;
 pub use table::{
-    Column, ColumnValue, Crumb, DetailLine, DetailLink, GroupState, ReferencedByState, ReferringGroup,
-    ReferringRow, Sort, REFERRING_LIMIT,
+    Column, ColumnValue, Crumb, DetailLine, DetailLink, GroupState, Pointer, ReferencedByState,
+    ReferringGroup, ReferringRow, Sort, REFERRING_LIMIT,
 };
 
 /// Items fetched per page of a list.

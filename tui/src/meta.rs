@@ -146,6 +146,9 @@ pub struct Referrer {
     /// The members have no query parameter of their own in the referring collection, so the
     /// API cannot be asked for these items: why.
     pub unqueryable: Option<String>,
+    /// The target is a descriptor and `field` a query field holding its URI
+    /// (`namespace#codeValue`); `members` is empty.
+    pub descriptor: bool,
 }
 
 /// Where a resource's items are referenced from, by resource and reference, including the places
@@ -163,6 +166,8 @@ pub struct Catalog<'a> {
     collections: BTreeMap<String, (&'a Value, &'a Value, &'a str)>,
     /// `edFi_school` → `schools`.
     answering: BTreeMap<String, String>,
+    /// Every resource described, once asked for.
+    described: std::cell::OnceCell<Vec<ResourceMeta>>,
 }
 
 impl<'a> Catalog<'a> {
@@ -182,7 +187,7 @@ impl<'a> Catalog<'a> {
                 Some((item_schema(document, path, namespace, resource)?, resource.clone()))
             })
             .collect();
-        Catalog { collections, answering }
+        Catalog { collections, answering, described: std::cell::OnceCell::new() }
     }
 
     /// Every resource the documents serve, by name.
@@ -214,9 +219,25 @@ impl<'a> Catalog<'a> {
     /// unqueryable; the others name the query parameters that ask for them.
     pub fn referrers(&self, target: &str) -> Option<Referrers> {
         let target = self.describe(target)?;
+        let described =
+            self.described.get_or_init(|| self.resources().filter_map(|r| self.describe(r)).collect());
+        // A descriptor is named by its URI in members named after it, a role before the name
+        // (`entryGradeLevelDescriptor`); those the collection can be queried by. A name ending in
+        // a longer descriptor's is that one's (`dualCreditTypeDescriptor` is no
+        // `creditTypeDescriptor`).
+        let descriptor = descriptor_entity(&target);
+        let names = |field: &str, entity: &str| field == entity || field.ends_with(&upper_first(entity));
+        let longer: Vec<&str> = match descriptor {
+            Some(entity) => self
+                .resources()
+                .filter_map(|r| r.strip_suffix('s'))
+                .filter(|other| other.len() > entity.len() && other.ends_with("Descriptor"))
+                .collect(),
+            None => Vec::new(),
+        };
         let mut referrers = Vec::new();
-        for resource in self.resources() {
-            let Some(meta) = self.describe(resource) else { continue };
+        for meta in described {
+            let resource = meta.resource.as_str();
             for reference in &meta.references {
                 let unknown_target = reference.target.is_none();
                 if !unknown_target && reference.target_schema != target.schema {
@@ -238,11 +259,35 @@ impl<'a> Catalog<'a> {
                     field: reference.path.clone(),
                     members,
                     unqueryable,
+                    descriptor: false,
                 });
+            }
+            if let Some(entity) = descriptor {
+                let holding = meta.query.iter().filter(|f| {
+                    f.kind == FieldKind::Text
+                        && names(&f.name, entity)
+                        && !longer.iter().any(|other| names(&f.name, other))
+                });
+                referrers.extend(holding.map(|field| Referrer {
+                    resource: resource.to_owned(),
+                    field: field.name.clone(),
+                    members: Vec::new(),
+                    unqueryable: None,
+                    descriptor: true,
+                }));
             }
         }
         Some(Referrers { target, referrers })
     }
+}
+
+/// `gradeLevelDescriptor` of the descriptor resource `gradeLevelDescriptors` (keyed by namespace
+/// and code value).
+fn descriptor_entity(meta: &ResourceMeta) -> Option<&str> {
+    let entity = meta.resource.strip_suffix('s').filter(|e| e.ends_with("Descriptor"))?;
+    let mut key: Vec<&str> = meta.key.iter().map(|c| c.label.as_str()).collect();
+    key.sort_unstable();
+    (key == ["codeValue", "namespace"]).then_some(entity)
 }
 
 /// `("ed-fi", "students")` of `/ed-fi/students` (a collection path; item and change paths are

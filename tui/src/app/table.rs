@@ -752,12 +752,23 @@ pub enum GroupState {
     Failed(String),
 }
 
+/// How an item shows it points here through a field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pointer {
+    /// A reference object: its `link` names this item, or (without one) its members have these
+    /// values.
+    Reference(Vec<(String, Value)>),
+    /// A descriptor URI, compared case-insensitively as the API does: the member itself, or a
+    /// reference's member of that name.
+    Descriptor(String),
+}
+
 /// The items of one resource that may point here, asked for with one filtered GET.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReferringGroup {
     pub resource: String,
-    /// The references the GET covers, with the key values each must carry.
-    pub references: Vec<(String, Vec<(String, Value)>)>,
+    /// The fields the GET covers, with what each must hold.
+    pub references: Vec<(String, Pointer)>,
     pub filters: Vec<(String, String)>,
     pub state: GroupState,
 }
@@ -816,13 +827,27 @@ impl ReferencedByState {
     }
 }
 
-/// A reference of `item` at top-level `field` names the target: its `link` names the target's
-/// id, or (without a link) its members have the target's key values.
-fn points_at(item: &Value, field: &str, key: &[(String, Value)], id: &str) -> bool {
-    let Some(reference) = item.get(field) else { return false };
-    match link_target(reference) {
-        Some((_, linked)) => linked == id,
-        None => key.iter().all(|(member, value)| reference.get(member) == Some(value)),
+/// `item`'s top-level `field` points at the target (whose id is `id`).
+fn points_at(item: &Value, field: &str, pointer: &Pointer, id: &str) -> bool {
+    match pointer {
+        Pointer::Reference(key) => {
+            let Some(reference) = item.get(field) else { return false };
+            match link_target(reference) {
+                Some((_, linked)) => linked == id,
+                None => key.iter().all(|(member, value)| reference.get(member) == Some(value)),
+            }
+        }
+        Pointer::Descriptor(uri) => {
+            let holds = |value: Option<&Value>| {
+                value.and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(uri))
+            };
+            holds(item.get(field))
+                || item
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .any(|(_, member)| member.is_object() && holds(member.get(field)))
+        }
     }
 }
 
@@ -894,11 +919,18 @@ impl App {
                 state.unqueryable.push(format!("{}.{}", referrer.resource, referrer.field));
                 continue;
             }
-            let values: Option<Vec<(String, Value)>> = referrer
-                .members
-                .iter()
-                .map(|(member, path)| Some((member.clone(), meta::value_at(body, path)?.clone())))
-                .collect();
+            let values: Option<Vec<(String, Value)>> = if referrer.descriptor {
+                let part = |name: &str| body.get(name).and_then(Value::as_str);
+                part("namespace").zip(part("codeValue")).map(|(namespace, code)| {
+                    vec![(referrer.field.clone(), Value::String(format!("{namespace}#{code}")))]
+                })
+            } else {
+                referrer
+                    .members
+                    .iter()
+                    .map(|(member, path)| Some((member.clone(), meta::value_at(body, path)?.clone())))
+                    .collect()
+            };
             let Some(values) = values else {
                 state
                     .unqueryable
@@ -908,7 +940,11 @@ impl App {
             let mut filters: Vec<(String, String)> =
                 values.iter().filter_map(|(m, v)| Some((m.clone(), meta::query_text(v)?))).collect();
             filters.sort();
-            let reference = (referrer.field.clone(), values);
+            let pointer = match (referrer.descriptor, values.first()) {
+                (true, Some((_, Value::String(uri)))) => Pointer::Descriptor(uri.clone()),
+                _ => Pointer::Reference(values),
+            };
+            let reference = (referrer.field.clone(), pointer);
             match groups.iter_mut().find(|g| g.resource == referrer.resource && g.filters == filters) {
                 Some(group) => group.references.push(reference),
                 None => groups.push(ReferringGroup {

@@ -185,6 +185,7 @@ fn referrers_of_every_resource_are_the_models_references_to_it_with_its_key_path
         let found: BTreeSet<(String, String, Vec<(String, Vec<String>)>)> = learnt
             .referrers
             .iter()
+            .filter(|r| !r.descriptor)
             .map(|r| {
                 let mut members = r.members.clone();
                 members.sort();
@@ -192,6 +193,41 @@ fn referrers_of_every_resource_are_the_models_references_to_it_with_its_key_path
             })
             .collect();
         assert_eq!(found, wanted.remove(def.name).unwrap_or_default(), "referrers of {}", def.name);
+    }
+}
+
+#[test]
+fn referrers_of_a_descriptor_are_the_query_fields_holding_its_uri() {
+    let documents = documents();
+    let catalog = catalog(&documents);
+    for descriptor in resources::all().iter().filter(|d| d.is_descriptor) {
+        // The model's query fields of this descriptor: top-level descriptor members, and the
+        // descriptor members of top-level references (the first of a name, as the engine).
+        let mut wanted = BTreeSet::new();
+        for def in resources::all().iter().filter(|d| !d.is_descriptor) {
+            let mut names = BTreeSet::new();
+            for field in def.fields {
+                let members: Vec<(&str, &Kind)> = match &field.kind {
+                    Kind::Reference(reference) => {
+                        reference.members.iter().map(|m| (m.name, &m.kind)).collect()
+                    }
+                    kind => vec![(field.name, kind)],
+                };
+                for (name, kind) in members {
+                    if names.insert(name) && matches!(kind, Kind::Descriptor(t) if *t == descriptor.name) {
+                        wanted.insert((def.name.to_owned(), name.to_owned()));
+                    }
+                }
+            }
+        }
+        let learnt = catalog.referrers(descriptor.name).unwrap();
+        assert!(learnt
+            .referrers
+            .iter()
+            .all(|r| r.descriptor && r.members.is_empty() && r.unqueryable.is_none()));
+        let found: BTreeSet<(String, String)> =
+            learnt.referrers.iter().map(|r| (r.resource.clone(), r.field.clone())).collect();
+        assert_eq!(found, wanted, "referrers of {}", descriptor.name);
     }
 }
 

@@ -557,3 +557,37 @@ fn late_answers_for_another_item_are_ignored() {
     assert!(app.update(Msg::Referring { of: "another".into(), group: 0, result: Ok(page) }).is_empty());
     assert!(app.referenced_by.as_ref().unwrap().rows().is_empty());
 }
+
+#[test]
+fn referenced_by_a_descriptor_asks_the_query_fields_holding_its_uri() {
+    let mut app = associations(1, 1);
+    let descriptor = json!({
+        "id": "d0000000000000000000000000000001", "namespace": "uri://ed-fi.org/GradeLevelDescriptor",
+        "codeValue": "Ninth grade", "shortDescription": "Ninth grade", "_etag": "ZGVzYw",
+    });
+    app.update(Msg::Item {
+        resource: "gradeLevelDescriptors".into(),
+        id: "d0000000000000000000000000000001".into(),
+        result: Ok(item(descriptor)),
+    });
+    app.update(key(KeyCode::Char('b')));
+    let documents = documents();
+    let referrers = Catalog::new(documents.iter()).referrers("gradeLevelDescriptors").unwrap();
+    let id = "d0000000000000000000000000000001".to_owned();
+    let cmds =
+        app.update(Msg::Referrers { resource: "gradeLevelDescriptors".into(), id, result: Ok(referrers) });
+    assert!(!cmds.is_empty());
+    let asked = answer_referring(&mut app, cmds);
+    let uri = "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade".to_owned();
+    assert!(
+        asked
+            .contains(&("studentSchoolAssociations".into(), vec![("entryGradeLevelDescriptor".into(), uri)])),
+        "{asked:?}"
+    );
+    let state = app.referenced_by.as_ref().unwrap();
+    assert_eq!(state.label, "codeValue=Ninth grade · namespace=uri://ed-fi.org/GradeLevelDescriptor");
+    let group =
+        state.groups.as_ref().unwrap().iter().find(|g| g.fields() == ["entryGradeLevelDescriptor"]).unwrap();
+    let GroupState::Loaded { items, elsewhere, .. } = &group.state else { panic!("{:?}", group.state) };
+    assert_eq!((items.len(), *elsewhere), (3, 0), "every association holds that URI");
+}
