@@ -154,13 +154,15 @@ fn every_reference_in_the_model_is_found_with_its_target_and_members() {
     }
 }
 
+/// A resource, its reference's path, and each member with the target's key path it carries.
+type Pointing = (String, String, Vec<(String, Vec<String>)>);
+
 #[test]
 fn referrers_of_every_resource_are_the_models_references_to_it_with_its_key_paths() {
     let documents = documents();
     let catalog = catalog(&documents);
     // What the model says points at each served resource, with each member's target key path.
-    let mut wanted: std::collections::BTreeMap<&str, BTreeSet<(String, String, Vec<(String, Vec<String>)>)>> =
-        Default::default();
+    let mut wanted: std::collections::BTreeMap<&str, BTreeSet<Pointing>> = Default::default();
     for def in resources::all() {
         let mut references = Vec::new();
         model_references(def.fields, "", false, &mut references);
@@ -182,7 +184,7 @@ fn referrers_of_every_resource_are_the_models_references_to_it_with_its_key_path
     }
     for def in resources::all() {
         let learnt = catalog.referrers(def.name).unwrap();
-        let found: BTreeSet<(String, String, Vec<(String, Vec<String>)>)> = learnt
+        let found: BTreeSet<Pointing> = learnt
             .referrers
             .iter()
             .filter(|r| !r.descriptor)

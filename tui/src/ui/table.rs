@@ -113,7 +113,19 @@ pub fn list(app: &App, frame: &mut Frame, area: Rect) {
         }))
     });
     let loading = list_progress(app).map(|p| format!("  {p}")).unwrap_or_default();
-    let title = format!(" {} {}{loading} ", app.list.resource, list_count(app));
+    let filter = if app.list.filter.is_empty() {
+        String::new()
+    } else {
+        let filter: Vec<String> = app.list.filter.iter().map(|(f, v)| format!("{f}={v}")).collect();
+        format!("  where {}", filter.join(" & "))
+    };
+    let sorted = match app.list.sort.and_then(|s| Some((columns.get(s.column)?, s.descending))) {
+        Some((column, descending)) => {
+            format!("  sorted by {} {} (the loaded rows)", column.label, if descending { "▼" } else { "▲" })
+        }
+        None => String::new(),
+    };
+    let title = format!(" {} {}{filter}{sorted}{loading} ", app.list.resource, list_count(app));
     let hint = " ← → column · s sort (loaded rows) · / filter · Enter open · n new ";
     let block = Block::default().borders(Borders::ALL).title(title).title_bottom(Line::styled(hint, DIM));
     let table = Table::new(body, widths.iter().map(|w| Constraint::Length(*w as u16)))

@@ -29,7 +29,7 @@ fn association(i: usize) -> Value {
         "entryGradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade",
         "schoolReference": {
             "schoolId": 255901001 + (i % 2) as i64,
-            "link": { "rel": "School", "href": format!("/ed-fi/schools/{}", if i % 2 == 0 { SCHOOL_ID } else { OTHER_SCHOOL_ID }) },
+            "link": { "rel": "School", "href": format!("/ed-fi/schools/{}", if i.is_multiple_of(2) { SCHOOL_ID } else { OTHER_SCHOOL_ID }) },
         },
         "studentReference": {
             "studentUniqueId": format!("{}", 604900 - i),
@@ -169,7 +169,11 @@ fn sorting_orders_the_loaded_rows_and_keeps_the_cursor_on_its_item() {
     assert_eq!(ids(&app), ["604895", "604896", "604897", "604898", "604899", "604900"]);
     assert_eq!(app.list.selected().unwrap()["id"], under_cursor, "the cursor stays on its item");
     assert!(app.status.contains("the 6 loaded rows"), "{}", app.status);
-    assert!(screen(&app).contains("sorted by studentUniqueId ▲ (the loaded rows, here)"));
+    let shown = screen(&app);
+    assert!(
+        shown.contains("(6 of 6)  sorted by studentUniqueId ▲ (the loaded rows)"),
+        "the header says: {shown}"
+    );
     app.update(key(KeyCode::Char('s')));
     assert_eq!(ids(&app)[0], "604900", "again: the other way");
     app.update(key(KeyCode::Char('s')));
@@ -473,6 +477,8 @@ fn referenced_by_asks_every_referring_resource_and_lists_the_items_that_point_he
         result: Ok(referrers),
     });
     assert_eq!(cmds.len(), crate::app::table::REFERRING_IN_FLIGHT);
+    let (_, all) = app.referenced_by.as_ref().unwrap().progress();
+    assert!(screen(&app).contains(&format!("Asking each resource that can refer to it: 0 of {all} asked…")));
     let asked = answer_referring(&mut app, cmds);
     let state = app.referenced_by.as_ref().unwrap();
     assert_eq!(state.label, "schoolId=255901001");
