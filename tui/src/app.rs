@@ -581,7 +581,9 @@ impl App {
                 text.push(c);
                 vec![]
             }
-            KeyCode::Tab if matches!(prompt, Prompt::Filter(_)) => self.complete_filter(),
+            KeyCode::Tab if self.screen == Screen::List && matches!(prompt, Prompt::Filter(_)) => {
+                self.complete_filter()
+            }
             KeyCode::Enter => match self.prompt.take() {
                 Some(Prompt::Command(command)) => self.command(command.trim()),
                 Some(Prompt::Filter(filter)) => self.apply_filter(filter.trim()),
