@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::problem::Problem;
+use crate::wire::answers::{OAuthErrorBody, CLIENT_CREDENTIALS, GRANT_TYPE};
 
 /// How long a token lives unless configured otherwise (Ed-Fi's default).
 pub const DEFAULT_TOKEN_SECONDS: i64 = 3600;
@@ -47,9 +48,9 @@ impl OAuthError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::json!({"error": self.error, "error_description": self.description})
-            .to_string()
-            .into_bytes()
+        let body =
+            OAuthErrorBody { error: self.error.to_owned(), error_description: self.description.clone() };
+        serde_json::to_vec(&body).expect("an OAuth error serializes")
     }
 }
 
@@ -74,8 +75,8 @@ pub fn parse_token_request(
         _ => return Err(OAuthError::invalid_request("Send the token request as a form or as JSON.")),
     };
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-    match field("grant_type").as_deref() {
-        Some("client_credentials") => {}
+    match field(GRANT_TYPE).as_deref() {
+        Some(CLIENT_CREDENTIALS) => {}
         Some(_) => {
             return Err(OAuthError {
                 status: 400,

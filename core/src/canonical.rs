@@ -349,7 +349,7 @@ pub fn reference_canonical_object(object: &Map<String, Value>, omitted_fields: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::SERVER_FIELDS;
+    use crate::wire::SERVER_FIELDS;
     use serde_json::json;
 
     fn assert_matches_reference(object: &Map<String, Value>) {

@@ -8,9 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::canonical::canonical_object;
 use crate::etag::EntityTag;
-
-/// Fields the server owns. Clients may send them back; they are never content.
-pub const SERVER_FIELDS: [&str; 4] = ["id", "_etag", "_lastModifiedDate", "changeVersion"];
+use crate::wire::SERVER_FIELDS;
 
 /// Content in canonical JSON text (always a JSON object), with its ETag, and the text to store
 /// for it (the same, or with `link` members in its reference objects: [`crate::links`]).
@@ -22,8 +20,10 @@ pub struct Content {
 }
 
 impl Content {
-    /// Canonicalizes a body that has already been validated. Server fields and `null` members
-    /// (an absent optional field) are dropped, so equal content always hashes the same.
+    /// Canonicalizes a body that has already been validated (its `link`s stripped:
+    /// [`crate::wire::strip_links`]). Server fields and `null` members (an absent optional field)
+    /// are dropped, so equal content always hashes the same. Clients compare content with
+    /// [`crate::wire::content`], which is this.
     pub fn from_body(body: &Map<String, Value>) -> Self {
         let canonical = canonical_object(body, &SERVER_FIELDS);
         let etag = etag_of_canonical(&canonical);

@@ -13,8 +13,9 @@ use crate::problem::Problem;
 
 /// The request header that names a retryable write.
 pub const HEADER: &str = "Idempotency-Key";
-/// The response header that marks a replayed first answer.
+/// The response header that marks a replayed first answer, and its value.
 pub const REPLAYED_HEADER: &str = "Idempotency-Replayed";
+pub const REPLAYED_VALUE: &str = "true";
 /// The longest key, in characters.
 pub const MAX_KEY_CHARS: usize = 255;
 /// How long a key is remembered when `IDEMPOTENCY_WINDOW_HOURS` is not set.
@@ -157,7 +158,7 @@ impl Remembered {
         if let Some(etag) = &self.etag {
             response.headers.push(("ETag", etag.clone()));
         }
-        response.headers.push((REPLAYED_HEADER, "true".to_owned()));
+        response.headers.push((REPLAYED_HEADER, REPLAYED_VALUE.to_owned()));
         response
     }
 }

@@ -30,6 +30,7 @@ pub mod resources;
 pub mod sample;
 pub mod store;
 pub mod validate;
+pub mod wire;
 
 pub use engine::{handle, Config, Context};
 pub use etag::{EntityTag, TagCondition};

@@ -2,16 +2,14 @@
 //! `{"rel": "School", "href": "/ed-fi/schools/{id}"}`, naming the item it resolves to. They are
 //! made when an item is written (a referenced item's id never changes, and it cannot be deleted
 //! while referenced) and stored with the content, so a read stays a splice of stored text. They
-//! are not content: never hashed, and ignored when a client sends them back.
+//! are not content: never hashed, and ignored when a client sends them back
+//! ([`crate::wire::strip_links`], the rule clients share).
 
 use serde_json::{json, Map, Value};
 
 use crate::canonical::canonical_object;
-use crate::content::SERVER_FIELDS;
-use crate::model::{Field, Kind, ResourceDef};
-
-/// The member's name in a reference object.
-pub const LINK: &str = "link";
+use crate::model::ResourceDef;
+use crate::wire::{paths, LINK, SERVER_FIELDS};
 
 /// A reference object of a body, resolved: where it is (`$.classPeriods[0].classPeriodReference`)
 /// and the item it names.
@@ -20,29 +18,6 @@ pub struct Resolved {
     pub path: String,
     pub target: &'static ResourceDef,
     pub id: String,
-}
-
-/// Removes the `link` member of every reference object in the body: a client may send back what
-/// it read, from this API or from an ODS/API, and the link is the server's to make.
-pub fn strip(def: &ResourceDef, body: &mut Map<String, Value>) {
-    strip_fields(def.fields, body);
-}
-
-fn strip_fields(fields: &[Field], object: &mut Map<String, Value>) {
-    for field in fields {
-        match (&field.kind, object.get_mut(field.name)) {
-            (Kind::Reference(_), Some(Value::Object(reference))) => {
-                reference.remove(LINK);
-            }
-            (Kind::Object(inner), Some(Value::Object(nested))) => strip_fields(inner, nested),
-            (Kind::Collection { item, .. }, Some(Value::Array(items))) => {
-                for element in items.iter_mut().filter_map(Value::as_object_mut) {
-                    strip_fields(item, element);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// The text to store: the canonical JSON of the content with a `link` in each resolved
@@ -64,7 +39,7 @@ pub fn stored_text(body: &Map<String, Value>, resolved: &[Resolved]) -> String {
 /// ODS/API's link to an item: `rel` is the resource's entity name, `href` its path under the
 /// data API.
 pub fn link(target: &ResourceDef, id: &str) -> Value {
-    json!({"rel": target.entity_name, "href": format!("/ed-fi/{}/{id}", target.name)})
+    json!({"rel": target.entity_name, "href": format!("{}/{id}", paths::namespaced(target.name))})
 }
 
 /// The object at a concrete path such as `$.classPeriods[0].classPeriodReference`.
@@ -123,7 +98,7 @@ mod tests {
             "classPeriods": [{"classPeriodReference": {"schoolId": 1, "link": {"rel": "ClassPeriod", "href": "/y"}}}],
             "link": "not a reference object: left for validation to refuse",
         });
-        strip(get("sections"), body.as_object_mut().unwrap());
+        crate::wire::strip_links(body.as_object_mut().unwrap());
         assert!(body["courseOfferingReference"].get("link").is_none());
         assert!(body["classPeriods"][0]["classPeriodReference"].get("link").is_none());
         assert!(body.get("link").is_some());

@@ -8,6 +8,8 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Field, Kind, Reference, ResourceDef, DESCRIPTOR_URI_MAX};
 use crate::resources;
+use crate::wire::answers::MetadataEntry;
+use crate::wire::paths::{self, Param};
 
 const OPENAPI_VERSION: &str = "3.0.1";
 /// The ODS/API version whose metadata layout these documents follow.
@@ -23,14 +25,16 @@ const TIME_PATTERN: &str = r"^\d{2}:\d{2}:\d{2}$";
 
 /// The `/metadata/` answer: where the resources and descriptors documents are.
 pub fn metadata_index(base_url: &str) -> Value {
-    let entry = |name: &str| {
-        json!({
-            "name": name,
-            "endpointUri": format!("{base_url}/metadata/data/v3/{name}/swagger.json"),
-            "prefix": "",
-        })
+    let entry = |name: &str, path: &str| MetadataEntry {
+        name: name.to_owned(),
+        endpoint_uri: format!("{base_url}{path}"),
+        prefix: String::new(),
     };
-    json!([entry("resources"), entry("descriptors")])
+    let entries = [
+        entry(paths::RESOURCES, paths::RESOURCES_DOCUMENT),
+        entry(paths::DESCRIPTORS, paths::DESCRIPTORS_DOCUMENT),
+    ];
+    serde_json::to_value(entries).expect("metadata entries serialize")
 }
 
 /// The OpenAPI document of every resource that is not a descriptor.
@@ -51,7 +55,7 @@ pub fn dependencies(_base_url: &str) -> Value {
         load_orders(resources::all()).into_iter().map(|(name, order)| (order, name)).collect();
     rows.sort_unstable();
     let rows = rows.into_iter().map(|(order, name)| {
-        json!({ "resource": format!("/ed-fi/{name}"), "order": order, "operations": ["Create", "Update"] })
+        json!({ "resource": paths::namespaced(name), "order": order, "operations": ["Create", "Update"] })
     });
     Value::Array(rows.collect())
 }
@@ -72,7 +76,7 @@ fn document(base_url: &str, title: &str, defs: &[&ResourceDef]) -> Value {
     json!({
         "openapi": OPENAPI_VERSION,
         "info": { "title": title, "version": API_VERSION },
-        "servers": [{ "url": format!("{base_url}/data/v3") }],
+        "servers": [{ "url": format!("{base_url}{}", paths::DATA_API) }],
         "security": [{ SECURITY_SCHEME: [] }],
         "tags": defs.iter().map(|def| tag(def)).collect::<Vec<_>>(),
         "paths": paths,
@@ -94,7 +98,7 @@ fn security_schemes(base_url: &str) -> Value {
         SECURITY_SCHEME: {
             "type": "oauth2",
             "description": "OAuth 2.0 client credentials: POST the key and secret to the token URL.",
-            "flows": { "clientCredentials": { "tokenUrl": format!("{base_url}/oauth/token"), "scopes": {} } },
+            "flows": { "clientCredentials": { "tokenUrl": format!("{base_url}{}", paths::TOKEN), "scopes": {} } },
         }
     })
 }
@@ -178,7 +182,7 @@ impl Schemas {
                 Some((member.name.to_owned(), schema))
             })
             .collect();
-        properties.insert(crate::links::LINK.to_owned(), link);
+        properties.insert(crate::wire::LINK.to_owned(), link);
         let required: Vec<&str> = reference.members.iter().map(|member| member.name).collect();
         let schema = json!({ "type": "object", "properties": properties, "required": required });
         self.add(reference_schema_name(field_name, reference), schema)
@@ -281,17 +285,20 @@ fn singular(name: &str) -> String {
 
 /// `/ed-fi/<name>`, `/ed-fi/<name>/{id}`, `/ed-fi/<name>/deletes` and `/ed-fi/<name>/keyChanges`.
 fn resource_paths(def: &ResourceDef) -> [(String, Value); 4] {
-    let base = format!("/ed-fi/{}", def.name);
+    let base = paths::namespaced(def.name);
     [
         (base.clone(), json!({ "get": list_operation(def), "post": post_operation(def) })),
         (
             format!("{base}/{{id}}"),
             json!({ "get": get_operation(def), "put": put_operation(def), "delete": delete_operation(def) }),
         ),
-        (format!("{base}/deletes"), json!({ "get": changes_operation(def, "deletes", "deleted items") })),
         (
-            format!("{base}/keyChanges"),
-            json!({ "get": changes_operation(def, "keyChanges", "natural key changes") }),
+            format!("{base}/{}", paths::DELETES),
+            json!({ "get": changes_operation(def, paths::DELETES, "deleted items") }),
+        ),
+        (
+            format!("{base}/{}", paths::KEY_CHANGES),
+            json!({ "get": changes_operation(def, paths::KEY_CHANGES, "natural key changes") }),
         ),
     ]
 }
@@ -492,7 +499,7 @@ fn if_none_match() -> Value {
 
 fn offset() -> Value {
     query(
-        "offset",
+        Param::Offset.name(),
         "Items to skip.",
         json!({ "type": "integer", "format": "int64", "minimum": 0, "default": 0 }),
     )
@@ -500,29 +507,33 @@ fn offset() -> Value {
 
 fn limit() -> Value {
     let schema = json!({ "type": "integer", "minimum": 0, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT });
-    query("limit", "Items to answer at most.", schema)
+    query(Param::Limit.name(), "Items to answer at most.", schema)
 }
 
 fn total_count() -> Value {
     let schema = json!({ "type": "boolean", "default": false });
-    query("totalCount", "Whether to answer the total in a Total-Count header.", schema)
+    query(Param::TotalCount.name(), "Whether to answer the total in a Total-Count header.", schema)
 }
 
 fn page_size() -> Value {
     let schema = json!({ "type": "integer", "minimum": 0, "maximum": MAX_LIMIT });
-    query("pageSize", "Items per page, with keyset paging.", schema)
+    query(Param::PageSize.name(), "Items per page, with keyset paging.", schema)
 }
 
 fn page_token() -> Value {
-    query("pageToken", "The token of the next page, from the previous page.", json!({ "type": "string" }))
+    query(
+        Param::PageToken.name(),
+        "The token of the next page, from the previous page.",
+        json!({ "type": "string" }),
+    )
 }
 
 fn min_change_version() -> Value {
-    query("minChangeVersion", "Only changes at or after this version.", change_version_schema())
+    query(Param::MinChangeVersion.name(), "Only changes at or after this version.", change_version_schema())
 }
 
 fn max_change_version() -> Value {
-    query("maxChangeVersion", "Only changes at or before this version.", change_version_schema())
+    query(Param::MaxChangeVersion.name(), "Only changes at or before this version.", change_version_schema())
 }
 
 fn change_version_schema() -> Value {

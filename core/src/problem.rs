@@ -2,22 +2,30 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// JSON path (`$.birthDate`, `$.otherNames[0].firstName`) → messages.
 pub type ValidationErrors = BTreeMap<String, Vec<String>>;
 
 /// An error answer. Field order follows the Ed-Fi 412 example so fixed fields compare byte-equal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// Clients read one with [`crate::wire::answers::ErrorAnswer`]: every member is read leniently
+/// (absent, `null` or of another type is no failure), as other Ed-Fi APIs vary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Problem {
+    #[serde(deserialize_with = "lenient::text")]
     pub detail: String,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", deserialize_with = "lenient::text")]
     pub kind: String,
+    #[serde(deserialize_with = "lenient::text")]
     pub title: String,
+    #[serde(deserialize_with = "lenient::status")]
     pub status: u16,
+    #[serde(deserialize_with = "lenient::text")]
     pub correlation_id: String,
+    #[serde(deserialize_with = "lenient::validation")]
     pub validation_errors: ValidationErrors,
+    #[serde(deserialize_with = "lenient::messages")]
     pub errors: Vec<String>,
     /// Extra response headers (`Allow` on 405).
     #[serde(skip)]
@@ -295,6 +303,59 @@ impl Problem {
 
     pub fn to_json(&self) -> Vec<u8> {
         serde_json::to_vec(self).expect("problem details always serialize")
+    }
+}
+
+/// Reading members that other APIs may give another type: never a failure.
+pub(crate) mod lenient {
+    use serde::{Deserialize, Deserializer};
+    use serde_json::Value;
+
+    use super::ValidationErrors;
+
+    /// A string as it is, `null` as empty, anything else as its JSON text.
+    pub fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+        Ok(text_of(Value::deserialize(deserializer)?))
+    }
+
+    pub fn status<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+        let status = match Value::deserialize(deserializer)? {
+            Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        Ok(status.unwrap_or_default())
+    }
+
+    /// A list of messages, or one message.
+    pub fn messages<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+        Ok(messages_of(Value::deserialize(deserializer)?))
+    }
+
+    /// Messages by JSON path; anything but an object is none.
+    pub fn validation<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ValidationErrors, D::Error> {
+        Ok(match Value::deserialize(deserializer)? {
+            Value::Object(paths) => {
+                paths.into_iter().map(|(path, value)| (path, messages_of(value))).collect()
+            }
+            _ => ValidationErrors::new(),
+        })
+    }
+
+    fn text_of(value: Value) -> String {
+        match value {
+            Value::String(s) => s,
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+
+    fn messages_of(value: Value) -> Vec<String> {
+        match value {
+            Value::Array(items) => items.into_iter().map(text_of).collect(),
+            Value::Null => Vec::new(),
+            other => vec![text_of(other)],
+        }
     }
 }
 

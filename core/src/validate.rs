@@ -4,10 +4,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::content::SERVER_FIELDS;
 use crate::model::{Field, Kind, Reference, ResourceDef, DESCRIPTOR_URI_MAX};
 use crate::problem::ValidationErrors;
 use crate::resources;
+use crate::wire::SERVER_FIELDS;
 
 /// A reference a body makes: to an item of `target` with natural key `key`, found at `path`.
 #[derive(Clone, Debug, PartialEq, Eq)]

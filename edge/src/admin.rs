@@ -9,6 +9,7 @@ use edfi_core::auth::{self, Claims, Credentials, OAuthError};
 use edfi_core::engine::{self, AdminRoute, Config};
 use edfi_core::limits;
 use edfi_core::problem::{Problem, ValidationErrors};
+use edfi_core::wire::answers::{TokenAnswer, TOKEN_TYPE};
 
 use crate::directory::{self, ClientInfo, NewClient};
 use crate::settings::{self, Settings};
@@ -73,11 +74,11 @@ pub async fn token(
         name: login.name,
         expires: settings::now() + lifetime,
     };
-    let body = json!({
-        "access_token": auth::sign_token(&claims, &settings.signing_key),
-        "expires_in": lifetime,
-        "token_type": "bearer",
-    });
+    let body = TokenAnswer {
+        access_token: auth::sign_token(&claims, &settings.signing_key),
+        expires_in: Some(u64::try_from(lifetime).unwrap_or(0)),
+        token_type: TOKEN_TYPE.to_owned(),
+    };
     let headers = Headers::new();
     headers.set("Cache-Control", "no-store")?;
     Ok(Response::from_json(&body)?.with_headers(json_headers(headers)?))

@@ -293,14 +293,27 @@ impl<D: SqlDriver> SqlStore<D> {
         self.exec("UPDATE counters SET value = 1 WHERE name = 'terms_built'", vec![])
     }
 
-    /// Indexes the terms of the item at `seq`.
+    /// Indexes the terms of the new item at `seq`.
     fn add_terms(&self, seq: i64, resource: &str, content: &str) -> StoreResult<()> {
         let terms = terms::of_content(resource, content);
         if terms.is_empty() {
             return Ok(());
         }
-        // One statement for all of them: the list goes as JSON text, which SQLite reads as integers.
-        let list = serde_json::to_string(&terms).map_err(|e| StoreError(e.to_string()))?;
+        self.exec(
+            "INSERT OR IGNORE INTO terms (term, seq) SELECT value, ? FROM json_each(?)",
+            vec![seq.into(), term_list(&terms)?.into()],
+        )
+    }
+
+    /// Gives the item at `seq` exactly the terms of its new content. An update usually changes a
+    /// member or two, so only the terms that changed are written: the rest stay, and an insert
+    /// that finds its row already there writes nothing.
+    fn replace_terms(&self, seq: i64, resource: &str, content: &str) -> StoreResult<()> {
+        let list = term_list(&terms::of_content(resource, content))?;
+        self.exec(
+            "DELETE FROM terms WHERE seq = ? AND term NOT IN (SELECT value FROM json_each(?))",
+            vec![seq.into(), list.as_str().into()],
+        )?;
         self.exec(
             "INSERT OR IGNORE INTO terms (term, seq) SELECT value, ? FROM json_each(?)",
             vec![seq.into(), list.into()],
@@ -466,10 +479,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             ],
         )?;
         match updated.as_slice() {
-            [updated] => {
-                self.exec("DELETE FROM terms WHERE seq = ?", vec![updated.n.into()])?;
-                self.add_terms(updated.n, resource, &doc.content)
-            }
+            [updated] => self.replace_terms(updated.n, resource, &doc.content),
             rows => Err(StoreError(format!("update of {resource} {} matched {} rows", doc.id, rows.len()))),
         }
     }
@@ -838,6 +848,11 @@ impl<D: SqlDriver> SqlStore<D> {
         all.append(&mut bindings);
         Ok((from, all))
     }
+}
+
+/// Terms as one bound value: JSON text, which SQLite's `json_each` reads back as integers.
+fn term_list(terms: &[i64]) -> StoreResult<String> {
+    serde_json::to_string(terms).map_err(|e| StoreError(e.to_string()))
 }
 
 /// A bound integer; counts and offsets beyond `i64::MAX` are clamped (no table is that large).

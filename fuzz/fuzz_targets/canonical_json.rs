@@ -4,7 +4,8 @@
 #![no_main]
 
 use edfi_core::canonical::reference_canonical_object;
-use edfi_core::content::{Content, SERVER_FIELDS};
+use edfi_core::content::Content;
+use edfi_core::wire::SERVER_FIELDS;
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 

@@ -5,18 +5,25 @@
 //! more (with the request retried once) when the API answers 401 to a data request. Writes never
 //! fail silently: every answer of the API is a [`WriteOutcome`] the app can act on, and only
 //! server faults (5xx) and transport failures are [`ApiError`]s.
+//!
+//! Every rule of the protocol (paths, query parameters, entity tags, the bodies of answers) is
+//! [`edfi_core::wire`]'s; the resources come from the API's metadata, so any Ed-Fi API will do.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edfi_core::idempotency::{self, IdempotencyKey};
+use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
+use edfi_core::wire::paths::{self, Param};
+use edfi_core::wire::{
+    self, EntityTag, IdempotencyKey, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, IDEMPOTENCY_REPLAYED_VALUE,
+};
 use reqwest::header::{
     HeaderMap, HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_MATCH, IF_NONE_MATCH, LOCATION,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
-use serde::Deserialize;
+use serde::Deserialize as _;
 use serde_json::{json, Map, Value};
 use tokio::sync::Mutex;
 
@@ -27,12 +34,6 @@ pub const RENEW_MARGIN: Duration = Duration::from_secs(30);
 /// The longest a request may take, answer included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Where the Ed-Fi resources are, under the base URL.
-const DATA_PATH: &str = "/data/v3/ed-fi";
-const HISTORY_PATH: &str = "/admin/v1/history";
-/// The metadata document holding the descriptors; every other document holds resources.
-const DESCRIPTORS_DOCUMENT: &str = "descriptors";
-const SCHEMAS_POINTER: &str = "#/components/schemas/";
 
 // ------------------------------------------------------------------------------------------ types
 
@@ -105,21 +106,7 @@ pub struct LoadAnswer {
 }
 
 /// One kept version of an item, as `/admin/v1/history` lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct VersionInfo {
-    /// The version's ETag (as the API lists it); `None` for a deletion's tombstone.
-    #[serde(default)]
-    pub etag: Option<String>,
-    #[serde(rename = "lastModifiedDate", default)]
-    pub last_modified: String,
-    #[serde(rename = "changeVersion", default)]
-    pub change_version: i64,
-    /// The key of the client that wrote it.
-    #[serde(default)]
-    pub client: String,
-    #[serde(default)]
-    pub deleted: bool,
-}
+pub use edfi_core::wire::answers::HistoryEntry as VersionInfo;
 
 /// Why a request gave no answer the app can use. Displayed as one line for the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,10 +225,11 @@ impl Client {
         let mut resources = BTreeSet::new();
         let mut descriptors = BTreeSet::new();
         for document in documents.iter() {
-            let names = if document.name == DESCRIPTORS_DOCUMENT { &mut descriptors } else { &mut resources };
-            let paths = document.body.get("paths").and_then(Value::as_object);
-            names
-                .extend(paths.into_iter().flat_map(|paths| paths.keys()).filter_map(|p| resource_of_path(p)));
+            let names = if document.name == paths::DESCRIPTORS { &mut descriptors } else { &mut resources };
+            let listed = document.body.get("paths").and_then(Value::as_object);
+            let endpoints =
+                listed.into_iter().flat_map(|listed| listed.keys()).filter_map(|p| paths::endpoint_of(p));
+            names.extend(endpoints.map(str::to_owned));
         }
         descriptors.retain(|name| !resources.contains(name));
         let resources = resources.into_iter().map(|name| ResourceInfo { name, descriptor: false });
@@ -251,7 +239,8 @@ impl Client {
 
     /// How many items `resource` has.
     pub async fn count(&self, resource: &str) -> Result<u64, ApiError> {
-        let url = format!("{}?limit=0&totalCount=true", self.collection_url(resource));
+        let query = paths::query([(Param::Limit.name(), "0"), (Param::TotalCount.name(), "true")]);
+        let url = format!("{}?{query}", self.collection_url(resource));
         let (headers, _) = self.read(&url, false).await?;
         total_count(&headers)
             .ok_or_else(|| ApiError::Http(format!("The API did not say how many {resource} there are")))
@@ -259,25 +248,24 @@ impl Client {
 
     /// A page of `resource`, with the number of matching items.
     pub async fn page(&self, resource: &str, query: &PageQuery) -> Result<Page, ApiError> {
-        let mut url = self.collection_url(resource);
-        match &query.token {
-            Some(token) => {
-                let _ = write!(url, "?pageSize={}&pageToken={}&totalCount=true", query.limit, encode(token));
-            }
-            None => {
-                let _ = write!(url, "?offset={}&limit={}&totalCount=true", query.offset, query.limit);
-            }
-        }
-        for (field, value) in &query.filters {
-            let _ = write!(url, "&{}={}", encode(field), encode(value));
-        }
+        let (offset, limit) = (query.offset.to_string(), query.limit.to_string());
+        let paging = match &query.token {
+            Some(token) => [(Param::PageSize.name(), limit.as_str()), (Param::PageToken.name(), token.as_str())],
+            None => [(Param::Offset.name(), offset.as_str()), (Param::Limit.name(), limit.as_str())],
+        };
+        let filters = query.filters.iter().map(|(field, value)| (field.as_str(), value.as_str()));
+        let pairs = paging.into_iter().chain([(Param::TotalCount.name(), "true")]).chain(filters);
+        let url = format!("{}?{}", self.collection_url(resource), paths::query(pairs));
         let (headers, text) = self.read(&url, false).await?;
         let items = match parse_json(&text, resource)? {
             Value::Array(items) => items,
             _ => return Err(ApiError::Http(format!("The API's list of {resource} is not a JSON array"))),
         };
-        let next = header_text(&headers, reqwest::header::HeaderName::from_static("next-page-token"))
-            .filter(|token| !token.trim().is_empty());
+        let next = headers
+            .get(paths::NEXT_PAGE_TOKEN_HEADER)
+            .and_then(|token| token.to_str().ok())
+            .filter(|token| !token.trim().is_empty())
+            .map(str::to_owned);
         Ok(Page { items, total: total_count(&headers), next })
     }
 
@@ -328,7 +316,7 @@ impl Client {
         let (headers, text) = self.read(&self.item_url(resource, id), true).await?;
         let body = parse_json(&text, "the item")?;
         let etag = header_text(&headers, ETAG)
-            .or_else(|| body.get("_etag").and_then(Value::as_str).map(|tag| format!("\"{tag}\"")))
+            .or_else(|| wire::representation_etag(&body).map(|tag| tag.to_string()))
             .unwrap_or_default();
         Ok(Item { body, etag })
     }
@@ -381,31 +369,31 @@ impl Client {
                     .post(&url)
                     .header(CONTENT_TYPE, "application/json")
                     .header(IF_NONE_MATCH, if_none_match.clone())
-                    .header(idempotency::HEADER, key.clone())
+                    .header(IDEMPOTENCY_KEY, key.clone())
                     .body(body.to_vec())
             })
             .await?;
         let status = response.status();
         let replayed =
-            response.headers().get("Idempotency-Replayed").is_some_and(|v| v.as_bytes() == b"true");
+            response.headers().get(IDEMPOTENCY_REPLAYED).is_some_and(|v| v == IDEMPOTENCY_REPLAYED_VALUE);
         let text = response.text().await.map_err(|e| transport(&e))?;
         let (detail, problem_type) = if status.is_success() {
             (String::new(), String::new())
         } else {
             // The messages by path name what was missing or wrong, which a load's report needs.
-            let problem = Problem::parse(status, &text);
-            let mut detail = problem.with_errors();
-            for (path, messages) in &problem.validation {
+            let refusal = Refusal::read(status, &text);
+            let mut detail = refusal.with_errors();
+            for (path, messages) in &refusal.answer.validation_errors {
                 let _ = write!(detail, " {path}: {}", messages.join(" "));
             }
-            (detail, problem.kind)
+            (detail, refusal.answer.kind)
         };
         Ok(LoadAnswer { status: status.as_u16(), replayed, detail, problem_type })
     }
 
     /// The kept versions of an item, oldest first, deletions as tombstones.
     pub async fn history(&self, resource: &str, id: &str) -> Result<Vec<VersionInfo>, ApiError> {
-        let url = format!("{}{HISTORY_PATH}/{}/{}", self.inner.base, encode(resource), encode(id));
+        let url = format!("{}{}", self.inner.base, paths::history(resource, id));
         let (_, text) = self.read(&url, false).await?;
         serde_json::from_str(&text)
             .map_err(|e| ApiError::Http(format!("The API's history of the item is unreadable: {e}")))
@@ -413,19 +401,18 @@ impl Client {
 
     /// One kept version of an item, by its ETag (quoted or not).
     pub async fn version(&self, resource: &str, id: &str, etag: &str) -> Result<Value, ApiError> {
-        let etag = etag.trim();
-        let etag = etag.strip_prefix("W/").unwrap_or(etag).trim_matches('"');
-        let url =
-            format!("{}{HISTORY_PATH}/{}/{}/{}", self.inner.base, encode(resource), encode(id), encode(etag));
+        let etag = EntityTag::parse(etag)
+            .map_err(|e| ApiError::Http(format!("{etag:?} is not an ETag ({e}): no version has it")))?;
+        let url = format!("{}{}", self.inner.base, paths::version(resource, id, &etag));
         let (_, text) = self.read(&url, false).await?;
         parse_json(&text, "the version")
     }
 
     /// A new document for `resource`: every required member with a placeholder value, built from
-    /// the metadata's schema of the resource.
+    /// the metadata's schema of what the resource's POST takes.
     pub async fn template(&self, resource: &str) -> Result<Value, ApiError> {
         let documents = self.documents().await?;
-        let reference = schema_reference(&documents, resource).ok_or_else(|| {
+        let reference = post_schema(&documents, resource).ok_or_else(|| {
             ApiError::Http(format!("The API's metadata describes no {resource}: there is no template for it"))
         })?;
         let (document, schema) = documents
@@ -458,40 +445,34 @@ impl Client {
         let response = self
             .inner
             .http
-            .post(format!("{}/oauth/token", self.inner.base))
+            .post(format!("{}{}", self.inner.base, paths::TOKEN))
             .basic_auth(&self.inner.key, Some(&self.inner.secret))
-            .form(&[("grant_type", "client_credentials")])
+            .form(&[(GRANT_TYPE, CLIENT_CREDENTIALS)])
             .send()
             .await
             .map_err(|e| transport(&e))?;
         let status = response.status();
         let text = response.text().await.map_err(|e| transport(&e))?;
         if status.is_client_error() {
-            let problem = Problem::parse(status, &text);
+            let refusal = Refusal::read(status, &text);
             return Err(ApiError::Unauthorized(format!(
                 "The key and secret were refused: {}",
-                problem.detail
+                refusal.detail
             )));
         }
         if !status.is_success() {
             return Err(ApiError::Server {
                 status: status.as_u16(),
-                detail: Problem::parse(status, &text).detail,
+                detail: Refusal::read(status, &text).detail,
             });
         }
         let answer = parse_json(&text, "the token")?;
-        let value = answer
-            .get("access_token")
-            .and_then(Value::as_str)
-            .filter(|token| !token.is_empty())
+        let answer = serde_json::from_value::<TokenAnswer>(answer)
+            .ok()
+            .filter(|answer| !answer.access_token.is_empty())
             .ok_or_else(|| ApiError::Http("The API's token answer has no access_token".to_owned()))?;
-        let lifetime = answer.get("expires_in").and_then(|seconds| match seconds {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        });
-        let expires = lifetime.map(|seconds| asked + Duration::from_secs_f64(seconds.clamp(0.0, 1e9)));
-        Ok(Token { value: value.to_owned(), expires })
+        let expires = answer.expires_in.map(|seconds| asked + Duration::from_secs(seconds));
+        Ok(Token { value: answer.access_token, expires })
     }
 
     /// Sends a data request with a token; on a 401, renews the token and sends it once more.
@@ -506,8 +487,8 @@ impl Client {
         let response = build().bearer_auth(&token).send().await.map_err(|e| transport(&e))?;
         if response.status() == StatusCode::UNAUTHORIZED {
             let text = response.text().await.unwrap_or_default();
-            let problem = Problem::parse(StatusCode::UNAUTHORIZED, &text);
-            return Err(ApiError::Unauthorized(format!("The API refused a fresh token: {}", problem.detail)));
+            let refusal = Refusal::read(StatusCode::UNAUTHORIZED, &text);
+            return Err(ApiError::Unauthorized(format!("The API refused a fresh token: {}", refusal.detail)));
         }
         Ok(response)
     }
@@ -555,7 +536,7 @@ impl Client {
                 .http
                 .request(method.clone(), &url)
                 .header(name.clone(), value.clone())
-                .header(idempotency::HEADER, key.clone());
+                .header(IDEMPOTENCY_KEY, key.clone());
             match &body {
                 Some(body) => request.header(CONTENT_TYPE, "application/json").body(body.clone()),
                 None => request,
@@ -583,16 +564,15 @@ impl Client {
 
     /// Fetches the `/metadata/` index and every document it lists, and keeps them.
     async fn load_documents(&self) -> Result<Arc<Vec<Document>>, ApiError> {
-        let index = self.metadata(&format!("{}/metadata/", self.inner.base)).await?;
+        let index = self.metadata(&format!("{}{}", self.inner.base, paths::METADATA_INDEX)).await?;
         let entries = index
             .as_array()
             .ok_or_else(|| ApiError::Http("The API's metadata index is not a JSON array".to_owned()))?;
         let mut documents = Vec::new();
-        for entry in entries {
-            let Some(uri) = entry.get("endpointUri").and_then(Value::as_str) else { continue };
-            let name = entry.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let body = self.metadata(&self.absolute(uri)).await?;
-            documents.push(Document { name, body });
+        // An entry that is not one (no address) is passed over, as the rest still describe the API.
+        for entry in entries.iter().filter_map(|entry| MetadataEntry::deserialize(entry).ok()) {
+            let body = self.metadata(&self.absolute(&entry.endpoint_uri)).await?;
+            documents.push(Document { name: entry.name, body });
         }
         let documents = Arc::new(documents);
         *self.inner.documents.lock().await = Some(documents.clone());
@@ -613,11 +593,11 @@ impl Client {
     // -------------------------------------------------------------------------------------- urls
 
     fn collection_url(&self, resource: &str) -> String {
-        format!("{}{DATA_PATH}/{}", self.inner.base, encode(resource))
+        format!("{}{}", self.inner.base, paths::collection(resource))
     }
 
     fn item_url(&self, resource: &str, id: &str) -> String {
-        format!("{}/{}", self.collection_url(resource), encode(id))
+        format!("{}{}", self.inner.base, paths::item(resource, id))
     }
 
     /// An address from the metadata: absolute as given, else under the base URL.
@@ -632,58 +612,25 @@ impl Client {
 
 // -------------------------------------------------------------------------------------- answers
 
-/// An Ed-Fi problem details body (or an OAuth error, or whatever text came instead).
-struct Problem {
+/// An error answer as the app tells it: the API's explanation ([`ErrorAnswer`]), or the status's
+/// reason when the API gave none.
+struct Refusal {
+    answer: ErrorAnswer,
     detail: String,
-    /// The problem's `type` URI; empty when it has none.
-    kind: String,
-    errors: Vec<String>,
-    validation: BTreeMap<String, Vec<String>>,
-    /// The body was a JSON object.
-    structured: bool,
 }
 
-impl Problem {
-    fn parse(status: StatusCode, text: &str) -> Problem {
-        let fallback = || status.canonical_reason().unwrap_or("Error").to_owned();
-        let Some(Value::Object(body)) = serde_json::from_str::<Value>(text).ok() else {
-            let text = text.trim();
-            let plain = !text.is_empty() && text.len() <= 200 && !text.starts_with('<');
-            let detail = if plain { text.to_owned() } else { fallback() };
-            return Problem {
-                detail,
-                kind: String::new(),
-                errors: vec![],
-                validation: BTreeMap::new(),
-                structured: false,
-            };
-        };
-        let detail = ["detail", "title", "error_description", "message", "error"]
-            .iter()
-            .find_map(|name| body.get(*name).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()))
-            .map_or_else(fallback, str::to_owned);
-        let errors =
-            body.get("errors").and_then(Value::as_array).map_or_else(Vec::new, |errors| messages(errors));
-        let validation = body
-            .get("validationErrors")
-            .and_then(Value::as_object)
-            .map(|paths| {
-                let of = |value: &Value| match value {
-                    Value::Array(values) => messages(values),
-                    Value::String(message) => vec![message.clone()],
-                    other => vec![other.to_string()],
-                };
-                paths.iter().map(|(path, value)| (path.clone(), of(value))).collect()
-            })
-            .unwrap_or_default();
-        let kind = body.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
-        Problem { detail, kind, errors, validation, structured: true }
+impl Refusal {
+    fn read(status: StatusCode, text: &str) -> Refusal {
+        let answer = ErrorAnswer::read(text);
+        let detail =
+            answer.detail.clone().unwrap_or_else(|| status.canonical_reason().unwrap_or("Error").to_owned());
+        Refusal { answer, detail }
     }
 
     /// The detail followed by the errors that do not repeat it.
     fn with_errors(&self) -> String {
         let mut text = self.detail.clone();
-        for error in self.errors.iter().filter(|error| **error != self.detail) {
+        for error in self.answer.errors.iter().filter(|error| **error != self.detail) {
             if !text.is_empty() {
                 if !text.ends_with(['.', '!', '?', ':']) {
                     text.push('.');
@@ -696,19 +643,15 @@ impl Problem {
     }
 }
 
-fn messages(values: &[Value]) -> Vec<String> {
-    values.iter().map(|value| value.as_str().map_or_else(|| value.to_string(), str::to_owned)).collect()
-}
-
 /// A read's error status as an error.
 fn read_failure(status: StatusCode, text: &str) -> ApiError {
     match status {
         StatusCode::NOT_FOUND => ApiError::NotFound,
         StatusCode::UNAUTHORIZED => ApiError::Unauthorized(format!(
             "The API refused the request: {}",
-            Problem::parse(status, text).detail
+            Refusal::read(status, text).detail
         )),
-        _ => ApiError::Server { status: status.as_u16(), detail: Problem::parse(status, text).with_errors() },
+        _ => ApiError::Server { status: status.as_u16(), detail: Refusal::read(status, text).with_errors() },
     }
 }
 
@@ -718,16 +661,17 @@ fn write_outcome(status: StatusCode, headers: &HeaderMap, text: &str) -> Result<
         let id = header_text(headers, LOCATION).and_then(|location| last_segment(&location));
         return Ok(WriteOutcome::Saved { etag, id });
     }
-    let problem = Problem::parse(status, text);
+    let refusal = Refusal::read(status, text);
     match status {
-        StatusCode::PRECONDITION_FAILED => Ok(WriteOutcome::Conflict { detail: problem.detail }),
-        StatusCode::BAD_REQUEST if problem.structured => {
-            Ok(WriteOutcome::Invalid { detail: problem.with_errors(), errors: problem.validation })
+        StatusCode::PRECONDITION_FAILED => Ok(WriteOutcome::Conflict { detail: refusal.detail }),
+        StatusCode::BAD_REQUEST if refusal.answer.structured => {
+            let detail = refusal.with_errors();
+            Ok(WriteOutcome::Invalid { detail, errors: refusal.answer.validation_errors })
         }
         _ if status.is_client_error() => {
-            Ok(WriteOutcome::Refused { status: status.as_u16(), detail: problem.with_errors() })
+            Ok(WriteOutcome::Refused { status: status.as_u16(), detail: refusal.with_errors() })
         }
-        _ => Err(ApiError::Server { status: status.as_u16(), detail: problem.with_errors() }),
+        _ => Err(ApiError::Server { status: status.as_u16(), detail: refusal.with_errors() }),
     }
 }
 
@@ -742,7 +686,7 @@ fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option
 }
 
 fn total_count(headers: &HeaderMap) -> Option<u64> {
-    headers.get("Total-Count")?.to_str().ok()?.trim().parse().ok()
+    headers.get(paths::TOTAL_COUNT_HEADER)?.to_str().ok()?.trim().parse().ok()
 }
 
 /// The last path segment of a URL (`…/students/abc` → `abc`).
@@ -781,20 +725,6 @@ fn transport(error: &reqwest::Error) -> ApiError {
     })
 }
 
-/// Percent-encodes everything but the unreserved characters (RFC 3986), for a path segment or a
-/// query name or value.
-fn encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            let _ = write!(encoded, "%{byte:02X}");
-        }
-    }
-    encoded
-}
-
 fn is_loopback(base: &str) -> bool {
     let rest = base.split_once("://").map_or(base, |(_, rest)| rest);
     let authority = rest.split('/').next().unwrap_or_default();
@@ -809,21 +739,10 @@ fn is_loopback(base: &str) -> bool {
 
 // ------------------------------------------------------------------------------------- metadata
 
-/// `students` of `/ed-fi/students/{id}`.
-fn resource_of_path(path: &str) -> Option<String> {
-    let name = path.strip_prefix("/ed-fi/")?.split('/').next()?;
-    (!name.is_empty() && !name.starts_with('{')).then(|| name.to_owned())
-}
-
-/// The `$ref` of the schema of a resource's documents: `edFi_<name without its s>`, else the one
-/// the metadata gives for its POST body.
-fn schema_reference(documents: &[Document], resource: &str) -> Option<String> {
-    let named = format!("edFi_{}", resource.strip_suffix('s').unwrap_or(resource));
-    let has = |name: &str| documents.iter().any(|d| d.body["components"]["schemas"].get(name).is_some());
-    if has(&named) {
-        return Some(format!("{SCHEMAS_POINTER}{named}"));
-    }
-    let path = format!("/ed-fi/{resource}");
+/// The `$ref` of the schema a resource's POST takes, as the metadata gives it: no name is guessed,
+/// so an API that names its schemas otherwise is read as well.
+fn post_schema(documents: &[Document], resource: &str) -> Option<String> {
+    let path = paths::namespaced(resource);
     documents.iter().find_map(|document| {
         let operation = document.body.get("paths")?.get(&path)?.get("post")?;
         let schema = operation.pointer("/requestBody/content/application~1json/schema/$ref")?;
@@ -1070,11 +989,18 @@ mod tests {
         )
     }
 
-    fn paths(names: &[&str]) -> Value {
+    /// The paths of `names`, each (name, schema): the collection's POST takes the schema, when
+    /// one is given.
+    fn paths(names: &[(&str, Option<&str>)]) -> Value {
         let mut paths = Map::new();
-        for name in names {
+        for (name, schema) in names {
             for suffix in ["", "/{id}", "/deletes", "/keyChanges"] {
                 paths.insert(format!("/ed-fi/{name}{suffix}"), json!({ "get": {} }));
+            }
+            if let Some(schema) = schema {
+                let body = json!({ "$ref": format!("#/components/schemas/{schema}") });
+                paths[&format!("/ed-fi/{name}")]["post"] =
+                    json!({ "requestBody": { "content": { "application/json": { "schema": body } } } });
             }
         }
         Value::Object(paths)
@@ -1083,7 +1009,11 @@ mod tests {
     fn resources_document() -> Value {
         json!({
             "openapi": "3.0.1",
-            "paths": paths(&["students", "classPeriods", "schools"]),
+            "paths": paths(&[
+                ("students", Some("edFi_student")),
+                ("classPeriods", Some("edFi_classPeriod")),
+                ("schools", None),
+            ]),
             "components": { "schemas": {
                 "edFi_classPeriod": {
                     "type": "object",
@@ -1139,7 +1069,10 @@ mod tests {
     fn descriptors_document() -> Value {
         json!({
             "openapi": "3.0.1",
-            "paths": paths(&["gradeLevelDescriptors", "academicSubjectDescriptors"]),
+            "paths": paths(&[
+                ("gradeLevelDescriptors", Some("edFi_gradeLevelDescriptor")),
+                ("academicSubjectDescriptors", None),
+            ]),
             "components": { "schemas": {
                 "edFi_gradeLevelDescriptor": {
                     "type": "object",
@@ -1547,6 +1480,7 @@ mod tests {
             json!({ "namespace": "", "codeValue": "" })
         );
         assert!(matches!(client.template("unicorns").await, Err(ApiError::Http(_))));
+        assert!(matches!(client.template("schools").await, Err(ApiError::Http(_))), "no POST described");
         assert_eq!(fake.hits("/metadata/"), 1, "fetched once");
         assert_eq!(fake.hits("/metadata/data/v3/resources/swagger.json"), 1);
         assert_eq!(fake.hits("/metadata/data/v3/descriptors/swagger.json"), 1);
@@ -1568,7 +1502,6 @@ mod tests {
 
     #[test]
     fn encoding_and_locations() {
-        assert_eq!(encode("a-b_c.d~e f/g"), "a-b_c.d~e%20f%2Fg");
         assert_eq!(last_segment("http://h/data/v3/ed-fi/students/abc?x=1"), Some("abc".into()));
         assert_eq!(last_segment("/students/abc/"), Some("abc".into()));
         assert!(

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use edfi_core::wire;
 use serde_json::Value;
 
 use crate::api::{Item, Page, ResourceInfo, Target, VersionInfo, WriteOutcome};
@@ -597,7 +598,7 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
-            name => match self.resources.iter().find(|r| r.info.name.eq_ignore_ascii_case(name)) {
+            name => match self.resources.iter().find(|r| wire::same_endpoint(&r.info.name, name)) {
                 Some(row) => {
                     let name = row.info.name.clone();
                     self.back.clear();

@@ -5,28 +5,15 @@
 //! The merge never silently overwrites someone else's change: where both sides changed the same
 //! member differently, the merged document keeps *theirs* (the current server state) and the
 //! member is reported as a [`Conflict`] for the user to resolve.
+//!
+//! Documents are compared as [`content`], the server's own rule ([`edfi_core::wire::content`]):
+//! what the server gives one ETag is never a change here, so a conflict is one the server sees.
 
 use serde_json::{Map, Value};
 use similar::{ChangeTag, TextDiff};
 
-/// Top-level members owned by the server. ETags are computed without them, so they never take part
-/// in a merge.
-pub const SERVER_FIELDS: [&str; 4] = ["id", "_etag", "_lastModifiedDate", "changeVersion"];
-
-/// The document without its server-owned top-level members ([`SERVER_FIELDS`]). A value that is
-/// not an object is returned unchanged.
-pub fn content(doc: &Value) -> Value {
-    match doc {
-        Value::Object(members) => Value::Object(
-            members
-                .iter()
-                .filter(|(key, _)| !SERVER_FIELDS.contains(&key.as_str()))
-                .map(|(key, value)| (key.clone(), value.clone()))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
-}
+/// A document's content as the server hashes it: the app has no rule of its own.
+pub use edfi_core::wire::content;
 
 /// The result of [`three_way`].
 #[derive(Debug, Clone, PartialEq)]
@@ -197,6 +184,7 @@ fn collect_changes(path: &str, old: Option<&Value>, new: Option<&Value>, paths: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edfi_core::wire::{self, EntityTag, SERVER_FIELDS};
     use serde_json::json;
 
     fn student() -> Value {
@@ -227,15 +215,136 @@ mod tests {
         doc
     }
 
+    /// The API's own engine over memory, answering as the server does.
+    struct Server {
+        store: edfi_core::MemoryStore,
+        requests: u8,
+    }
+
+    impl Server {
+        fn send(
+            &mut self,
+            method: &str,
+            path: &str,
+            body: Option<&Value>,
+            if_match: Option<&EntityTag>,
+        ) -> edfi_core::Response {
+            self.requests += 1;
+            let mut request =
+                edfi_core::Request::new(method, path).header("Content-Type", "application/json");
+            if let Some(tag) = if_match {
+                request = request.header("If-Match", &tag.to_string());
+            }
+            if let Some(body) = body {
+                request = request.body(body.to_string());
+            }
+            let ctx = edfi_core::Context {
+                now: 1_800_000_000,
+                random: [self.requests; 16],
+                correlation_id: "c",
+                base_url: "",
+                client: "k",
+                client_name: "SIS",
+                admin: false,
+            };
+            edfi_core::handle(&request, &mut self.store, &edfi_core::Config::default(), &ctx)
+                .expect("an answer")
+        }
+
+        /// The item at `path` as the API serves it, and its ETag.
+        fn get(&mut self, path: &str) -> (Value, EntityTag) {
+            let read = self.send("GET", path, None, None);
+            assert_eq!(read.status, 200);
+            (
+                serde_json::from_slice(&read.body).unwrap(),
+                EntityTag::parse(read.header("ETag").unwrap()).unwrap(),
+            )
+        }
+
+        /// A PUT that must succeed; the ETag it answered.
+        fn put(&mut self, path: &str, body: &Value, if_match: &EntityTag) -> EntityTag {
+            let put = self.send("PUT", path, Some(body), Some(if_match));
+            assert_eq!(put.status, 204, "{}", String::from_utf8_lossy(&put.body));
+            EntityTag::parse(put.header("ETag").unwrap()).unwrap()
+        }
+    }
+
+    /// A course (the API's sample, with both credit members), created with what it references;
+    /// its path.
+    fn course(server: &mut Server) -> String {
+        let mut samples = edfi_core::sample::Samples::new();
+        samples.item(edfi_core::resources::get("courses"));
+        let mut path = String::new();
+        for (resource, body) in samples.take() {
+            let created = server.send("POST", &wire::paths::collection(resource.name), Some(&body), None);
+            assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+            path = created.header("Location").unwrap().to_owned();
+        }
+        let (mut course, etag) = server.get(&path);
+        course["minimumAvailableCredits"] = json!(1);
+        course["maximumAvailableCredits"] = json!(3);
+        server.put(&path, &course, &etag);
+        path
+    }
+
+    /// The app compares documents as the server does, so it reports no conflict the server does
+    /// not see. Before, it compared them as JSON values: `3.0` was not `3`, a `null` member was not
+    /// an absent one and a reference's `link` was content, so this edit conflicted with theirs on
+    /// both credit members although the server gives the edit's respellings the ETag it had.
     #[test]
-    fn content_drops_only_server_fields() {
+    fn a_merge_sees_a_change_only_where_the_server_sees_one() {
+        let mut server = Server { store: edfi_core::MemoryStore::new(), requests: 0 };
+        let path = course(&mut server);
+        let (opened, opened_etag) = server.get(&path);
+        assert!(opened["educationOrganizationReference"]["link"].is_object(), "{opened}");
+
+        // The edit, as an editor leaves it: the maximum the user did not touch written `3.0`, an
+        // absent member written `null`, the reference's link deleted; and two real changes, the
+        // minimum cleared with `null` and a new title.
+        let mut respelled = opened.clone();
+        respelled["maximumAvailableCredits"] = json!(3.0);
+        respelled["courseDescription"] = Value::Null;
+        respelled["educationOrganizationReference"].as_object_mut().unwrap().remove("link");
+        let mut mine = respelled.clone();
+        mine["minimumAvailableCredits"] = Value::Null;
+        mine["courseTitle"] = json!("Algebra I, revised");
+
+        // Meanwhile someone else raised the maximum and removed the minimum.
+        let mut theirs = opened.clone();
+        theirs["maximumAvailableCredits"] = json!(4);
+        theirs.as_object_mut().unwrap().remove("minimumAvailableCredits");
+        // The respellings are other JSON values, and the server takes them for no change at all.
+        assert_ne!(respelled, opened);
+        assert_eq!(server.put(&path, &respelled, &opened_etag), opened_etag, "the same ETag");
+        let theirs_etag = server.put(&path, &theirs, &opened_etag);
+        let (theirs, current) = server.get(&path);
+        assert_eq!(current, theirs_etag);
+
+        let merge = three_way(&opened, &mine, &theirs);
+        assert!(merge.is_clean(), "conflicts the server does not see: {:?}", merge.conflicts);
+        assert_eq!(merge.merged["maximumAvailableCredits"], 4, "theirs");
+        assert!(merge.merged.get("minimumAvailableCredits").is_none(), "removed on both sides");
+        assert_eq!(merge.merged["courseTitle"], "Algebra I, revised", "mine");
+        assert!(!wire::same_content(&merge.merged, &theirs));
+
+        // Applied on the current version, the merge is what the server then holds: its content's
+        // ETag is the one the server answers.
+        let applied = server.put(&path, &merge.merged, &current);
+        assert_eq!(Some(applied.clone()), wire::content_etag(&merge.merged));
+        let (now, _) = server.get(&path);
+        assert!(wire::same_content(&now, &merge.merged));
+        assert_eq!(changed_paths(&content(&theirs), &merge.merged), ["$.courseTitle"]);
+    }
+
+    #[test]
+    fn content_is_the_server_s() {
         let c = content(&student());
         let object = c.as_object().unwrap();
         for field in SERVER_FIELDS {
             assert!(!object.contains_key(field), "{field} kept");
         }
         assert_eq!(object.len(), 6);
-        assert_eq!(c["firstName"], "Lisa");
+        assert_eq!(c["schoolReference"], json!({ "schoolId": 255901001 }), "a link is not content");
         // Nested members named like server fields are content.
         let nested = json!({ "ref": { "id": 1 } });
         assert_eq!(content(&nested), nested);
@@ -316,14 +425,12 @@ mod tests {
     #[test]
     fn nested_reference_changes_merge_member_wise() {
         let mine = edit(json!({ "schoolReference": { "schoolId": 255901044, "link": { "rel": "School" } } }));
+        // Another link is no change: links are the server's.
         let theirs =
             edit(json!({ "schoolReference": { "schoolId": 255901001, "link": { "rel": "Campus" } } }));
         let merge = three_way(&student(), &mine, &theirs);
         assert!(merge.is_clean(), "{:?}", merge.conflicts);
-        assert_eq!(
-            merge.merged["schoolReference"],
-            json!({ "schoolId": 255901044, "link": { "rel": "Campus" } })
-        );
+        assert_eq!(merge.merged["schoolReference"], json!({ "schoolId": 255901044 }));
 
         let theirs =
             edit(json!({ "schoolReference": { "schoolId": 255901107, "link": { "rel": "School" } } }));

@@ -1,5 +1,6 @@
 //! Drawing: a read-only view of [`App`]. Nothing here changes state.
 
+use edfi_core::wire;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -86,8 +87,8 @@ fn status_line(app: &App) -> String {
                 d.resource,
                 d.id,
                 d.etag,
-                d.body["_lastModifiedDate"].as_str().unwrap_or("?"),
-                d.body["changeVersion"]
+                d.body[wire::LAST_MODIFIED_DATE].as_str().unwrap_or("?"),
+                d.body[wire::CHANGE_VERSION]
             )
         }),
         Screen::Edit => app.edit.as_ref().map(|e| match &e.opened {

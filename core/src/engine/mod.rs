@@ -19,9 +19,10 @@ use crate::openapi;
 use crate::precondition::{IfMatchPolicy, Preconditions};
 use crate::problem::Problem;
 use crate::store::{Document, HistoryLimits, Recording, Store, StoreError};
+use crate::wire::paths;
 
 pub use read::render;
-pub use route::{route, AdminRoute, MetadataDoc, Route, DATA_PREFIX};
+pub use route::{route, AdminRoute, MetadataDoc, Route};
 
 pub const API_VERSION: &str = "7.3";
 pub const DATA_MODEL_VERSION: &str = "5.2.0";
@@ -271,11 +272,11 @@ pub fn discovery(base_url: &str) -> Response {
         "apiMode": "Shared Instance",
         "dataModels": [{ "name": "Ed-Fi", "version": DATA_MODEL_VERSION, "informationalVersion": DATA_MODEL_VERSION }],
         "urls": {
-            "dependencies": format!("{base_url}/metadata/data/v3/dependencies"),
-            "openApiMetadata": format!("{base_url}/metadata/"),
-            "oauth": format!("{base_url}/oauth/token"),
-            "dataManagementApi": format!("{base_url}/data/v3/"),
-            "changeQueries": format!("{base_url}/changeQueries/v1/"),
+            "dependencies": format!("{base_url}{}", paths::DEPENDENCIES),
+            "openApiMetadata": format!("{base_url}{}", paths::METADATA_INDEX),
+            "oauth": format!("{base_url}{}", paths::TOKEN),
+            "dataManagementApi": format!("{base_url}{}/", paths::DATA_API),
+            "changeQueries": format!("{base_url}{}", paths::CHANGE_QUERIES),
         }
     });
     Response::json(200, body.to_string())
@@ -321,7 +322,7 @@ fn stored_etag(doc: &Document) -> EntityTag {
 }
 
 fn location(base_url: &str, def: &ResourceDef, id: &str) -> String {
-    format!("{base_url}{DATA_PREFIX}{}/{id}", def.name)
+    format!("{base_url}{}", paths::item(def.name, id))
 }
 
 /// Checks the media type and size, and parses the body as a JSON object.

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use crate::model::{Kind, ResourceDef};
 use crate::problem::Problem;
 use crate::store::{Scalar, Selection};
+use crate::wire::paths::Param;
 
 use super::route::truncate;
 
@@ -42,19 +43,19 @@ impl CollectionQuery {
         let mut page_size = None;
         let mut page_token = None;
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            match name.to_ascii_lowercase().as_str() {
-                "offset" => parsed.offset = whole(&name, &value, u64::MAX)?,
-                "limit" => parsed.limit = whole(&name, &value, MAX_LIMIT)?,
-                "pagesize" => page_size = Some(whole(&name, &value, MAX_LIMIT)?),
-                "pagetoken" => page_token = Some(decode_page_token(&value)?),
-                "totalcount" => parsed.total_count = boolean(&name, &value)?,
-                "minchangeversion" => {
+            match Param::parse(&name) {
+                Some(Param::Offset) => parsed.offset = whole(&name, &value, u64::MAX)?,
+                Some(Param::Limit) => parsed.limit = whole(&name, &value, MAX_LIMIT)?,
+                Some(Param::PageSize) => page_size = Some(whole(&name, &value, MAX_LIMIT)?),
+                Some(Param::PageToken) => page_token = Some(decode_page_token(&value)?),
+                Some(Param::TotalCount) => parsed.total_count = boolean(&name, &value)?,
+                Some(Param::MinChangeVersion) => {
                     parsed.selection.min_change_version = Some(whole(&name, &value, i64::MAX as u64)? as i64)
                 }
-                "maxchangeversion" => {
+                Some(Param::MaxChangeVersion) => {
                     parsed.selection.max_change_version = Some(whole(&name, &value, i64::MAX as u64)? as i64)
                 }
-                lower => match (filters, field_filter(def, lower)) {
+                None => match (filters, field_filter(def, &name.to_ascii_lowercase())) {
                     (Filters::Fields, Some((path, kind))) => {
                         let scalar = scalar(&name, &value, kind)?;
                         parsed.selection.equals.push((path, scalar));
@@ -95,10 +96,10 @@ impl HistoryPage {
     pub fn parse(query: &str) -> Result<Self, Problem> {
         let mut page = Self { offset: 0, limit: DEFAULT_HISTORY_LIMIT };
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            match name.to_ascii_lowercase().as_str() {
-                "offset" => page.offset = whole(&name, &value, u64::MAX)?,
-                "limit" => page.limit = whole(&name, &value, MAX_LIMIT)?,
-                "instance" => {}
+            match Param::parse(&name) {
+                Some(Param::Offset) => page.offset = whole(&name, &value, u64::MAX)?,
+                Some(Param::Limit) => page.limit = whole(&name, &value, MAX_LIMIT)?,
+                None if name.eq_ignore_ascii_case("instance") => {}
                 _ => {
                     return Err(Problem::bad_request(format!(
                         "'{}' is not a query parameter of history.",

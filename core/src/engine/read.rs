@@ -9,6 +9,9 @@ use crate::precondition::ReadOutcome;
 use crate::problem::Problem;
 use crate::store::{Document, Store};
 use crate::validate::key_values;
+use crate::wire::answers::HistoryEntry;
+use crate::wire::paths::{NEXT_PAGE_TOKEN_HEADER, TOTAL_COUNT_HEADER};
+use crate::wire::EntityTag;
 
 use super::query::{page_token, CollectionQuery, Filters, HistoryPage};
 use super::{existing, preconditions, stored_etag, Answer, Config, Context, Failure};
@@ -70,11 +73,11 @@ pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store, config:
     body.push(']');
     let mut response = Response::json(200, body);
     if let (true, Some(position)) = (more, last) {
-        response = response.with_header("Next-Page-Token", page_token(position));
+        response = response.with_header(NEXT_PAGE_TOKEN_HEADER, page_token(position));
     }
     if query.total_count {
         let whole = crate::store::Selection { after: None, ..query.selection.clone() };
-        response = response.with_header("Total-Count", store.count(def.name, &whole)?.to_string());
+        response = response.with_header(TOTAL_COUNT_HEADER, store.count(def.name, &whole)?.to_string());
     }
     Ok(response)
 }
@@ -127,23 +130,23 @@ pub(super) fn history(
     }
     let items: Vec<_> = versions
         .iter()
-        .map(|v| {
-            json!({
-                "etag": (!v.deleted).then_some(&v.etag),
-                "lastModifiedDate": clock::rfc3339(v.last_modified),
-                "changeVersion": v.change_version,
-                "client": v.client,
-                "deleted": v.deleted,
-            })
+        .map(|v| HistoryEntry {
+            etag: (!v.deleted).then(|| v.etag.clone()),
+            last_modified: clock::rfc3339(v.last_modified),
+            change_version: v.change_version,
+            client: v.client.clone(),
+            deleted: v.deleted,
         })
         .collect();
-    Ok(Response::json(200, serde_json::Value::Array(items).to_string()))
+    Ok(Response::json(200, serde_json::to_vec(&items).expect("history entries serialize")))
 }
 
 /// One kept version of an item, by its ETag, as it was served then.
 pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Store, ctx: &Context) -> Answer {
     hidden_if_deleted(def, id, store, ctx)?;
-    let etag = etag.trim_matches('"');
+    // `"x"`, `W/"x"` and `x` name one version; what is no ETag names none.
+    let etag = EntityTag::parse(etag).map(|tag| tag.opaque().to_owned()).unwrap_or_default();
+    let etag = etag.as_str();
     let Some(version) = store.version(def.name, id, etag)? else {
         return Err(Problem::not_found(format!(
             "No kept version of {} item '{id}' has ETag '{etag}'.",

@@ -3,11 +3,10 @@
 use crate::model::ResourceDef;
 use crate::problem::Problem;
 use crate::resources;
-
-/// Path prefix of the data management API.
-pub const DATA_PREFIX: &str = "/data/v3/ed-fi/";
-pub const HISTORY_PREFIX: &str = "/admin/v1/history/";
-pub const AVAILABLE_CHANGE_VERSIONS: &str = "/changeQueries/v1/availableChangeVersions";
+use crate::wire::paths::{
+    AVAILABLE_CHANGE_VERSIONS, CLIENTS, DATA_PREFIX, DELETES, DEPENDENCIES, DESCRIPTORS_DOCUMENT,
+    HISTORY_PREFIX, KEY_CHANGES, METADATA_INDEX, RESOURCES_DOCUMENT, TOKEN,
+};
 
 /// The metadata documents, generated from the resource definitions.
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
@@ -63,13 +62,14 @@ impl Route {
 pub fn route(path: &str) -> Result<Route, Problem> {
     let metadata = match path {
         "" | "/" => return Ok(Route::Discovery),
-        "/oauth/token" => return Ok(Route::Token),
-        "/admin/v1/clients" => return Ok(Route::Admin(AdminRoute::Clients)),
+        TOKEN => return Ok(Route::Token),
+        CLIENTS => return Ok(Route::Admin(AdminRoute::Clients)),
         AVAILABLE_CHANGE_VERSIONS => return Ok(Route::AvailableChangeVersions),
-        "/metadata" | "/metadata/" => Some(MetadataDoc::Index),
-        "/metadata/data/v3/resources/swagger.json" => Some(MetadataDoc::Resources),
-        "/metadata/data/v3/descriptors/swagger.json" => Some(MetadataDoc::Descriptors),
-        "/metadata/data/v3/dependencies" => Some(MetadataDoc::Dependencies),
+        METADATA_INDEX => Some(MetadataDoc::Index),
+        _ if path == METADATA_INDEX.trim_end_matches('/') => Some(MetadataDoc::Index),
+        RESOURCES_DOCUMENT => Some(MetadataDoc::Resources),
+        DESCRIPTORS_DOCUMENT => Some(MetadataDoc::Descriptors),
+        DEPENDENCIES => Some(MetadataDoc::Dependencies),
         _ => None,
     };
     if let Some(doc) = metadata {
@@ -85,7 +85,7 @@ pub fn route(path: &str) -> Result<Route, Problem> {
             _ => Ok(Route::NotFound),
         };
     }
-    if let Some(key) = path.strip_prefix("/admin/v1/clients/") {
+    if let Some(key) = path.strip_prefix(CLIENTS).and_then(|rest| rest.strip_prefix('/')) {
         return Ok(Route::Admin(AdminRoute::Client(key.to_owned())));
     }
     let Some(rest) = path.strip_prefix(DATA_PREFIX) else {
@@ -97,8 +97,8 @@ pub fn route(path: &str) -> Result<Route, Problem> {
     };
     match (segments.next(), segments.next()) {
         (None, _) => Ok(Route::Collection(def)),
-        (Some(part), None) if part.eq_ignore_ascii_case("deletes") => Ok(Route::Deletes(def)),
-        (Some(part), None) if part.eq_ignore_ascii_case("keyChanges") => Ok(Route::KeyChanges(def)),
+        (Some(part), None) if part.eq_ignore_ascii_case(DELETES) => Ok(Route::Deletes(def)),
+        (Some(part), None) if part.eq_ignore_ascii_case(KEY_CHANGES) => Ok(Route::KeyChanges(def)),
         (Some(id), None) => parse_id(id).map(|id| Route::Item(def, id)),
         _ => Ok(Route::NotFound),
     }

@@ -1285,3 +1285,4 @@ mod idempotency;
 mod integers;
 mod links;
 mod subclasses;
+mod wire;

@@ -13,6 +13,7 @@ use crate::store::{
     Document, HistoryLimits, KeyChange, Link, Referrer, Store, StoreError, Tombstone, Version,
 };
 use crate::validate::{coerce, lookup, natural_key, reference_key, validate, Ref};
+use crate::wire::strip_links;
 use crate::{http::Request, http::Response, precondition::WriteOutcome};
 
 use super::route::parse_id;
@@ -27,7 +28,7 @@ struct Incoming {
 }
 
 fn incoming(def: &ResourceDef, mut body: Map<String, Value>) -> Result<Incoming, Failure> {
-    links::strip(def, &mut body);
+    strip_links(&mut body);
     coerce(def, &mut body);
     let refs = validate(def, &body).map_err(Problem::validation_failed)?;
     let key = natural_key(def, &body).expect("validated bodies have their key members");
@@ -284,7 +285,7 @@ fn plan_cascade(
                     let mut body = serde_json::from_str(&doc.content).map_err(|e| {
                         StoreError(format!("stored {} {} is not JSON: {e}", def.name, doc.id))
                     })?;
-                    links::strip(def, &mut body);
+                    strip_links(&mut body);
                     let key = doc.natural_key.clone();
                     (doc, body, key)
                 }

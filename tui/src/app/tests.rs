@@ -352,3 +352,41 @@ fn e_opens_the_external_editor_when_one_is_set_and_its_text_is_saved() {
 }
 
 mod table;
+
+/// Through the app's own flow (save, 412, their version, the merge, apply): an edit that clears a
+/// member with `null` where they removed it meanwhile is no conflict, as the server gives both
+/// one content. The app used to compare JSON values and stop here with a conflict on it.
+#[test]
+fn a_member_cleared_with_null_where_they_removed_it_is_no_conflict() {
+    let mut app = listing(3, 3);
+    let mut opened = student("Ana", "Diaz", ETAG_1);
+    opened["middleName"] = json!("Ann");
+    app.update(Msg::Item {
+        resource: "students".into(),
+        id: ID.into(),
+        result: Ok(Item { body: opened, etag: ETAG_1.into() }),
+    });
+    app.update(key(KeyCode::Char('e')));
+    let mut mine = merge::content(&app.detail.as_ref().unwrap().body);
+    mine["firstName"] = json!("Bo");
+    mine["middleName"] = Value::Null;
+    app.edit.as_mut().unwrap().buffer = TextBuffer::from_text(&serde_json::to_string_pretty(&mine).unwrap());
+    app.update(ctrl('s'));
+    app.update(Msg::Written { result: Ok(WriteOutcome::Conflict { detail: "modified".into() }) });
+    let theirs = student("Ana", "Garcia", ETAG_2);
+    app.update(Msg::Current { result: Ok(Item { body: theirs, etag: ETAG_2.into() }) });
+    let merged = app.conflict.as_ref().unwrap().merge.clone().unwrap();
+    assert!(merged.is_clean(), "{:?}", merged.conflicts);
+    assert!(app.status.contains("do not overlap"), "{}", app.status);
+    match &app.update(key(KeyCode::Char('a')))[..] {
+        [Cmd::Put { body, if_match, .. }] => {
+            assert_eq!(if_match, ETAG_2);
+            let expected = json!({
+                "studentUniqueId": "604800", "firstName": "Bo", "lastSurname": "Garcia", "birthDate": "2012-05-06",
+            });
+            assert_eq!(body, &expected);
+            assert_eq!(edfi_core::wire::content_etag(body), edfi_core::wire::content_etag(&expected));
+        }
+        other => panic!("expected one PUT, got {other:?}"),
+    }
+}

@@ -20,9 +20,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use edfi_core::idempotency::IdempotencyKey;
 use edfi_core::model::ResourceDef;
 use edfi_core::problem::TYPE_UNRESOLVED_REFERENCE;
+use edfi_core::wire::IdempotencyKey;
 use futures_util::stream::{self, StreamExt};
 
 use crate::api::{ApiError, Client};

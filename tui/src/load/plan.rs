@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use edfi_core::interchange;
 use edfi_core::model::{Field, Kind, ResourceDef};
-use edfi_core::{content::Content, openapi, resources, validate};
+use edfi_core::{openapi, resources, validate, wire};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -130,16 +130,15 @@ pub fn read_directory(directory: &Path) -> Result<Plan, String> {
                 *plan.duplicates.entry(record.resource.name).or_default() += 1;
                 continue;
             }
-            let if_none_match = match &record.body {
-                _ if record.is_identity_only() => "*".to_owned(),
-                Value::Object(members) => Content::from_body(members).etag().to_string(),
+            let if_none_match = match wire::content_etag(&record.body) {
+                Some(etag) if !record.is_identity_only() => etag.to_string(),
                 _ => "*".to_owned(),
             };
             let identity_only = record.is_identity_only();
             let resource = record.resource;
             let candidate = Record { resource, body, if_none_match, digest, source, identity_only };
             let records = plan.records.entry(resource.name).or_default();
-            let key = (resource.name, natural_key(resource, &record.body));
+            let key = (resource.name, natural_key(resource, &record.body, &candidate.digest));
             match chosen.get(&key).copied() {
                 None => {
                     chosen.insert(key, records.len());
@@ -245,15 +244,13 @@ pub fn digest(endpoint: &str, body: &[u8]) -> String {
     hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The natural key's values as text, to send records of one key in file order.
-fn natural_key(def: &ResourceDef, body: &Value) -> String {
-    let Value::Object(members) = body else { return String::new() };
-    let values: Vec<String> = def
-        .natural_key
-        .iter()
-        .map(|path| validate::lookup(members, path).map(Value::to_string).unwrap_or_default())
-        .collect();
-    values.join("\u{1f}").to_lowercase()
+/// The item a record names, as the API tells items apart (`validate::natural_key`: descriptors
+/// ignore case, nothing else does), to send records of one item in file order. A record without
+/// its whole key names no item: it is its own, sent for the API to refuse.
+fn natural_key(def: &ResourceDef, body: &Value, digest: &str) -> String {
+    body.as_object()
+        .and_then(|members| validate::natural_key(def, members))
+        .unwrap_or_else(|| digest.to_owned())
 }
 
 /// The resources grouped by the API's load order (`/metadata/data/v3/dependencies`).

@@ -251,6 +251,39 @@ async fn a_directory_loads_in_dependency_order_and_a_second_run_changes_nothing(
     assert_eq!(student_post.header("If-None-Match"), Some(etag.as_str()));
 }
 
+/// Records are one item exactly when the API takes them for one (`validate::natural_key`):
+/// descriptors ignore case, nothing else does. The loader used to fold case for every resource,
+/// so a student whose id differed from another's only in case was taken for a repeat of it,
+/// superseded, and never sent.
+#[tokio::test]
+async fn records_name_one_item_exactly_when_the_api_says_they_do() {
+    let cased_students = r#"<InterchangeStudent xmlns="http://ed-fi.org/5.2.0">
+  <Student><StudentUniqueId>s-100</StudentUniqueId><Name><FirstName>Ana</FirstName><LastSurname>Li</LastSurname></Name><BirthData><BirthDate>2014-11-13</BirthDate></BirthData></Student>
+  <Student><StudentUniqueId>S-100</StudentUniqueId><Name><FirstName>Bo</FirstName><LastSurname>Li</LastSurname></Name><BirthData><BirthDate>2012-01-02</BirthDate></BirthData></Student>
+</InterchangeStudent>"#;
+    let cased_descriptors = r#"<InterchangeDescriptors xmlns="http://ed-fi.org/5.2.0">
+  <GradeLevelDescriptor><CodeValue>Ninth grade</CodeValue><ShortDescription>Ninth</ShortDescription><Namespace>uri://ed-fi.org/GradeLevelDescriptor</Namespace></GradeLevelDescriptor>
+  <GradeLevelDescriptor><CodeValue>NINTH GRADE</CodeValue><ShortDescription>Ninth grade</ShortDescription><Namespace>uri://ed-fi.org/GradeLevelDescriptor</Namespace></GradeLevelDescriptor>
+</InterchangeDescriptors>"#;
+    let dir = directory(&[("Descriptors.xml", cased_descriptors), ("Students.xml", cased_students)]);
+    let plan = plan::read_directory(&dir.join("xml")).unwrap();
+    assert_eq!(plan.records["students"].len(), 2, "two students");
+    assert_eq!(plan.superseded.get("students"), None);
+    assert_eq!(plan.records["gradeLevelDescriptors"].len(), 1, "one descriptor, the later record");
+    assert_eq!(plan.superseded["gradeLevelDescriptors"], 1);
+
+    let (engine, fake) = engine(|_, _| Tamper::Pass).await;
+    let report = load(&fake, &dir).await;
+    assert!(report.resources.values().all(|t| t.rejected == 0), "{}", report.table());
+    let mut students: Vec<String> =
+        engine.items("students").iter().map(|s| s["studentUniqueId"].as_str().unwrap().to_owned()).collect();
+    students.sort();
+    assert_eq!(students, ["S-100", "s-100"], "the API holds both");
+    let levels = engine.items("gradeLevelDescriptors");
+    assert_eq!(levels.len(), 1, "the API holds one: {levels:?}");
+    assert_eq!(levels[0]["shortDescription"], "Ninth grade");
+}
+
 #[tokio::test]
 async fn a_lost_answer_or_a_failure_is_retried_under_the_same_key_and_applied_once() {
     let dir =

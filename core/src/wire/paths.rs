@@ -1,0 +1,146 @@
+//! Where things are: the API's paths, the paths of its OpenAPI documents, query parameters and
+//! the headers of a collection page. The engine routes by these (`engine::route`), the metadata
+//! names them (`openapi`), and clients build their requests with them.
+
+use std::fmt::Write as _;
+
+use crate::etag::EntityTag;
+
+/// Written once, spliced into the constants below.
+macro_rules! data_api {
+    () => {
+        "/data/v3"
+    };
+}
+
+/// The data management API: the `servers` URL of the OpenAPI documents, under the base URL.
+pub const DATA_API: &str = data_api!();
+/// Where a resource's endpoint is: `/data/v3/ed-fi/{endpoint}`.
+pub const DATA_PREFIX: &str = concat!(data_api!(), "/ed-fi/");
+/// An endpoint's path in the OpenAPI documents and in `link`s: `/ed-fi/{endpoint}`.
+pub const NAMESPACE_PREFIX: &str = "/ed-fi/";
+/// The segments after an endpoint's path: `/ed-fi/{endpoint}/deletes`, `…/keyChanges`.
+pub const DELETES: &str = "deletes";
+pub const KEY_CHANGES: &str = "keyChanges";
+pub const TOKEN: &str = "/oauth/token";
+pub const CLIENTS: &str = "/admin/v1/clients";
+/// `/admin/v1/history/{endpoint}/{id}[/{etag}]`.
+pub const HISTORY_PREFIX: &str = "/admin/v1/history/";
+pub const CHANGE_QUERIES: &str = "/changeQueries/v1/";
+pub const AVAILABLE_CHANGE_VERSIONS: &str = "/changeQueries/v1/availableChangeVersions";
+/// The metadata index: a JSON array of [`super::answers::MetadataEntry`].
+pub const METADATA_INDEX: &str = "/metadata/";
+pub const RESOURCES_DOCUMENT: &str = concat!("/metadata", data_api!(), "/resources/swagger.json");
+pub const DESCRIPTORS_DOCUMENT: &str = concat!("/metadata", data_api!(), "/descriptors/swagger.json");
+pub const DEPENDENCIES: &str = concat!("/metadata", data_api!(), "/dependencies");
+/// The names the metadata index gives its two documents.
+pub const RESOURCES: &str = "resources";
+pub const DESCRIPTORS: &str = "descriptors";
+
+/// The answer header with a collection's size (asked for with [`Param::TotalCount`]).
+pub const TOTAL_COUNT_HEADER: &str = "Total-Count";
+/// The answer header with the token of the next keyset page.
+pub const NEXT_PAGE_TOKEN_HEADER: &str = "Next-Page-Token";
+
+/// `/data/v3/ed-fi/{endpoint}`.
+pub fn collection(endpoint: &str) -> String {
+    format!("{DATA_PREFIX}{}", encode(endpoint))
+}
+
+/// `/data/v3/ed-fi/{endpoint}/{id}`.
+pub fn item(endpoint: &str, id: &str) -> String {
+    format!("{}/{}", collection(endpoint), encode(id))
+}
+
+/// `/admin/v1/history/{endpoint}/{id}`: the item's kept versions.
+pub fn history(endpoint: &str, id: &str) -> String {
+    format!("{HISTORY_PREFIX}{}/{}", encode(endpoint), encode(id))
+}
+
+/// `/admin/v1/history/{endpoint}/{id}/{etag}`: one kept version, named by its ETag's opaque value
+/// (a quoted or weak form names the same version).
+pub fn version(endpoint: &str, id: &str, etag: &EntityTag) -> String {
+    format!("{}/{}", history(endpoint, id), encode(etag.opaque()))
+}
+
+/// `/ed-fi/{endpoint}`, as the OpenAPI documents list it.
+pub fn namespaced(endpoint: &str) -> String {
+    format!("{NAMESPACE_PREFIX}{endpoint}")
+}
+
+/// The endpoint an OpenAPI path is of: `students` for `/ed-fi/students` and
+/// `/ed-fi/students/{id}`.
+pub fn endpoint_of(path: &str) -> Option<&str> {
+    let name = path.strip_prefix(NAMESPACE_PREFIX)?.split('/').next()?;
+    (!name.is_empty() && !name.starts_with('{')).then_some(name)
+}
+
+/// The query parameters of a collection and of its `/deletes` and `/keyChanges`. Ed-Fi reads
+/// their names case-insensitively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    Offset,
+    Limit,
+    TotalCount,
+    PageSize,
+    PageToken,
+    MinChangeVersion,
+    MaxChangeVersion,
+}
+
+impl Param {
+    pub const ALL: [Param; 7] = [
+        Param::Offset,
+        Param::Limit,
+        Param::TotalCount,
+        Param::PageSize,
+        Param::PageToken,
+        Param::MinChangeVersion,
+        Param::MaxChangeVersion,
+    ];
+
+    /// The name as Ed-Fi spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Offset => "offset",
+            Param::Limit => "limit",
+            Param::TotalCount => "totalCount",
+            Param::PageSize => "pageSize",
+            Param::PageToken => "pageToken",
+            Param::MinChangeVersion => "minChangeVersion",
+            Param::MaxChangeVersion => "maxChangeVersion",
+        }
+    }
+
+    /// The parameter a query's name is, in any case; `None` for anything else (a field filter).
+    pub fn parse(name: &str) -> Option<Param> {
+        Param::ALL.into_iter().find(|param| param.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// A query string (without `?`) of parameters and field filters (`lastSurname=Smith`), each name
+/// and value percent-encoded.
+pub fn query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut query = String::new();
+    for (name, value) in pairs {
+        if !query.is_empty() {
+            query.push('&');
+        }
+        let _ = write!(query, "{}={}", encode(name), encode(value));
+    }
+    query
+}
+
+/// Percent-encodes everything but the unreserved characters (RFC 3986), for a path segment or a
+/// query name or value.
+pub fn encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            let _ = write!(encoded, "%{byte:02X}");
+        }
+    }
+    encoded
+}
