@@ -7,12 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use edfi_core::wire;
+use edfi_core::wire::paths::{self, Param};
 use serde_json::Value;
 
 const SCHEMAS_POINTER: &str = "#/components/schemas/";
 const IDENTITY: &str = "x-Ed-Fi-isIdentity";
-/// Query parameters that page rather than filter.
-const PAGING: [&str; 5] = ["offset", "limit", "totalCount", "pageSize", "pageToken"];
+/// The documents name a reference's schema after its target's: `edFi_schoolReference`.
+const REFERENCE_SCHEMA_SUFFIX: &str = "Reference";
 /// How deep nested objects are searched for references.
 const MAX_DEPTH: usize = 6;
 
@@ -162,8 +164,8 @@ pub struct Referrers {
 /// The metadata documents (OpenAPI 3 documents of resources and of descriptors), indexed: each
 /// collection with its document, and which collection answers each item schema.
 pub struct Catalog<'a> {
-    /// Each collection's document, path object and namespace (`ed-fi`).
-    collections: BTreeMap<String, (&'a Value, &'a Value, &'a str)>,
+    /// Each collection's document and path object.
+    collections: BTreeMap<String, (&'a Value, &'a Value)>,
     /// `edFi_school` → `schools`.
     answering: BTreeMap<String, String>,
     /// Every resource described, once asked for.
@@ -174,18 +176,20 @@ impl<'a> Catalog<'a> {
     pub fn new(documents: impl IntoIterator<Item = &'a Value>) -> Catalog<'a> {
         let mut collections = BTreeMap::new();
         for document in documents {
-            let Some(paths) = document.get("paths").and_then(Value::as_object) else { continue };
-            for (path, operations) in paths {
-                if let Some((namespace, name)) = collection_of_path(path) {
-                    collections.entry(name.to_owned()).or_insert((document, operations, namespace));
+            let Some(listed) = document.get("paths").and_then(Value::as_object) else { continue };
+            for (path, operations) in listed {
+                // The collection's own path (`/ed-fi/students`), not its items' or changes'.
+                match paths::endpoint_of(path) {
+                    Some(name) if *path == paths::namespaced(name) => {
+                        collections.entry(name.to_owned()).or_insert((document, operations));
+                    }
+                    _ => {}
                 }
             }
         }
         let answering = collections
             .iter()
-            .filter_map(|(resource, (document, path, namespace))| {
-                Some((item_schema(document, path, namespace, resource)?, resource.clone()))
-            })
+            .filter_map(|(resource, (_, path))| Some((item_schema(path)?, resource.clone())))
             .collect();
         Catalog { collections, answering, described: std::cell::OnceCell::new() }
     }
@@ -197,8 +201,8 @@ impl<'a> Catalog<'a> {
 
     /// Describes `resource`; `None` when no document serves it.
     pub fn describe(&self, resource: &str) -> Option<ResourceMeta> {
-        let (document, path, namespace) = *self.collections.get(resource)?;
-        let schema_name = item_schema(document, path, namespace, resource).unwrap_or_default();
+        let (document, path) = *self.collections.get(resource)?;
+        let schema_name = item_schema(path).unwrap_or_default();
         let schema = resolve(document, &format!("{SCHEMAS_POINTER}{schema_name}"));
         let mut meta = ResourceMeta {
             resource: resource.to_owned(),
@@ -290,14 +294,6 @@ fn descriptor_entity(meta: &ResourceMeta) -> Option<&str> {
     (key == ["codeValue", "namespace"]).then_some(entity)
 }
 
-/// `("ed-fi", "students")` of `/ed-fi/students` (a collection path; item and change paths are
-/// not).
-fn collection_of_path(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix('/')?;
-    let (namespace, name) = rest.split_once('/')?;
-    (!name.is_empty() && !name.contains('/') && !name.starts_with('{')).then_some((namespace, name))
-}
-
 /// The schema a local `$ref` names.
 fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
     document.pointer(reference.strip_prefix('#')?)
@@ -316,36 +312,13 @@ fn schema_name(reference: &str) -> Option<&str> {
 }
 
 /// The name of the schema of a collection's items: what its GET answers, else what its POST
-/// takes, else the one the document has named as ODS/API names them (`edFi_student`,
-/// `tpdm_candidate`, `sample_bus`).
-fn item_schema(document: &Value, path: &Value, namespace: &str, resource: &str) -> Option<String> {
-    let answered = path
-        .pointer("/get/responses/200/content/application~1json/schema/items")
+/// takes. No name is guessed, so an API that names its schemas otherwise is read as well.
+fn item_schema(path: &Value) -> Option<String> {
+    path.pointer("/get/responses/200/content/application~1json/schema/items")
         .and_then(ref_of)
         .or_else(|| path.pointer("/post/requestBody/content/application~1json/schema").and_then(ref_of))
-        .and_then(schema_name);
-    match answered {
-        Some(name) => Some(name.to_owned()),
-        None => {
-            let prefix = namespace
-                .split('-')
-                .enumerate()
-                .map(|(i, part)| if i == 0 { part.to_owned() } else { upper_first(part) })
-                .collect::<String>();
-            let singulars = [
-                resource.strip_suffix("ies").map(|stem| format!("{stem}y")),
-                resource.strip_suffix("es").map(str::to_owned),
-                resource.strip_suffix('s').map(str::to_owned),
-                Some(resource.to_owned()),
-            ];
-            let schemas = document.pointer("/components/schemas")?;
-            singulars
-                .into_iter()
-                .flatten()
-                .map(|singular| format!("{prefix}_{singular}"))
-                .find(|name| schemas.get(name).is_some())
-        }
-    }
+        .and_then(schema_name)
+        .map(str::to_owned)
 }
 
 fn is_identity(schema: &Value) -> bool {
@@ -371,7 +344,7 @@ fn key_columns(document: &Value, schema: &Value) -> Vec<KeyColumn> {
             continue;
         }
         match ref_of(property).and_then(|r| resolve(document, r)) {
-            Some(target) if name.ends_with("Reference") => {
+            Some(target) if wire::is_reference_member(name) => {
                 for (member, kind) in reference_members(target) {
                     columns.push(KeyColumn { label: member.clone(), path: vec![name.clone(), member], kind });
                 }
@@ -403,7 +376,9 @@ fn reference_members(schema: &Value) -> Vec<(String, FieldKind)> {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else { return vec![] };
     properties
         .iter()
-        .filter(|(name, property)| *name != "link" && property.get("readOnly") != Some(&Value::Bool(true)))
+        .filter(|(name, property)| {
+            *name != wire::LINK && property.get("readOnly") != Some(&Value::Bool(true))
+        })
         .map(|(name, property)| (name.clone(), FieldKind::of(property)))
         .collect()
 }
@@ -424,9 +399,11 @@ fn query_fields(document: &Value, path: &Value) -> Vec<QueryField> {
             continue;
         }
         let Some(name) = parameter.get("name").and_then(Value::as_str) else { continue };
-        if PAGING.iter().any(|paging| paging.eq_ignore_ascii_case(name))
-            || fields.iter().any(|f| f.name.eq_ignore_ascii_case(name))
-        {
+        let paging = matches!(
+            Param::parse(name),
+            Some(Param::Offset | Param::Limit | Param::TotalCount | Param::PageSize | Param::PageToken)
+        );
+        if paging || fields.iter().any(|f| f.name.eq_ignore_ascii_case(name)) {
             continue;
         }
         let kind = parameter.get("schema").map_or(FieldKind::Other, FieldKind::of);
@@ -461,8 +438,8 @@ fn collect_references(
         if seen.iter().any(|s| s == target_name) {
             continue;
         }
-        if !is_array && name.ends_with("Reference") {
-            if let Some(entity) = target_name.strip_suffix("Reference") {
+        if !is_array && wire::is_reference_member(name) {
+            if let Some(entity) = target_name.strip_suffix(REFERENCE_SCHEMA_SUFFIX) {
                 let target_schema = entity.to_owned();
                 let resource = answering.get(&target_schema).cloned();
                 found.push(ReferenceMeta {

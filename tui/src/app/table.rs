@@ -7,6 +7,7 @@
 
 use std::cmp::Ordering;
 
+use edfi_core::wire::{self, answers::Link};
 use serde_json::Value;
 
 use super::{App, Cmd, DetailState, ListState, Msg, Prompt, Screen, PAGE_SIZE};
@@ -48,10 +49,10 @@ impl Column {
     fn raw<'a>(&self, item: &'a Value) -> Option<&'a Value> {
         match &self.value {
             ColumnValue::Key(path) => meta::value_at(item, path),
-            ColumnValue::Id => item.get("id"),
-            ColumnValue::ETag => item.get("_etag"),
-            ColumnValue::Modified => item.get("_lastModifiedDate"),
-            ColumnValue::ChangeVersion => item.get("changeVersion"),
+            ColumnValue::Id => item.get(wire::ID),
+            ColumnValue::ETag => item.get(wire::ETAG),
+            ColumnValue::Modified => item.get(wire::LAST_MODIFIED_DATE),
+            ColumnValue::ChangeVersion => item.get(wire::CHANGE_VERSION),
         }
     }
 
@@ -279,7 +280,7 @@ impl App {
             KeyCode::Right => self.list.column = (self.list.column + 1).min(columns.saturating_sub(1)),
             KeyCode::Char('s') => return Some(self.sort_by_selected_column()),
             KeyCode::Enter => {
-                let Some(id) = self.list.selected().and_then(|i| i["id"].as_str()) else {
+                let Some(id) = self.list.selected().and_then(|i| i[wire::ID].as_str()) else {
                     return Some(vec![]);
                 };
                 let cmd = Cmd::LoadItem { resource: self.list.resource.clone(), id: id.to_owned() };
@@ -526,7 +527,7 @@ fn json_lines(
     let name = path.rsplit('.').next().unwrap_or_default();
     let starts_link = link.is_none()
         && match value {
-            Value::Object(_) => name.ends_with("Reference"),
+            Value::Object(_) => wire::is_reference_member(name),
             Value::String(uri) => name.ends_with("Descriptor") && uri.contains('#'),
             _ => false,
         };
@@ -572,11 +573,8 @@ fn json_lines(
 
 /// The resource and id a reference's `link` names (`{"href": "/ed-fi/schools/{id}"}`).
 pub fn link_target(reference: &Value) -> Option<(String, String)> {
-    let href = reference.get("link")?.get("href")?.as_str()?;
-    let path = href.split(['?', '#']).next()?;
-    let mut segments = path.rsplit('/').filter(|s| !s.is_empty());
-    let id = segments.next()?;
-    let resource = segments.next()?;
+    let link = Link::of(reference)?;
+    let (resource, id) = link.target()?;
     Some((resource.to_owned(), id.to_owned()))
 }
 
@@ -679,7 +677,7 @@ impl App {
             .as_object()
             .into_iter()
             .flatten()
-            .filter(|(name, _)| *name != "link")
+            .filter(|(name, _)| *name != wire::LINK)
             .filter_map(|(name, value)| Some((name.clone(), meta::query_text(value)?)))
             .collect();
         Ok(Target::Key { resource: target, filters })
@@ -713,7 +711,7 @@ impl App {
         }
         match result {
             Ok((resource, item)) => {
-                let id = item.body.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let id = item.body.get(wire::ID).and_then(Value::as_str).unwrap_or_default().to_owned();
                 let cmds = self.meta_wanted(&resource);
                 if let Some(detail) = self.detail.take() {
                     self.trail.push(Crumb {
@@ -864,7 +862,7 @@ pub fn key_label(meta: Option<&ResourceMeta>, item: &Value) -> String {
         })
         .unwrap_or_default();
     if parts.is_empty() {
-        item.get("id").and_then(Value::as_str).unwrap_or_default().to_owned()
+        item.get(wire::ID).and_then(Value::as_str).unwrap_or_default().to_owned()
     } else {
         parts.join(" · ")
     }
@@ -1060,7 +1058,8 @@ impl App {
                     Some(ReferringRow::Item(g, i)) => {
                         let group = &groups[*g];
                         let GroupState::Loaded { items, .. } = &group.state else { return Some(vec![]) };
-                        let id = items[*i].0.get("id").and_then(Value::as_str).unwrap_or_default().to_owned();
+                        let id =
+                            items[*i].0.get(wire::ID).and_then(Value::as_str).unwrap_or_default().to_owned();
                         let resource = group.resource.clone();
                         self.busy = Some(format!("Opening the {resource} item…"));
                         vec![Cmd::Follow(Target::Id { resource, id })]

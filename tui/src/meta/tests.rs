@@ -258,7 +258,7 @@ fn referrers_say_which_references_no_query_reaches() {
 }
 
 /// A document in ODS/API's shape where it differs: shared `$ref` parameters, a reference through
-/// `allOf`, a namespace other than `ed-fi`, no identity marker on a reference property.
+/// `allOf`, a schema known only from the POST, no identity marker on a reference property.
 #[test]
 fn an_ods_api_shaped_document_is_read_too() {
     let document = json!({
@@ -274,9 +274,11 @@ fn an_ods_api_shaped_document_is_read_too() {
                     "type": "array", "items": { "$ref": "#/components/schemas/edFi_school" } } } } } },
             } },
             "/ed-fi/schools/{id}": { "get": {} },
-            "/sample/buses": { "get": {
-                "parameters": [{ "name": "schoolId", "in": "query", "schema": { "type": "integer" } }],
-            } },
+            "/ed-fi/buses": {
+                "get": { "parameters": [{ "name": "schoolId", "in": "query", "schema": { "type": "integer" } }] },
+                "post": { "requestBody": { "content": { "application/json": { "schema": {
+                    "$ref": "#/components/schemas/sample_bus" } } } } },
+            },
         },
         "components": {
             "parameters": { "offset": { "name": "offset", "in": "query", "schema": { "type": "integer" } } },
@@ -302,7 +304,7 @@ fn an_ods_api_shaped_document_is_read_too() {
     let schools = catalog.describe("schools").unwrap();
     assert_eq!(schools.query, vec![QueryField { name: "schoolId".into(), kind: FieldKind::Integer }]);
     let buses = catalog.describe("buses").unwrap();
-    assert_eq!(buses.schema, "sample_bus", "guessed from the name: no GET schema");
+    assert_eq!(buses.schema, "sample_bus", "from the POST: the GET names none");
     let labels: Vec<&str> = buses.key.iter().map(|c| c.label.as_str()).collect();
     assert_eq!(labels, ["busId", "schoolId"], "unmarked: the required members");
     let referrers = catalog.referrers("schools").unwrap().referrers;

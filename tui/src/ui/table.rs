@@ -1,6 +1,7 @@
 //! Drawing the list (a table), an item (its JSON with references as links) and "referenced by".
 //! Read-only, like the rest of `ui`.
 
+use edfi_core::wire::{self, answers::Link};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -167,14 +168,11 @@ pub fn detail(app: &App, frame: &mut Frame, area: Rect) {
             if let Some(link) = line.link.and_then(|l| detail.links.get(l)).filter(|l| l.first == i) {
                 let names = match &link.value {
                     Value::String(_) => "descriptor".to_owned(),
-                    reference => {
-                        match (reference.pointer("/link/rel").and_then(Value::as_str), link_target(reference))
-                        {
-                            (Some(rel), _) => rel.to_owned(),
-                            (None, Some((resource, _))) => resource,
-                            (None, None) => "by its key".to_owned(),
-                        }
-                    }
+                    reference => match (Link::of(reference).map(|link| link.rel), link_target(reference)) {
+                        (Some(rel), _) => rel,
+                        (None, Some((resource, _))) => resource,
+                        (None, None) => "by its key".to_owned(),
+                    },
                 };
                 spans.push(Span::styled(format!("  → {names} (Enter)"), DIM));
             }
@@ -197,7 +195,7 @@ fn item_line(app: &App, resource: &str, item: &Value) -> String {
     match app.metas.get(resource) {
         Some(meta) => key_label(Some(meta), item),
         None => {
-            let id = item.get("id").and_then(Value::as_str).unwrap_or_default();
+            let id = item.get(wire::ID).and_then(Value::as_str).unwrap_or_default();
             format!("{}…  {}", id.chars().take(8).collect::<String>(), summary(item))
         }
     }
@@ -287,7 +285,7 @@ pub fn referenced_by(app: &App, frame: &mut Frame, area: Rect) {
                 let group = &groups[g];
                 let GroupState::Loaded { items, .. } = &group.state else { return ListItem::new("") };
                 let (item, via) = &items[i];
-                let modified = item.get("_lastModifiedDate").and_then(Value::as_str).unwrap_or_default();
+                let modified = item.get(wire::LAST_MODIFIED_DATE).and_then(Value::as_str).unwrap_or_default();
                 let mut spans =
                     vec![Span::styled(format!("  {}", item_line(app, &group.resource, item)), LINK)];
                 if group.references.len() > 1 {
