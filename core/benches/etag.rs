@@ -3,7 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use edfi_core::canonical::canonical_object;
-use edfi_core::content::{Content, SERVER_FIELDS};
+use edfi_core::content::Content;
+use edfi_core::wire::SERVER_FIELDS;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 

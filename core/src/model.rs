@@ -231,6 +231,9 @@ pub struct ResourceDef {
     /// An abstract resource has no endpoint; references to it resolve to any of these.
     pub subclasses: &'static [&'static str],
     pub is_abstract: bool,
+    /// The Ed-Fi interchanges whose files hold its records (`StudentEnrollment`), from the
+    /// interchange schemas; what the OpenAPI documents group resources by.
+    pub interchanges: &'static [&'static str],
 }
 
 impl ResourceDef {
@@ -249,6 +252,7 @@ impl ResourceDef {
         superclass: None,
         subclasses: &[],
         is_abstract: false,
+        interchanges: &[],
     };
 
     /// The singular entity name in camelCase (`student`, `gradeLevelDescriptor`).

@@ -90,7 +90,14 @@ fn tag(def: &ResourceDef) -> Value {
     } else {
         format!("The {} resource, identified by {}.", def.name, def.natural_key.join(", "))
     };
-    json!({ "name": def.name, "description": description })
+    let mut tag = json!({ "name": def.name, "description": description });
+    // Ed-Fi's own grouping, `x-Ed-Fi-domains`, is not in the material the model is generated from;
+    // the interchange schemas are, and they place every resource (descriptors excepted) in the
+    // bulk-exchange files of its subject. Clients may group resources by it.
+    if !def.interchanges.is_empty() {
+        tag[paths::INTERCHANGES_EXTENSION] = json!(def.interchanges);
+    }
+    tag
 }
 
 fn security_schemes(base_url: &str) -> Value {
@@ -728,6 +735,45 @@ mod tests {
         let served =
             resources["paths"].as_object().unwrap().len() + descriptors["paths"].as_object().unwrap().len();
         assert_eq!(served, 4 * every_resource().len());
+    }
+
+    #[test]
+    fn resource_tags_name_the_interchanges_that_hold_the_resource() {
+        use crate::wire::paths::INTERCHANGES_EXTENSION;
+        let [resources, descriptors] = documents();
+        let tag_of = |document: &Value, name: &str| -> Value {
+            let tags = document["tags"].as_array().expect("tags");
+            tags.iter().find(|tag| tag["name"] == name).cloned().expect("a tag")
+        };
+        let mut ungrouped = Vec::new();
+        for def in every_resource().iter().filter(|def| !def.is_abstract) {
+            let document = if def.is_descriptor { &descriptors } else { &resources };
+            let tag = tag_of(document, def.name);
+            match tag.get(INTERCHANGES_EXTENSION) {
+                Some(names) => assert_eq!(names, &json!(def.interchanges), "{}", def.name),
+                None if def.is_descriptor => {}
+                None => ungrouped.push(def.name),
+            }
+            assert!(!def.is_descriptor || tag.get(INTERCHANGES_EXTENSION).is_none(), "{}", def.name);
+        }
+        // No interchange file holds these as records of their own.
+        ungrouped.sort_unstable();
+        assert_eq!(
+            ungrouped,
+            [
+                "descriptorMappings",
+                "schoolYearTypes",
+                "studentAssessmentEducationOrganizationAssociations",
+                "studentSpecialEducationProgramEligibilityAssociations",
+            ]
+        );
+        let interchanges = |name: &str| tag_of(&resources, name)[INTERCHANGES_EXTENSION].clone();
+        assert_eq!(interchanges("studentSchoolAssociations"), json!(["StudentEnrollment"]));
+        assert_eq!(interchanges("people"), json!(["Contact", "StaffAssociation", "Student"]));
+        assert_eq!(interchanges("students"), json!(["Student", "StudentHealth"]));
+        let groups: BTreeSet<&str> =
+            every_resource().iter().flat_map(|def| def.interchanges.iter().copied()).collect();
+        assert_eq!(groups.len(), 24, "every interchange but Descriptors holds a resource: {groups:?}");
     }
 
     #[test]

@@ -103,6 +103,8 @@ struct ResourceJson {
     equality_constraints: Vec<EqualityJson>,
     #[serde(default)]
     array_uniqueness_constraints: Vec<UniquenessJson>,
+    #[serde(default)]
+    interchanges: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -301,6 +303,7 @@ impl Builder<'_> {
             superclass: json.superclass.as_ref().map(|s| self.name_of(&s.resource)).transpose()?,
             subclasses: leak(subclasses),
             is_abstract: json.endpoint.is_none(),
+            interchanges: leak(json.interchanges.iter().map(|i| leak_str(i)).collect()),
         })
     }
 }
@@ -339,6 +342,7 @@ fn load(text: &str) -> Result<Registry, String> {
             superclass: None,
             subclasses: &[],
             is_abstract: false,
+            interchanges: &[],
         })));
     }
     for r in file.abstract_resources.iter().chain(&file.resources) {

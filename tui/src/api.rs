@@ -14,7 +14,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
+use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, CLIENT_CREDENTIALS, GRANT_TYPE};
 use edfi_core::wire::paths::{self, Param};
 use edfi_core::wire::{
     self, EntityTag, IdempotencyKey, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, IDEMPOTENCY_REPLAYED_VALUE,
@@ -38,11 +38,21 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 // ------------------------------------------------------------------------------------------ types
 
 /// A resource the API serves (`students`, `gradeLevelDescriptors`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ResourceInfo {
     pub name: String,
     /// It is described by the descriptors document.
     pub descriptor: bool,
+    /// What the metadata groups it under: Ed-Fi's domains (`x-Ed-Fi-domains` on its path, as
+    /// Ed-Fi's ApiSchema-generated documents have it), else the interchanges this API names on
+    /// its tag (`x-Ed-Fi-interchanges`); empty when the metadata says neither.
+    pub groups: Vec<String>,
+}
+
+impl ResourceInfo {
+    pub fn new(name: &str, descriptor: bool) -> Self {
+        Self { name: name.to_owned(), descriptor, groups: Vec::new() }
+    }
 }
 
 /// One page of a collection: its items, how many items match (when the API said, in
@@ -224,16 +234,22 @@ impl Client {
         let documents = self.load_documents().await?;
         let mut resources = BTreeSet::new();
         let mut descriptors = BTreeSet::new();
+        let mut groups = BTreeMap::new();
         for document in documents.iter() {
             let names = if document.name == paths::DESCRIPTORS { &mut descriptors } else { &mut resources };
             let listed = document.body.get("paths").and_then(Value::as_object);
             let endpoints =
                 listed.into_iter().flat_map(|listed| listed.keys()).filter_map(|p| paths::endpoint_of(p));
             names.extend(endpoints.map(str::to_owned));
+            groups_of(&document.body, &mut groups);
         }
         descriptors.retain(|name| !resources.contains(name));
-        let resources = resources.into_iter().map(|name| ResourceInfo { name, descriptor: false });
-        let descriptors = descriptors.into_iter().map(|name| ResourceInfo { name, descriptor: true });
+        let info = |name: String, descriptor: bool| {
+            let groups = groups.get(&name).cloned().unwrap_or_default();
+            ResourceInfo { name, descriptor, groups }
+        };
+        let resources = resources.into_iter().map(|name| info(name, false));
+        let descriptors = descriptors.into_iter().map(|name| info(name, true));
         Ok(resources.chain(descriptors).collect())
     }
 
@@ -250,7 +266,9 @@ impl Client {
     pub async fn page(&self, resource: &str, query: &PageQuery) -> Result<Page, ApiError> {
         let (offset, limit) = (query.offset.to_string(), query.limit.to_string());
         let paging = match &query.token {
-            Some(token) => [(Param::PageSize.name(), limit.as_str()), (Param::PageToken.name(), token.as_str())],
+            Some(token) => {
+                [(Param::PageSize.name(), limit.as_str()), (Param::PageToken.name(), token.as_str())]
+            }
             None => [(Param::Offset.name(), offset.as_str()), (Param::Limit.name(), limit.as_str())],
         };
         let filters = query.filters.iter().map(|(field, value)| (field.as_str(), value.as_str()));
@@ -466,13 +484,7 @@ impl Client {
                 detail: Refusal::read(status, &text).detail,
             });
         }
-        let answer = parse_json(&text, "the token")?;
-        let answer = serde_json::from_value::<TokenAnswer>(answer)
-            .ok()
-            .filter(|answer| !answer.access_token.is_empty())
-            .ok_or_else(|| ApiError::Http("The API's token answer has no access_token".to_owned()))?;
-        let expires = answer.expires_in.map(|seconds| asked + Duration::from_secs(seconds));
-        Ok(Token { value: answer.access_token, expires })
+        token_answer(&text, asked)
     }
 
     /// Sends a data request with a token; on a 401, renews the token and sends it once more.
@@ -610,6 +622,73 @@ impl Client {
     }
 }
 
+/// The longest a token is kept without renewal, whatever lifetime the API gives it.
+const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A token endpoint's 2xx answer: `access_token` (sendable in an `Authorization` header),
+/// `expires_in` (seconds, a number or a string of one; absent or null: renewed on a 401 only),
+/// `token_type` (bearer, when given). Anything else is an error that says what was wrong; no
+/// answer panics.
+fn token_answer(text: &str, asked: Instant) -> Result<Token, ApiError> {
+    let unusable = |what: String| ApiError::Http(format!("The API's token answer {what}"));
+    let answer = parse_json(text, "the token")?;
+    let Value::Object(answer) = answer else {
+        return Err(unusable("is not a JSON object".to_owned()));
+    };
+    let value = match answer.get("access_token") {
+        Some(Value::String(token)) if !token.is_empty() => token,
+        Some(Value::String(_)) => return Err(unusable("has an empty access_token".to_owned())),
+        Some(_) => return Err(unusable("has an access_token that is not a string".to_owned())),
+        None => return Err(unusable("has no access_token".to_owned())),
+    };
+    // Checked here (RFC 6750 tokens are visible ASCII), or every request would fail to be built,
+    // or be refused, with a less telling error.
+    if !value.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(unusable("has an access_token that cannot be sent in a header".to_owned()));
+    }
+    match answer.get("token_type") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(kind)) if kind.trim().eq_ignore_ascii_case("bearer") => {}
+        Some(other) => {
+            return Err(unusable(format!("is of type {}, not bearer", shown(other))));
+        }
+    }
+    let lifetime = match answer.get("expires_in") {
+        None | Some(Value::Null) => None,
+        Some(seconds) => Some(token_lifetime(seconds).ok_or_else(|| {
+            unusable(format!("has an expires_in that is no number of seconds: {}", shown(seconds)))
+        })?),
+    };
+    let expires = lifetime.and_then(|lifetime| asked.checked_add(lifetime));
+    Ok(Token { value: value.clone(), expires })
+}
+
+/// `expires_in` as a lifetime: a finite, non-negative number of seconds (or a string of one),
+/// at most [`LONGEST_TOKEN_LIFETIME`].
+fn token_lifetime(seconds: &Value) -> Option<Duration> {
+    let seconds = match seconds {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    if !seconds.is_finite() || seconds < 0.0 {
+        return None;
+    }
+    Some(
+        Duration::try_from_secs_f64(seconds)
+            .map_or(LONGEST_TOKEN_LIFETIME, |d| d.min(LONGEST_TOKEN_LIFETIME)),
+    )
+}
+
+/// A JSON value of an answer, shortened for a message.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
 // -------------------------------------------------------------------------------------- answers
 
 /// An error answer as the app tells it: the API's explanation ([`ErrorAnswer`]), or the status's
@@ -738,6 +817,33 @@ fn is_loopback(base: &str) -> bool {
 }
 
 // ------------------------------------------------------------------------------------- metadata
+
+/// The groups a metadata document gives its resources, by resource: the `x-Ed-Fi-domains` of the
+/// resource's collection path, else the `x-Ed-Fi-interchanges` of its tag.
+fn groups_of(document: &Value, out: &mut BTreeMap<String, Vec<String>>) {
+    let names = |value: Option<&Value>| -> Vec<String> {
+        let items = value.and_then(Value::as_array).into_iter().flatten();
+        items.filter_map(Value::as_str).map(str::to_owned).collect()
+    };
+    let tags = document.get("tags").and_then(Value::as_array).into_iter().flatten();
+    for tag in tags {
+        let Some(name) = tag.get("name").and_then(Value::as_str) else { continue };
+        let interchanges = names(tag.get(paths::INTERCHANGES_EXTENSION));
+        if !interchanges.is_empty() {
+            out.entry(name.to_owned()).or_insert(interchanges);
+        }
+    }
+    let listed = document.get("paths").and_then(Value::as_object).into_iter().flatten();
+    for (path, item) in listed {
+        let Some(endpoint) = paths::endpoint_of(path).filter(|e| *path == paths::namespaced(e)) else {
+            continue;
+        };
+        let domains = names(item.get(paths::DOMAINS_EXTENSION));
+        if !domains.is_empty() {
+            out.insert(endpoint.to_owned(), domains);
+        }
+    }
+}
 
 /// The `$ref` of the schema a resource's POST takes, as the metadata gives it: no name is guessed,
 /// so an API that names its schemas otherwise is read as well.
@@ -961,6 +1067,137 @@ mod tests {
         ));
     }
 
+    /// A server whose token endpoint answers `token` (status 200) and that has 7 students.
+    async fn token_server(token: Answer) -> Fake {
+        let Answer { status, headers, body } = token;
+        Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => Answer { status, headers: headers.clone(), body: body.clone() },
+            STUDENTS => Answer::json(200, json!([])).with("Total-Count", "7"),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await
+    }
+
+    fn raw(status: u16, body: &str) -> Answer {
+        Answer { status, headers: vec![], body: body.to_owned() }
+    }
+
+    fn lasting(expires_in: Value) -> Answer {
+        Answer::json(200, json!({ "access_token": "t1", "token_type": "bearer", "expires_in": expires_in }))
+    }
+
+    #[tokio::test]
+    async fn an_expires_in_that_is_no_number_of_seconds_is_an_error_not_a_panic() {
+        for expires_in in [
+            json!("NaN"),
+            json!("nan"),
+            json!("inf"),
+            json!("-inf"),
+            json!("1e400"),
+            json!("soon"),
+            json!(""),
+            json!(-1),
+            json!(-0.5),
+            json!("-30"),
+            json!(true),
+            json!([3600]),
+            json!({ "seconds": 3600 }),
+        ] {
+            let fake = token_server(lasting(expires_in.clone())).await;
+            let error = fake.client().count("students").await.unwrap_err();
+            let ApiError::Http(message) = &error else { panic!("{expires_in}: {error:?}") };
+            assert!(message.contains("expires_in that is no number of seconds"), "{expires_in}: {message}");
+            assert_eq!(fake.hits(STUDENTS), 0, "no data request with a token of no known lifetime");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_huge_or_odd_but_meaningful_expires_in_is_taken() {
+        for expires_in in [
+            json!(1e300),
+            json!(u64::MAX),
+            json!(i64::MIN.unsigned_abs()),
+            json!("3600"),
+            json!(" 3600 "),
+            json!(3600.5),
+            json!(0),
+            json!(null),
+        ] {
+            let fake = token_server(lasting(expires_in.clone())).await;
+            let client = fake.client();
+            assert_eq!(client.count("students").await, Ok(7), "{expires_in}");
+            assert_eq!(client.count("students").await, Ok(7), "{expires_in}");
+            assert_eq!(bearers(&fake, STUDENTS), ["Bearer t1"; 2], "{expires_in}");
+        }
+        // A lifetime beyond any clock is kept a year at most, and still used.
+        let fake = token_server(lasting(json!(1e300))).await;
+        let client = fake.client();
+        client.count("students").await.unwrap();
+        let slot = client.inner.token.lock().await;
+        let expires = slot.as_ref().unwrap().expires.unwrap();
+        assert!(expires <= Instant::now() + LONGEST_TOKEN_LIFETIME);
+    }
+
+    #[tokio::test]
+    async fn token_answers_of_the_wrong_shape_are_errors_that_say_so() {
+        let cases = [
+            (Answer::empty(200), "is not JSON"),
+            (Answer::json(200, json!("<html>")), "is not a JSON object"),
+            (raw(200, "<html><body>Sign in</body></html>"), "is not JSON"),
+            (raw(200, "{\"access_token\": \"t1\""), "is not JSON"),
+            (Answer::json(200, json!([{ "access_token": "t1" }])), "is not a JSON object"),
+            (Answer::json(200, json!(3600)), "is not a JSON object"),
+            (Answer::json(200, json!(null)), "is not a JSON object"),
+            (Answer::json(200, json!({ "token": "t1" })), "has no access_token"),
+            (Answer::json(200, json!({ "access_token": "" })), "has an empty access_token"),
+            (Answer::json(200, json!({ "access_token": 12345 })), "not a string"),
+            (Answer::json(200, json!({ "access_token": null })), "not a string"),
+            (Answer::json(200, json!({ "access_token": ["t1"] })), "not a string"),
+            (
+                Answer::json(200, json!({ "access_token": "t1\r\nX-Injected: 1" })),
+                "cannot be sent in a header",
+            ),
+            (Answer::json(200, json!({ "access_token": "t\u{e9}" })), "cannot be sent in a header"),
+            (
+                Answer::json(200, json!({ "access_token": "t1", "token_type": "mac" })),
+                "of type \"mac\", not bearer",
+            ),
+            (Answer::json(200, json!({ "access_token": "t1", "token_type": 1 })), "of type 1, not bearer"),
+        ];
+        for (answer, expected) in cases {
+            let shown = answer.body.clone();
+            let fake = token_server(answer).await;
+            let client = fake.client();
+            let error = client.count("students").await.unwrap_err();
+            let ApiError::Http(message) = &error else { panic!("{shown}: {error:?}") };
+            assert!(message.starts_with("The API's ") && message.contains(expected), "{shown}: {message}");
+            assert!(!message.contains(SECRET));
+            assert!(matches!(client.put("students", "a", &json!({}), "\"e\"").await, Err(ApiError::Http(_))));
+            assert_eq!(fake.hits(STUDENTS), 0, "{shown}");
+        }
+        // "Bearer" in any case is bearer.
+        let fake =
+            token_server(Answer::json(200, json!({ "access_token": "t1", "token_type": "Bearer" }))).await;
+        assert_eq!(fake.client().count("students").await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn token_endpoint_failures_of_any_body_are_errors() {
+        for (status, body) in [
+            (401, "".to_owned()),
+            (400, "<html>no</html>".to_owned()),
+            (403, "[1, 2]".to_owned()),
+            (500, "\u{0}\u{1}binary".to_owned()),
+            (503, "x".repeat(100_000)),
+            (302, String::new()),
+        ] {
+            let fake = token_server(raw(status, &body)).await;
+            let error = fake.client().count("students").await.unwrap_err();
+            assert!(!matches!(error, ApiError::NotFound), "{status}: {error:?}");
+            assert!(error.to_string().len() < 400, "{status}: a line for the status bar");
+        }
+    }
+
     #[test]
     fn debug_never_shows_the_secret() {
         let client = Client::new("https://api.example.org/", "the-key", "hunter2-very-secret");
@@ -1114,6 +1351,52 @@ mod tests {
         );
         assert_eq!(fake.hits(TOKEN_PATH), 0, "metadata needs no token");
         assert!(fake.requests().iter().all(|r| r.header("authorization").is_none()));
+    }
+
+    #[tokio::test]
+    async fn groups_are_the_domains_of_a_path_else_the_interchanges_of_a_tag() {
+        let mut resources = json!({
+            "openapi": "3.0.1",
+            "paths": paths(&[
+                ("students", None),
+                ("schools", None),
+                ("studentSchoolAssociations", None),
+                ("busRoutes", None),
+            ]),
+            "tags": [
+                { "name": "students", "x-Ed-Fi-interchanges": ["Student", "StudentHealth"] },
+                { "name": "schools", "x-Ed-Fi-interchanges": ["EducationOrganization"] },
+                { "name": "studentSchoolAssociations", "x-Ed-Fi-interchanges": ["StudentEnrollment"] },
+                { "name": "busRoutes" },
+            ],
+        });
+        // Ed-Fi's own documents put the domains on every path of the resource; they win.
+        for suffix in ["", "/{id}"] {
+            resources["paths"][format!("/ed-fi/studentSchoolAssociations{suffix}")]["x-Ed-Fi-domains"] =
+                json!(["Enrollment", "SchoolCalendar"]);
+        }
+        let documents = Arc::new((resources, descriptors_document()));
+        let fake = Fake::start(move |request, base| match request.path() {
+            "/metadata/" => metadata_index(base),
+            "/metadata/data/v3/resources/swagger.json" => Answer::json(200, documents.0.clone()),
+            "/metadata/data/v3/descriptors/swagger.json" => Answer::json(200, documents.1.clone()),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let listed = fake.client().resources().await.unwrap();
+        let groups: Vec<(&str, Vec<&str>)> =
+            listed.iter().map(|r| (r.name.as_str(), r.groups.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            groups,
+            [
+                ("busRoutes", vec![]),
+                ("schools", vec!["EducationOrganization"]),
+                ("studentSchoolAssociations", vec!["Enrollment", "SchoolCalendar"]),
+                ("students", vec!["Student", "StudentHealth"]),
+                ("academicSubjectDescriptors", vec![]),
+                ("gradeLevelDescriptors", vec![]),
+            ]
+        );
     }
 
     #[tokio::test]

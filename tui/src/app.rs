@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use edfi_core::wire;
 use serde_json::Value;
 
 use crate::api::{Item, Page, ResourceInfo, Target, VersionInfo, WriteOutcome};
@@ -96,6 +95,11 @@ pub enum Cmd {
     },
     ClearRecovery {
         key: String,
+    },
+    /// Keep the resources opened last (latest first) for the next run against this API.
+    SaveRecent {
+        url: String,
+        names: Vec<String>,
     },
     Quit,
 }
@@ -280,7 +284,8 @@ pub struct App {
     pub screen: Screen,
     back: Vec<Screen>,
     pub resources: Vec<ResourceRow>,
-    pub resource_cursor: usize,
+    /// The Resources screen's groups, filter and recent resources, and `:` completion.
+    pub nav: resources::Navigator,
     pub list: ListState,
     pub detail: Option<DetailState>,
     pub edit: Option<EditState>,
@@ -310,7 +315,7 @@ impl App {
             screen: Screen::Resources,
             back: Vec::new(),
             resources: Vec::new(),
-            resource_cursor: 0,
+            nav: resources::Navigator::default(),
             list: ListState::default(),
             detail: None,
             edit: None,
@@ -347,13 +352,10 @@ impl App {
             Msg::Key(key) => self.key(key),
             Msg::Resources(Ok(infos)) => {
                 self.busy = None;
-                self.resources = infos.into_iter().map(|info| ResourceRow { info, count: None }).collect();
-                self.resources.iter().map(|r| Cmd::LoadCount(r.info.name.clone())).collect()
+                self.resources_loaded(infos)
             }
             Msg::Count(name, result) => {
-                if let Some(row) = self.resources.iter_mut().find(|r| r.info.name == name) {
-                    row.count = result.ok();
-                }
+                self.count_loaded(&name, result);
                 vec![]
             }
             Msg::Page { resource, offset, filter, result } => {
@@ -423,8 +425,11 @@ impl App {
         if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
             return self.quit_cmds();
         }
-        if self.prompt.is_some() {
-            return self.prompt_key(key);
+        match (&self.prompt, self.screen) {
+            (Some(Prompt::Command(_)), _) => return self.command_prompt_key(key),
+            (Some(Prompt::Filter(_)), Screen::Resources) => return self.filter_prompt_key(key),
+            (Some(_), _) => return self.prompt_key(key),
+            (None, _) => {}
         }
         if self.help {
             self.help = false;
@@ -433,6 +438,11 @@ impl App {
         match self.screen {
             Screen::Edit => return self.edit_key(key),
             Screen::ConfirmDelete => return self.confirm_key(key),
+            Screen::Resources => {
+                if let Some(cmds) = self.resources_key(key) {
+                    return cmds;
+                }
+            }
             _ => {}
         }
         if let Some(cmds) = self.table_key(key) {
@@ -536,24 +546,14 @@ impl App {
         let step = |cursor: usize, len: usize| {
             (cursor as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
         };
-        match self.screen {
-            Screen::Resources => self.resource_cursor = step(self.resource_cursor, self.resources.len()),
-            Screen::History => {
-                if let Some(h) = &mut self.history {
-                    h.cursor = step(h.cursor, h.versions.len());
-                }
-            }
-            _ => {}
+        if let (Screen::History, Some(h)) = (self.screen, &mut self.history) {
+            h.cursor = step(h.cursor, h.versions.len());
         }
         vec![]
     }
 
     fn enter(&mut self) -> Vec<Cmd> {
         match self.screen {
-            Screen::Resources => match self.resources.get(self.resource_cursor) {
-                Some(row) => self.open_resource(row.info.name.clone()),
-                None => vec![],
-            },
             Screen::History => self.diff_selected(),
             _ => vec![],
         }
@@ -561,7 +561,10 @@ impl App {
 
     /// Opens a resource's list (also `:students`).
     pub fn open_resource(&mut self, resource: String) -> Vec<Cmd> {
-        self.open_list(resource, Vec::new())
+        let remember = self.visited(&resource);
+        let mut cmds = vec![remember];
+        cmds.extend(self.open_list(resource, Vec::new()));
+        cmds
     }
 
     fn prompt_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -598,18 +601,7 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
-            name => match self.resources.iter().find(|r| wire::same_endpoint(&r.info.name, name)) {
-                Some(row) => {
-                    let name = row.info.name.clone();
-                    self.back.clear();
-                    self.screen = Screen::Resources;
-                    self.open_resource(name)
-                }
-                None => {
-                    self.status = format!("Unknown command or resource: {name}");
-                    vec![]
-                }
-            },
+            name => self.open_named(name),
         }
     }
 
@@ -930,5 +922,6 @@ impl App {
     }
 }
 
+pub mod resources;
 #[cfg(test)]
 mod tests;

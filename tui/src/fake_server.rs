@@ -35,6 +35,7 @@ impl Request {
     }
 }
 
+#[derive(Clone)]
 pub struct Answer {
     pub status: u16,
     pub headers: Vec<(String, String)>,

@@ -1,12 +1,13 @@
-//! `edfi-admin --url … --key … --secret …`: browse an Ed-Fi API and edit it safely.
+//! `edfi-admin --url … --key …` (the secret from EDFI_SECRET, the config file or a prompt):
+//! browse an Ed-Fi API and edit it safely.
 //! `edfi-admin load <dir> …`: load a directory of Ed-Fi interchange XML files into it.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use serde::Deserialize;
 
 use edfi_admin::api::Client;
+use edfi_admin::config::{self, Credentials, SecretFrom};
 use edfi_admin::runtime;
 
 #[derive(Parser)]
@@ -21,13 +22,15 @@ struct Args {
     /// The client key.
     #[arg(long, env = "EDFI_KEY", global = true)]
     key: Option<String>,
-    /// The client secret (never shown).
-    #[arg(long, env = "EDFI_SECRET", hide_env_values = true, global = true)]
+    /// The client secret. Visible to every user of the machine in `ps`: prefer EDFI_SECRET, the
+    /// config file (mode 0600), or leaving it out to be asked for it (without echo).
+    #[arg(long, global = true)]
     secret: Option<String>,
     /// Disable every write.
     #[arg(long)]
     read_only: bool,
     /// A TOML file with `url`, `key`, `secret` (default: edfi-admin/config.toml in the config dir).
+    /// One holding the secret must be readable by you alone (chmod 600).
     #[arg(long, global = true)]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -62,40 +65,20 @@ enum Command {
     },
 }
 
-#[derive(Deserialize, Default)]
-struct FileConfig {
-    url: Option<String>,
-    key: Option<String>,
-    secret: Option<String>,
-}
-
-fn file_config(path: Option<PathBuf>) -> Result<FileConfig, String> {
-    let explicit = path.is_some();
-    let Some(path) = path.or_else(|| dirs::config_dir().map(|d| d.join("edfi-admin/config.toml"))) else {
-        return Ok(FileConfig::default());
-    };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
-        Err(_) if !explicit => Ok(FileConfig::default()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
-}
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let file = match file_config(args.config) {
-        Ok(file) => file,
+    let given = config::Given { url: args.url, key: args.key, secret: args.secret, config: args.config };
+    let Credentials { url, key, secret, secret_from } = match config::resolve(given, &mut config::Process) {
+        Ok(credentials) => credentials,
         Err(e) => {
             eprintln!("edfi-admin: {e}");
             return std::process::ExitCode::FAILURE;
         }
     };
-    let url = args.url.or(file.url).unwrap_or_else(|| "http://127.0.0.1:8787".to_owned());
-    let (Some(key), Some(secret)) = (args.key.or(file.key), args.secret.or(file.secret)) else {
-        eprintln!("edfi-admin: give a client key and secret (--key/--secret, EDFI_KEY/EDFI_SECRET, or the config file).");
-        return std::process::ExitCode::FAILURE;
-    };
+    if secret_from == SecretFrom::Argument {
+        eprintln!("edfi-admin: {}", config::ARGUMENT_WARNING);
+    }
     // Whatever happens, the terminal is given back.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

@@ -5,7 +5,6 @@
 use std::io::Stdout;
 use std::time::Duration;
 
-use crossterm::event::{self, Event, KeyEventKind};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::ExecutableCommand;
 use ratatui::backend::{Backend, CrosstermBackend};
@@ -14,7 +13,8 @@ use tokio::sync::mpsc;
 
 use crate::api::{Client, PageQuery};
 use crate::app::{App, Cmd, Msg};
-use crate::{editor, ui};
+use crate::keys::{self, Keys};
+use crate::{editor, recent, ui};
 
 /// The network part of a command, as a message once done; `None` for commands that are not
 /// network work.
@@ -72,14 +72,16 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
             let result = client.version(&resource, &id, &etag).await.map_err(text);
             Msg::Version { etag, result }
         }
-        Cmd::ExternalEdit { .. } | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::Quit => {
-            return None
-        }
+        Cmd::ExternalEdit { .. }
+        | Cmd::SaveRecovery { .. }
+        | Cmd::ClearRecovery { .. }
+        | Cmd::SaveRecent { .. }
+        | Cmd::Quit => return None,
     })
 }
 
 /// Recovery files are written and removed on the spot: an edit must be on disk before anything
-/// can fail.
+/// can fail. The recent resources are written on the spot too, so they stay in order.
 fn keep_recovery(cmd: &Cmd) -> Option<String> {
     match cmd {
         Cmd::SaveRecovery { key, text } => {
@@ -88,6 +90,9 @@ fn keep_recovery(cmd: &Cmd) -> Option<String> {
         Cmd::ClearRecovery { key } => {
             editor::clear_recovery(key);
             None
+        }
+        Cmd::SaveRecent { url, names } => {
+            recent::save(url, names).err().map(|e| format!("recent resources not kept: {e}"))
         }
         _ => None,
     }
@@ -103,7 +108,8 @@ pub struct Headless {
 
 impl Headless {
     pub async fn start(client: Client, url: &str, read_only: bool) -> Self {
-        let (app, cmds) = App::new(url, read_only);
+        let (mut app, cmds) = App::new(url, read_only);
+        app.set_recent(recent::load(url));
         let mut headless = Self { app, client, editor: None };
         headless.run(cmds).await;
         headless
@@ -153,25 +159,28 @@ pub async fn run_terminal(client: Client, url: &str, read_only: bool) -> std::io
     let mut terminal = enter()?;
     let (mut app, cmds) = App::new(url, read_only);
     app.has_editor = editor::external_editor().is_some();
+    app.set_recent(recent::load(url));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let keys = spawn_key_reader(tx.clone());
-    dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;
+    let mut keys = Keys::spawn(keys::Terminal);
+    dispatch(&client, &tx, &mut keys, &mut app, &mut terminal, cmds)?;
     while !app.quit {
         terminal.draw(|frame| ui::render(&app, frame))?;
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
+            Some(key) = keys.next() => Msg::Key(key),
             _ = tokio::time::sleep(Duration::from_millis(250)) => continue,
         };
         let cmds = app.update(msg);
-        dispatch(&client, &tx, &mut app, &mut terminal, cmds)?;
+        dispatch(&client, &tx, &mut keys, &mut app, &mut terminal, cmds)?;
     }
-    keys.abort();
+    drop(keys);
     leave()
 }
 
 fn dispatch(
     client: &Client,
     tx: &mpsc::UnboundedSender<Msg>,
+    keys: &mut Keys,
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     cmds: Vec<Cmd>,
@@ -184,16 +193,17 @@ fn dispatch(
             Cmd::ExternalEdit { text } => {
                 let result = match editor::external_editor() {
                     None => Err("$VISUAL and $EDITOR are not set".to_owned()),
-                    Some(editor_command) => {
+                    // The editor owns the terminal: the key reader stops reading until it exits.
+                    Some(editor_command) => keys.released(|| {
                         leave()?;
                         let result = editor::edit_externally(&editor_command, &text);
                         *terminal = enter()?;
-                        result
-                    }
+                        Ok::<_, std::io::Error>(result)
+                    })?,
                 };
                 let _ = tx.send(Msg::Edited(result));
             }
-            Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } => {}
+            Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::SaveRecent { .. } => {}
             cmd => {
                 let (client, tx) = (client.clone(), tx.clone());
                 tokio::spawn(async move {
@@ -205,27 +215,6 @@ fn dispatch(
         }
     }
     Ok(())
-}
-
-/// Keys come from a blocking reader thread, as messages.
-fn spawn_key_reader(tx: mpsc::UnboundedSender<Msg>) -> tokio::task::JoinHandle<()> {
-    tokio::task::spawn_blocking(move || loop {
-        if !event::poll(Duration::from_millis(100)).unwrap_or(false) {
-            if tx.is_closed() {
-                return;
-            }
-            continue;
-        }
-        match event::read() {
-            Ok(Event::Key(key)) if key.kind == KeyEventKind::Press => {
-                if tx.send(Msg::Key(key)).is_err() {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            Err(_) => return,
-        }
-    })
 }
 
 fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {

@@ -4,28 +4,27 @@ use edfi_core::wire;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Block, Borders, Clear, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
-};
+use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 use serde_json::Value;
 
 use crate::app::{App, Prompt, Screen};
 use crate::merge::{self, DiffKind};
 
+mod resources;
 mod table;
 
 /// Every key, for `?`.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "move"),
     ("PgUp PgDn", "move by half a page"),
-    ("Enter", "open; on a reference: open the item it names"),
-    ("Esc", "back (also from an item a reference opened)"),
-    ("/", "filter the list by its query fields: field=value&… (Tab completes, empty clears)"),
-    ("← →  s", "list: pick a column, sort the loaded rows by it (again: reverse, again: off)"),
-    ("Tab S-Tab", "item: next / previous reference"),
-    ("b", "item: referenced by (what points at it)"),
-    (":", "command: :students, :q"),
+    ("Enter", "open; on a group, open or close it; on a reference, the item it names"),
+    ("← → Space", "resources: close / open / toggle a group; list: pick a column"),
+    ("Esc", "back (also from an item a reference opened); on the resources, clear the filter"),
+    ("/", "filter names fuzzily (ssa), or a list by its query fields: field=value&…"),
+    ("s", "list: sort the loaded rows by the picked column (again: reverse, again: off)"),
+    ("Tab S-Tab b", "item: next / previous reference; b: what refers to it (Tab at a prompt completes)"),
+    (":", "command: :students, :q; Tab completes names, again cycles"),
     ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
     ("d", "delete the item (If-Match, typed confirmation)"),
@@ -53,7 +52,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         title,
     );
     match app.screen {
-        Screen::Resources => resources(app, frame, main),
+        Screen::Resources => resources::draw(app, frame, main),
         Screen::List => table::list(app, frame, main),
         Screen::ReferencedBy => table::referenced_by(app, frame, main),
         Screen::Detail => table::detail(app, frame, main),
@@ -72,6 +71,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         None => app.status.clone(),
     };
     frame.render_widget(Paragraph::new(prompt_text), prompt);
+    if matches!(app.prompt, Some(Prompt::Command(_))) {
+        resources::completion(app, frame, main);
+    }
     if app.help {
         help(frame, main);
     }
@@ -106,20 +108,6 @@ fn status_line(app: &App) -> String {
         Screen::Resources => Some(format!("{} resources", app.resources.len())),
     };
     format!("{busy}{}", version.unwrap_or_default())
-}
-
-fn resources(app: &App, frame: &mut Frame, area: Rect) {
-    let rows = app.resources.iter().map(|r| {
-        let count = r.count.map_or("…".to_owned(), |c| c.to_string());
-        let kind = if r.info.descriptor { "descriptor" } else { "resource" };
-        Row::new([r.info.name.clone(), count, kind.to_owned()])
-    });
-    let table = Table::new(rows, [Constraint::Min(30), Constraint::Length(10), Constraint::Length(12)])
-        .header(Row::new(["resource", "items", "kind"]).style(Style::new().add_modifier(Modifier::BOLD)))
-        .block(Block::default().borders(Borders::ALL).title(" Resources "))
-        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::default().with_selected(Some(app.resource_cursor));
-    frame.render_stateful_widget(table, area, &mut state);
 }
 
 fn json_text(value: &Value) -> String {
@@ -294,7 +282,7 @@ fn history(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn help(frame: &mut Frame, area: Rect) {
-    let area = popup(area, 76, KEYS.len() as u16 + 2);
+    let area = popup(area, 100, KEYS.len() as u16 + 2);
     frame.render_widget(Clear, area);
     let lines: Vec<Line> = KEYS
         .iter()

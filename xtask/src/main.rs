@@ -211,6 +211,7 @@ fn test(test_args: &[String]) -> Result<()> {
     let started = Instant::now();
     let root = root();
     let tools = tools::ensure(&root)?;
+    tools::ensure_terminal_programs();
     eprintln!("xtask: native tests");
     // No crate of the workspace enables the interchange XML converter, so it is turned on here
     // for its tests (Grand Bend included); the Worker is built without it.
@@ -259,6 +260,8 @@ fn test(test_args: &[String]) -> Result<()> {
             .env("EDFI_NODE", &tools.node)
             .env("EDFI_PYTHON", &tools.python)
             .env("EDFI_ADMIN_BIN", root.join("target/debug/edfi-admin"))
+            // The headless app's recovery files and recent resources stay out of the user's.
+            .env("EDFI_ADMIN_STATE", root.join(format!("target/blackbox-state/{port}-admin-app")))
             .envs(secrets.env()),
     );
     drop(server);

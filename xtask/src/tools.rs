@@ -47,6 +47,47 @@ pub fn ensure(root: &Path) -> Result<Tools> {
     Ok(Tools { root: root.to_path_buf(), node, wasm_bindgen, worker_build, esbuild, python })
 }
 
+/// The programs the black-box suite drives the admin app with: tmux, and a vi for `$EDITOR`.
+/// Missing ones are installed from Debian's packages when apt-get can (as root, as on CI);
+/// otherwise the tests that need them fail saying what is missing.
+pub fn ensure_terminal_programs() {
+    let found = |name: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("command -v {name}")])
+            .output()
+            .is_ok_and(|out| out.status.success())
+    };
+    let mut packages = Vec::new();
+    if !found("tmux") {
+        packages.push("tmux");
+    }
+    if !found("vim") && !found("vi") && !found("busybox") {
+        packages.push("vim-tiny");
+    }
+    if packages.is_empty() {
+        return;
+    }
+    let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout.trim_ascii() == b"0");
+    if !root || !found("apt-get") {
+        eprintln!("xtask: {} not found: the admin app's terminal tests need them", packages.join(" and "));
+        return;
+    }
+    eprintln!("xtask: installing {} (Debian) for the admin app's terminal tests", packages.join(" and "));
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&packages)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    // A fresh machine's package lists may be missing or old.
+    if !install() {
+        let _ = Command::new("apt-get").arg("update").status();
+        install();
+    }
+}
+
 impl Tools {
     /// Builds the Worker (`edge/build/`) with the pinned tools.
     pub fn build_worker(&self) -> Result<()> {

@@ -36,6 +36,13 @@ pub const DEPENDENCIES: &str = concat!("/metadata", data_api!(), "/dependencies"
 /// The names the metadata index gives its two documents.
 pub const RESOURCES: &str = "resources";
 pub const DESCRIPTORS: &str = "descriptors";
+/// Ed-Fi's extension on a resource's path items naming its domains (`["Enrollment"]`), as the
+/// documents generated from ApiSchema carry it. This API does not publish it: its material has
+/// no domains for DS 5.2's core.
+pub const DOMAINS_EXTENSION: &str = "x-Ed-Fi-domains";
+/// This API's extension on a resource's tag naming the Ed-Fi interchanges whose files hold its
+/// records (`["StudentEnrollment"]`).
+pub const INTERCHANGES_EXTENSION: &str = "x-Ed-Fi-interchanges";
 
 /// The answer header with a collection's size (asked for with [`Param::TotalCount`]).
 pub const TOTAL_COUNT_HEADER: &str = "Total-Count";

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::support::{base_url, descriptor, student, unique_id, unique_number, Api};
 
 /// A client key and secret of a fresh instance, with one student in it.
-async fn instance_with_student(name: &str) -> (String, String, Api, String) {
+pub(crate) async fn instance_with_student(name: &str) -> (String, String, Api, String) {
     let instance = format!("{name}-{}", std::process::id());
     let admin = Api::admin(base_url()).await;
     let (key, secret) = admin.create_client(&instance).await;
@@ -43,11 +43,24 @@ fn set_buffer_field(app: &mut Headless, field: &str, value: &str) {
 async fn open_edit_save() {
     let (key, secret, api, path) = instance_with_student("tui-edit").await;
     let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    // Grouped as the server's metadata says, and no count asked for but the recent resources'.
+    let students = app.app.resources.iter().find(|r| r.info.name == "students").expect("students listed");
+    assert_eq!(students.info.groups, ["Student", "StudentHealth"], "{}", app.app.status);
+    let counted: Vec<&str> =
+        app.app.resources.iter().filter(|r| r.count.is_some()).map(|r| r.info.name.as_str()).collect();
+    assert!(counted.iter().all(|name| app.app.nav.recent.iter().any(|r| r == name)), "{counted:?}");
+    // Found by the fuzzy filter, which loads the best matches' counts.
+    app.key(KeyCode::Char('/')).await;
+    for c in "stdnts".chars() {
+        app.key(KeyCode::Char(c)).await;
+    }
+    app.key(KeyCode::Enter).await;
     assert!(
         app.app.resources.iter().any(|r| r.info.name == "students" && r.count == Some(1)),
         "{}",
         app.app.status
     );
+    app.key(KeyCode::Esc).await;
     open_first_student(&mut app).await;
     let opened = app.app.detail.as_ref().unwrap().etag.clone();
     app.key(KeyCode::Char('e')).await;
@@ -217,18 +230,26 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
     let session = format!("edfi-admin-{}", std::process::id());
     let state = std::env::temp_dir().join(&session);
+    let _ = std::fs::remove_dir_all(&state);
     // If the app exits, the pane stays open with its last words, for the failure message.
+    // The secret reaches the app's environment from a private file, never a command line (the
+    // tmux server keeps the command line of the client that started it).
+    let secret_file = secret_file(&session, &secret);
     let command = format!(
-        "EDFI_ADMIN_STATE={} VISUAL= EDITOR= {binary} --url={} --key={key} --secret={secret}; echo edfi-admin exited $?; sleep 60",
+        "EDFI_ADMIN_STATE={} EDFI_SECRET=$(cat {}) VISUAL= EDITOR= {binary} --url={} --key={key}; echo edfi-admin exited $?; sleep 60",
         state.display(),
+        secret_file.display(),
         base_url()
     );
     let tmux = Tmux { session };
     tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
-    // The resource list has loaded (the first of the Data Standard's endpoints, by name); students
-    // are far down it, so the person goes there by name.
-    tmux.wait_for("academicWeeks");
-    tmux.keys(&[":", "students", "Enter"]);
+    // The resources have loaded, grouped by interchange; the person goes to students by name,
+    // with Tab completing it.
+    tmux.wait_for("Student Enrollment (7)");
+    tmux.keys(&[":", "stud", "Tab"]);
+    tmux.wait_for("studentAcademicRecords");
+    tmux.wait_for(":student");
+    tmux.keys(&["s", "Enter"]);
     tmux.wait_for("(1 of 1)");
     tmux.keys(&["Enter"]);
     tmux.wait_for("ETag");
@@ -251,10 +272,25 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
     tmux.wait_for("Merged cleanly");
     tmux.keys(&["a"]);
     tmux.wait_for("Saved.");
-    tmux.keys(&["Escape", "Escape", "q"]);
+    // Back on the resources, students is the one recent resource, and stays so for the next run.
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.wait_for("Recent (1)");
+    tmux.keys(&["q"]);
+    tmux.wait_for("edfi-admin exited 0");
+    let _ = std::fs::remove_file(&secret_file);
     let (stored, _) = api.current(&path).await.unwrap();
     assert_eq!(stored["lastSurname"], "FromElsewhere");
     assert!(stored["firstName"].as_str().unwrap().contains('X'), "{stored}");
+    let recent: Vec<_> = std::fs::read_dir(state.join("recent")).expect("a recent list").collect();
+    assert_eq!(recent.len(), 1, "{recent:?}");
+    let file = recent[0].as_ref().unwrap().path();
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(kept["recent"], json!(["students"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
 }
 
 /// The real binary in tmux: the table, a reference followed, and what refers to the school.
@@ -263,13 +299,17 @@ async fn a_person_in_tmux_follows_a_reference_and_sees_what_refers_to_it() {
     let (key, secret, _api, school_id, _) = instance_with_school("tui-tmux-links").await;
     let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
     let session = format!("edfi-admin-links-{}", std::process::id());
+    let state = std::env::temp_dir().join(&session);
+    let secret_file = secret_file(&session, &secret);
     let command = format!(
-        "VISUAL= EDITOR= {binary} --url={} --key={key} --secret={secret} --read-only; echo edfi-admin exited $?; sleep 60",
+        "EDFI_ADMIN_STATE={} EDFI_SECRET=$(cat {}) VISUAL= EDITOR= {binary} --url={} --key={key} --read-only; echo edfi-admin exited $?; sleep 60",
+        state.display(),
+        secret_file.display(),
         base_url()
     );
     let tmux = Tmux { session };
     tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
-    tmux.wait_for("academicWeeks");
+    tmux.wait_for("Student Enrollment");
     tmux.keys(&[":", "classPeriods", "Enter"]);
     tmux.wait_for("(2 of 2)");
     tmux.wait_for("classPeriodName");
@@ -285,14 +325,26 @@ async fn a_person_in_tmux_follows_a_reference_and_sees_what_refers_to_it() {
     tmux.keys(&["Escape", "Escape"]);
     tmux.wait_for("classPeriods  classPeriodName=");
     tmux.keys(&["Escape", "Escape", "q"]);
+    let _ = std::fs::remove_file(&secret_file);
 }
 
-struct Tmux {
-    session: String,
+/// A 0600 file holding `secret`, for a command in tmux to read into `EDFI_SECRET`.
+pub(crate) fn secret_file(name: &str, secret: &str) -> std::path::PathBuf {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let path = std::env::temp_dir().join(format!("{name}.secret"));
+    let _ = std::fs::remove_file(&path);
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path).unwrap();
+    file.write_all(secret.as_bytes()).unwrap();
+    path
+}
+
+pub(crate) struct Tmux {
+    pub(crate) session: String,
 }
 
 impl Tmux {
-    fn run(&self, args: &[&str]) -> String {
+    pub(crate) fn run(&self, args: &[&str]) -> String {
         // CI has no terminal of its own; tmux still needs to know what it emulates.
         let term = std::env::var("TERM").ok().filter(|t| !t.is_empty() && t != "dumb");
         let out = std::process::Command::new("tmux")
@@ -303,18 +355,18 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         for key in keys {
             self.run(&["send-keys", "-t", &self.session, key]);
             std::thread::sleep(Duration::from_millis(40));
         }
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         self.run(&["capture-pane", "-p", "-t", &self.session])
     }
 
-    fn wait_for(&self, text: &str) {
+    pub(crate) fn wait_for(&self, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let screen = self.screen();

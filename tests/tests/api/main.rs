@@ -2,6 +2,7 @@
 //! Run them with `cargo xtask test`, which starts the server and sets `EDFI_BASE_URL`.
 
 mod admin_app;
+mod admin_terminal;
 mod bad_input;
 mod bulk_load;
 mod contract;

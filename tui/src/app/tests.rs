@@ -33,7 +33,7 @@ fn student(first: &str, last: &str, etag: &str) -> Value {
 }
 
 fn resource_infos() -> Vec<ResourceInfo> {
-    ["schools", "students"].iter().map(|n| ResourceInfo { name: n.to_string(), descriptor: false }).collect()
+    ["schools", "students"].iter().map(|n| ResourceInfo::new(n, false)).collect()
 }
 
 /// An app showing the students list with `n` items loaded of `total`.
@@ -126,13 +126,9 @@ fn commands_and_filters() {
     let cmds = typed(&mut app, "schools");
     assert!(cmds.is_empty());
     let cmds = app.update(key(KeyCode::Enter));
-    assert_eq!(
-        cmds,
-        vec![
-            Cmd::LoadMeta("schools".into()),
-            Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: vec![], token: None }
-        ]
-    );
+    let page = Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: vec![], token: None };
+    assert_eq!(cmds.last(), Some(&page));
+    assert!(cmds.contains(&Cmd::LoadMeta("schools".into())), "{cmds:?}");
     app.update(key(KeyCode::Char('/')));
     typed(&mut app, "nameOfInstitution=Grand Bend");
     let cmds = app.update(key(KeyCode::Enter));

@@ -173,6 +173,9 @@ pub fn build(xsd: &Schema, facts: &Facts, interchanges: &[Interchange]) -> Resul
     resources.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
     descriptors.sort();
     let interchange_references = builder.interchange_references(interchanges, &resources, &descriptors)?;
+    for resource in &mut resources {
+        resource.interchanges = holding_interchanges(interchanges, &resource.entity)?;
+    }
     Ok(Model {
         namespace: xsd.namespace.clone(),
         descriptor_members: builder.descriptor_members()?,
@@ -181,6 +184,20 @@ pub fn build(xsd: &Schema, facts: &Facts, interchanges: &[Interchange]) -> Resul
         abstract_resources,
         interchange_references,
     })
+}
+
+/// The names of the interchanges whose root may hold an element of `entity` itself (not a
+/// reference to it), in interchange order: `InterchangeStudentEnrollment` is `StudentEnrollment`.
+fn holding_interchanges(interchanges: &[Interchange], entity: &str) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for interchange in interchanges.iter().filter(|i| i.elements.iter().any(|(_, ty)| ty == entity)) {
+        let name =
+            interchange.name.strip_prefix("Interchange").filter(|n| !n.is_empty()).ok_or_else(|| {
+                format!("the interchange root {} is not named Interchange…", interchange.name)
+            })?;
+        names.push(name.to_string());
+    }
+    Ok(names)
 }
 
 fn is_data_group(group: &str) -> bool {
@@ -221,6 +238,7 @@ fn school_year_type() -> Resource {
         ],
         equality: Vec::new(),
         uniqueness: Vec::new(),
+        interchanges: Vec::new(),
     }
 }
 
@@ -588,6 +606,7 @@ impl<'a> Builder<'a> {
             members,
             equality,
             uniqueness,
+            interchanges: Vec::new(),
         })
     }
 

@@ -218,6 +218,9 @@ fn resource(r: &Resource) -> J {
         .collect();
     o.push(("equalityConstraints", J::Arr(equality)));
     o.push(("arrayUniquenessConstraints", J::Arr(r.uniqueness.iter().map(uniqueness).collect())));
+    if !r.interchanges.is_empty() {
+        o.push(("interchanges", strs(&r.interchanges)));
+    }
     J::Obj(o)
 }
 

@@ -115,6 +115,10 @@ pub struct Resource {
     pub members: Vec<Member>,
     pub equality: Vec<Equality>,
     pub uniqueness: Vec<Uniqueness>,
+    /// The interchanges whose files hold this resource's records (`StudentEnrollment` for
+    /// `Interchange-StudentEnrollment.xsd`), by name; none for an abstract resource or one no
+    /// interchange holds.
+    pub interchanges: Vec<String>,
 }
 
 /// A top-level `…Reference` element an interchange holds (`SectionReference` in

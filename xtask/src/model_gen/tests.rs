@@ -803,6 +803,45 @@ fn every_interchange_element_is_in_the_mapping() {
 }
 
 #[test]
+fn each_resource_names_the_interchanges_whose_files_hold_it() {
+    // From the files' names (`Interchange-StudentEnrollment.xsd`), not their root elements.
+    let mut holding: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(edfi().join("xsd"))
+        .expect("xsd/")
+        .map(|entry| entry.expect("an entry").path())
+        .filter(|path| path.file_name().unwrap().to_str().unwrap().starts_with("Interchange-"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let file = path.file_stem().unwrap().to_str().unwrap();
+        let name = file.strip_prefix("Interchange-").unwrap();
+        let interchange = super::xsd::parse_interchange(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (_, ty) in interchange.elements {
+            holding.entry(ty).or_default().push(name.to_string());
+        }
+    }
+    let mut ungrouped = Vec::new();
+    for resource in resources() {
+        let entity = resource["entity"].as_str().unwrap();
+        let expected = holding.get(entity).cloned().unwrap_or_default();
+        assert_eq!(strings(&resource["interchanges"]), expected, "{entity}");
+        if expected.is_empty() {
+            ungrouped.push(entity);
+        }
+    }
+    assert_eq!(
+        ungrouped,
+        [
+            "DescriptorMapping",
+            "SchoolYearType",
+            "StudentAssessmentEducationOrganizationAssociation",
+            "StudentSpecialEducationProgramEligibilityAssociation",
+        ]
+    );
+    assert!(abstract_resources().iter().all(|r| r.get("interchanges").is_none()));
+}
+
+#[test]
 fn the_mapping_reaches_every_member_of_every_resource_and_nothing_else() {
     let mapping = mapping();
     let mut checked = 0;
