@@ -98,7 +98,6 @@ async fn a_person_edits_in_vi_and_the_app_takes_none_of_the_keys_typed_into_it()
     );
     let tmux = Tmux { session };
     tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
-    // The resources have loaded: the metadata's groups are listed.
     tmux.wait_for("Student Enrollment (7)");
     tmux.keys(&[":", "students", "Enter"]);
     tmux.wait_for("(1 of 1)");
@@ -197,7 +196,6 @@ async fn a_person_is_asked_for_the_secret_and_it_is_not_echoed() {
     assert!(!screen.contains(&secret), "the secret is not echoed:\n{screen}");
     no_command_line_shows(&secret);
     tmux.keys(&["Enter"]);
-    // The resources have loaded: the metadata's groups are listed.
     tmux.wait_for("Student Enrollment (7)");
     no_command_line_shows(&secret);
     tmux.keys(&["q"]);
