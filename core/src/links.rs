@@ -5,11 +5,12 @@
 //! are not content: never hashed, and ignored when a client sends them back
 //! ([`crate::wire::strip_links`], the rule clients share).
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::canonical::canonical_object;
 use crate::model::ResourceDef;
-use crate::wire::{paths, LINK, SERVER_FIELDS};
+use crate::wire::answers::Link;
+use crate::wire::{LINK, SERVER_FIELDS};
 
 /// A reference object of a body, resolved: where it is (`$.classPeriods[0].classPeriodReference`)
 /// and the item it names.
@@ -39,7 +40,8 @@ pub fn stored_text(body: &Map<String, Value>, resolved: &[Resolved]) -> String {
 /// ODS/API's link to an item: `rel` is the resource's entity name, `href` its path under the
 /// data API.
 pub fn link(target: &ResourceDef, id: &str) -> Value {
-    json!({"rel": target.entity_name, "href": format!("{}/{id}", paths::namespaced(target.name))})
+    let link = Link::new(target.entity_name, target.name, id);
+    serde_json::to_value(link).expect("a link serializes")
 }
 
 /// The object at a concrete path such as `$.classPeriods[0].classPeriodReference`.
@@ -62,6 +64,8 @@ fn object_at<'a>(body: &'a mut Map<String, Value>, path: &str) -> Option<&'a mut
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
     use crate::resources::get;
 
@@ -103,5 +107,24 @@ mod tests {
         assert!(body["classPeriods"][0]["classPeriodReference"].get("link").is_none());
         assert!(body.get("link").is_some());
         assert_eq!(link(get("schools"), "abc"), json!({"rel": "School", "href": "/ed-fi/schools/abc"}));
+    }
+
+    #[test]
+    fn a_client_reads_a_link_back_to_the_endpoint_and_id_it_names() {
+        for def in crate::resources::all() {
+            let reference = json!({ LINK: link(def, "0123abcd") });
+            let read = Link::of(&reference).expect("a link");
+            assert_eq!(read.target(), Some((def.name, "0123abcd")), "{}", def.name);
+            assert_eq!(read.rel, def.entity_name);
+        }
+        let absolute = Link {
+            rel: "School".into(),
+            href: "https://ods.example.org/api/data/v3/ed-fi/schools/abc".into(),
+        };
+        assert_eq!(absolute.target(), Some(("schools", "abc")));
+        for unreadable in ["/x", "/ed-fi/schools", "/ed-fi/schools/", "/ed-fi/schools/a/b"] {
+            assert_eq!(Link { rel: String::new(), href: unreadable.into() }.target(), None, "{unreadable}");
+        }
+        assert_eq!(Link::of(&json!({ LINK: "not an object" })), None);
     }
 }

@@ -27,6 +27,8 @@ use serde::Deserialize as _;
 use serde_json::{json, Map, Value};
 use tokio::sync::Mutex;
 
+use crate::meta::{Catalog, Referrers, ResourceMeta};
+
 /// A token is renewed when it has less than this left to live.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(30);
 /// The longest a request may take, answer included.
@@ -53,11 +55,32 @@ impl ResourceInfo {
     }
 }
 
-/// One page of a collection and the collection's size.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of a collection: its items, how many items match (when the API said, in
+/// `Total-Count`), and the `Next-Page-Token` of the page after it (when the API gave one).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Page {
     pub items: Vec<Value>,
-    pub total: u64,
+    pub total: Option<u64>,
+    pub next: Option<String>,
+}
+
+/// Which page of a collection to read: `limit` items from `offset`, or with a `token` (the
+/// previous page's `Next-Page-Token`) the keyset page after it (`pageSize`, `pageToken`); only
+/// items whose query fields equal the `filters`' values.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageQuery {
+    pub offset: u64,
+    pub limit: u64,
+    pub filters: Vec<(String, String)>,
+    pub token: Option<String>,
+}
+
+/// An item to open: by id (a reference's `link`, a row of a list), or as the one item of a
+/// resource whose natural key has these values (a reference without a `link`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Id { resource: String, id: String },
+    Key { resource: String, filters: Vec<(String, String)> },
 }
 
 /// One item as read, with its ETag as sent by the API, quotes included (`"abc"`).
@@ -239,30 +262,71 @@ impl Client {
             .ok_or_else(|| ApiError::Http(format!("The API did not say how many {resource} there are")))
     }
 
-    /// `limit` items of `resource` from `offset`, those whose field equals the value when a
-    /// filter is given, with the number of matching items.
-    pub async fn page(
-        &self,
-        resource: &str,
-        offset: u64,
-        limit: u64,
-        filter: Option<(&str, &str)>,
-    ) -> Result<Page, ApiError> {
-        let (offset_text, limit_text) = (offset.to_string(), limit.to_string());
-        let paging = [
-            (Param::Offset.name(), offset_text.as_str()),
-            (Param::Limit.name(), limit_text.as_str()),
-            (Param::TotalCount.name(), "true"),
-        ];
-        let url =
-            format!("{}?{}", self.collection_url(resource), paths::query(paging.into_iter().chain(filter)));
+    /// A page of `resource`, with the number of matching items.
+    pub async fn page(&self, resource: &str, query: &PageQuery) -> Result<Page, ApiError> {
+        let (offset, limit) = (query.offset.to_string(), query.limit.to_string());
+        let paging = match &query.token {
+            Some(token) => {
+                [(Param::PageSize.name(), limit.as_str()), (Param::PageToken.name(), token.as_str())]
+            }
+            None => [(Param::Offset.name(), offset.as_str()), (Param::Limit.name(), limit.as_str())],
+        };
+        let filters = query.filters.iter().map(|(field, value)| (field.as_str(), value.as_str()));
+        let pairs = paging.into_iter().chain([(Param::TotalCount.name(), "true")]).chain(filters);
+        let url = format!("{}?{}", self.collection_url(resource), paths::query(pairs));
         let (headers, text) = self.read(&url, false).await?;
         let items = match parse_json(&text, resource)? {
             Value::Array(items) => items,
             _ => return Err(ApiError::Http(format!("The API's list of {resource} is not a JSON array"))),
         };
-        let total = total_count(&headers).unwrap_or(offset + items.len() as u64);
-        Ok(Page { items, total })
+        let next = headers
+            .get(paths::NEXT_PAGE_TOKEN_HEADER)
+            .and_then(|token| token.to_str().ok())
+            .filter(|token| !token.trim().is_empty())
+            .map(str::to_owned);
+        Ok(Page { items, total: total_count(&headers), next })
+    }
+
+    /// What the metadata says about `resource`: its natural key, query fields and references.
+    pub async fn describe(&self, resource: &str) -> Result<ResourceMeta, ApiError> {
+        let documents = self.documents().await?;
+        let catalog = Catalog::new(documents.iter().map(|document| &document.body));
+        catalog
+            .describe(resource)
+            .ok_or_else(|| ApiError::Http(format!("The API's metadata describes no {resource}")))
+    }
+
+    /// Every reference, in every resource the metadata describes, that can point at an item of
+    /// `resource`.
+    pub async fn referrers(&self, resource: &str) -> Result<Referrers, ApiError> {
+        let documents = self.documents().await?;
+        let catalog = Catalog::new(documents.iter().map(|document| &document.body));
+        catalog
+            .referrers(resource)
+            .ok_or_else(|| ApiError::Http(format!("The API's metadata describes no {resource}")))
+    }
+
+    /// The item a target names, read fresh, with its resource. A natural key is looked up with
+    /// its values as query filters and must match exactly one item.
+    pub async fn follow(&self, target: &Target) -> Result<(String, Item), ApiError> {
+        match target {
+            Target::Id { resource, id } => Ok((resource.clone(), self.get(resource, id).await?)),
+            Target::Key { resource, filters } => {
+                let query = PageQuery { offset: 0, limit: 2, filters: filters.clone(), token: None };
+                let page = self.page(resource, &query).await?;
+                let key = filters.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" ");
+                match page.items.as_slice() {
+                    [item] => {
+                        let id = item.get("id").and_then(Value::as_str).ok_or_else(|| {
+                            ApiError::Http(format!("The API's item of {resource} with {key} has no id"))
+                        })?;
+                        Ok((resource.clone(), self.get(resource, id).await?))
+                    }
+                    [] => Err(ApiError::Http(format!("No item of {resource} has {key}"))),
+                    _ => Err(ApiError::Http(format!("More than one item of {resource} has {key}"))),
+                }
+            }
+        }
     }
 
     /// The current version of one item, read fresh (past any replica cache), with its ETag.
@@ -846,6 +910,9 @@ fn required_members(document: &Value, schema: &Value, seen: &mut Vec<String>) ->
 // ---------------------------------------------------------------------------------------- tests
 
 #[cfg(test)]
+mod metadata_tests;
+
+#[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -988,7 +1055,8 @@ mod tests {
         })
         .await;
         let client = fake.client();
-        let error = client.page("students", 0, 10, None).await.unwrap_err();
+        let query = PageQuery { limit: 10, ..PageQuery::default() };
+        let error = client.page("students", &query).await.unwrap_err();
         let ApiError::Unauthorized(message) = &error else { panic!("{error:?}") };
         assert!(message.contains("Client authentication failed."), "{message}");
         assert!(!error.to_string().contains(SECRET));
@@ -1332,28 +1400,38 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn page_asks_for_the_range_and_total_with_an_encoded_filter() {
+    async fn page_asks_for_the_range_and_total_with_encoded_filters_and_pages_on_by_token() {
         let issued = AtomicUsize::new(0);
         let fake = Fake::start(move |request, _| match request.path() {
             TOKEN_PATH => issue(&issued, 3600),
-            STUDENTS => Answer::json(200, json!([{ "id": "a" }, { "id": "b" }])).with("Total-Count", "123"),
+            STUDENTS if request.query().contains("pageToken") => Answer::json(200, json!([{ "id": "c" }])),
+            STUDENTS => Answer::json(200, json!([{ "id": "a" }, { "id": "b" }]))
+                .with("Total-Count", "123")
+                .with("Next-Page-Token", "tok/2"),
             _ => Answer::problem(404, "No such path.", &[]),
         })
         .await;
         let client = fake.client();
-        let page = client.page("students", 50, 25, Some(("lastSurname", "O'Brien & Sons/é +1=2?#"))).await;
-        assert_eq!(page, Ok(Page { items: vec![json!({ "id": "a" }), json!({ "id": "b" })], total: 123 }));
-        let page = client.page("students", 0, 10, None).await.unwrap();
-        assert_eq!(page.total, 123);
+        let filters = vec![
+            ("lastSurname".to_owned(), "O'Brien & Sons/é +1=2?#".to_owned()),
+            ("firstName".to_owned(), "Ana".to_owned()),
+        ];
+        let query = PageQuery { offset: 50, limit: 25, filters, token: None };
+        let page = client.page("students", &query).await;
+        let items = vec![json!({ "id": "a" }), json!({ "id": "b" })];
+        assert_eq!(page, Ok(Page { items, total: Some(123), next: Some("tok/2".into()) }));
+        let query = PageQuery { limit: 10, token: Some("tok/2".into()), ..PageQuery::default() };
+        let page = client.page("students", &query).await.unwrap();
+        assert_eq!(page, Page { items: vec![json!({ "id": "c" })], total: None, next: None });
         let queries: Vec<String> = fake.to(STUDENTS).iter().map(|r| r.query().to_owned()).collect();
         assert_eq!(
             queries,
             [
                 concat!(
                     "offset=50&limit=25&totalCount=true",
-                    "&lastSurname=O%27Brien%20%26%20Sons%2F%C3%A9%20%2B1%3D2%3F%23",
+                    "&lastSurname=O%27Brien%20%26%20Sons%2F%C3%A9%20%2B1%3D2%3F%23&firstName=Ana",
                 ),
-                "offset=0&limit=10&totalCount=true",
+                "pageSize=10&pageToken=tok%2F2&totalCount=true",
             ]
         );
     }

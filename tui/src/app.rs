@@ -5,12 +5,18 @@
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use edfi_core::wire;
 use serde_json::Value;
 
-use crate::api::{Item, Page, ResourceInfo, VersionInfo, WriteOutcome};
+use crate::api::{Item, Page, ResourceInfo, Target, VersionInfo, WriteOutcome};
 use crate::editor::TextBuffer;
 use crate::merge::{self, DiffLine, Merge};
+use crate::meta::{Referrers, ResourceMeta};
+
+pub mod table;
+pub use table::{
+    Column, ColumnValue, Crumb, DetailLine, DetailLink, GroupState, Pointer, ReferencedByState,
+    ReferringGroup, ReferringRow, Sort, REFERRING_LIMIT,
+};
 
 /// Items fetched per page of a list.
 pub const PAGE_SIZE: u64 = 50;
@@ -20,10 +26,29 @@ pub const PAGE_SIZE: u64 = 50;
 pub enum Cmd {
     LoadResources,
     LoadCount(String),
+    /// The page of a list after its first `offset` items (by the previous page's token, when it
+    /// gave one).
     LoadPage {
         resource: String,
         offset: u64,
-        filter: Option<(String, String)>,
+        filter: Vec<(String, String)>,
+        token: Option<String>,
+    },
+    /// What the metadata says about a resource (its key, query fields, references).
+    LoadMeta(String),
+    /// Open the item a reference names.
+    Follow(Target),
+    /// Which references, in the whole metadata, can point at this item.
+    LoadReferrers {
+        resource: String,
+        id: String,
+    },
+    /// The items of `resource` matching `filters`, for "referenced by" of the item `of`.
+    LoadReferring {
+        of: String,
+        group: usize,
+        resource: String,
+        filters: Vec<(String, String)>,
     },
     LoadItem {
         resource: String,
@@ -88,6 +113,25 @@ pub enum Msg {
     Page {
         resource: String,
         offset: u64,
+        filter: Vec<(String, String)>,
+        result: Result<Page, String>,
+    },
+    Meta {
+        resource: String,
+        result: Result<ResourceMeta, String>,
+    },
+    /// The item a reference named, with its resource.
+    Followed {
+        result: Result<(String, Item), String>,
+    },
+    Referrers {
+        resource: String,
+        id: String,
+        result: Result<Referrers, String>,
+    },
+    Referring {
+        of: String,
+        group: usize,
         result: Result<Page, String>,
     },
     Item {
@@ -128,6 +172,8 @@ pub enum Screen {
     Conflict,
     ConfirmDelete,
     History,
+    /// The items whose references point at the item shown.
+    ReferencedBy,
 }
 
 #[derive(Debug, Clone)]
@@ -136,22 +182,40 @@ pub struct ResourceRow {
     pub count: Option<u64>,
 }
 
+/// A resource's list: the items loaded so far in the API's order, shown in `order`.
 #[derive(Debug, Clone, Default)]
 pub struct ListState {
     pub resource: String,
     pub items: Vec<Value>,
-    pub total: u64,
+    /// How many items match, when the API said (`Total-Count`).
+    pub total: Option<u64>,
+    /// The row under the cursor, in the order shown.
     pub cursor: usize,
     pub loading: bool,
-    pub filter: Option<(String, String)>,
+    /// Query fields and values, as sent.
+    pub filter: Vec<(String, String)>,
+    /// The last page's `Next-Page-Token`: the next page is asked for with it.
+    pub next: Option<String>,
+    /// The API has more items than are loaded.
+    pub more: bool,
+    /// The selected column (for `s`).
+    pub column: usize,
+    /// A sort of the loaded rows, done here.
+    pub sort: Option<Sort>,
+    /// The rows in the order shown: indices into `items`.
+    pub order: Vec<usize>,
 }
 
+/// An item shown: its JSON as lines, the references in it as links, a line cursor.
 #[derive(Debug, Clone)]
 pub struct DetailState {
     pub resource: String,
     pub id: String,
     pub body: Value,
     pub etag: String,
+    pub lines: Vec<DetailLine>,
+    pub links: Vec<DetailLink>,
+    pub cursor: usize,
 }
 
 /// An edit in progress. `opened` is the version it started from; `None` for a new document.
@@ -228,6 +292,11 @@ pub struct App {
     pub conflict: Option<ConflictState>,
     pub confirm: Option<ConfirmState>,
     pub history: Option<HistoryState>,
+    /// What the metadata says about each resource met so far.
+    pub metas: BTreeMap<String, ResourceMeta>,
+    /// The items left by following references, to go back to.
+    pub trail: Vec<Crumb>,
+    pub referenced_by: Option<ReferencedByState>,
     pub prompt: Option<Prompt>,
     pub help: bool,
     /// The last thing to tell the user.
@@ -253,6 +322,9 @@ impl App {
             conflict: None,
             confirm: None,
             history: None,
+            metas: BTreeMap::new(),
+            trail: Vec::new(),
+            referenced_by: None,
             prompt: None,
             help: false,
             status: String::new(),
@@ -286,13 +358,24 @@ impl App {
                 self.count_loaded(&name, result);
                 vec![]
             }
-            Msg::Page { resource, offset, result } => self.page_loaded(resource, offset, result),
+            Msg::Page { resource, offset, filter, result } => {
+                self.page_loaded(resource, offset, filter, result)
+            }
             Msg::Item { resource, id, result: Ok(item) } => {
                 self.busy = None;
-                self.detail = Some(DetailState { resource, id, body: item.body, etag: item.etag });
+                // A reload keeps the cursor where it was.
+                let cursor =
+                    self.detail.as_ref().filter(|d| d.resource == resource && d.id == id).map(|d| d.cursor);
+                let mut detail = DetailState::new(resource, id, item);
+                detail.cursor = cursor.unwrap_or(0).min(detail.lines.len().saturating_sub(1));
+                self.detail = Some(detail);
                 self.go(Screen::Detail);
                 vec![]
             }
+            msg @ (Msg::Meta { .. }
+            | Msg::Followed { .. }
+            | Msg::Referrers { .. }
+            | Msg::Referring { .. }) => self.table_msg(msg),
             Msg::Written { result } => self.written(result),
             Msg::Deleted { result } => self.deleted(result),
             Msg::Current { result } => self.current_loaded(result),
@@ -361,6 +444,9 @@ impl App {
                 }
             }
             _ => {}
+        }
+        if let Some(cmds) = self.table_key(key) {
+            return cmds;
         }
         match key.code {
             KeyCode::Char('?') => {
@@ -460,43 +546,14 @@ impl App {
         let step = |cursor: usize, len: usize| {
             (cursor as isize + by).clamp(0, len.saturating_sub(1) as isize) as usize
         };
-        match self.screen {
-            Screen::List => {
-                self.list.cursor = step(self.list.cursor, self.list.items.len());
-                // Load the next page as the cursor nears the end of what is loaded.
-                let loaded = self.list.items.len() as u64;
-                if !self.list.loading
-                    && loaded < self.list.total
-                    && self.list.cursor + 10 >= self.list.items.len()
-                {
-                    self.list.loading = true;
-                    return vec![Cmd::LoadPage {
-                        resource: self.list.resource.clone(),
-                        offset: loaded,
-                        filter: self.list.filter.clone(),
-                    }];
-                }
-            }
-            Screen::History => {
-                if let Some(h) = &mut self.history {
-                    h.cursor = step(h.cursor, h.versions.len());
-                }
-            }
-            _ => {}
+        if let (Screen::History, Some(h)) = (self.screen, &mut self.history) {
+            h.cursor = step(h.cursor, h.versions.len());
         }
         vec![]
     }
 
     fn enter(&mut self) -> Vec<Cmd> {
         match self.screen {
-            Screen::List => {
-                let Some(id) = self.list.items.get(self.list.cursor).and_then(|i| i[wire::ID].as_str())
-                else {
-                    return vec![];
-                };
-                self.busy = Some("Loading…".into());
-                vec![Cmd::LoadItem { resource: self.list.resource.clone(), id: id.to_owned() }]
-            }
             Screen::History => self.diff_selected(),
             _ => vec![],
         }
@@ -505,38 +562,9 @@ impl App {
     /// Opens a resource's list (also `:students`).
     pub fn open_resource(&mut self, resource: String) -> Vec<Cmd> {
         let remember = self.visited(&resource);
-        self.list = ListState { resource, loading: true, ..ListState::default() };
-        self.busy = Some(format!("Loading {}…", self.list.resource));
-        self.go(Screen::List);
-        vec![remember, Cmd::LoadPage { resource: self.list.resource.clone(), offset: 0, filter: None }]
-    }
-
-    fn reload_list(&mut self) -> Vec<Cmd> {
-        self.list.items.clear();
-        self.list.cursor = 0;
-        self.list.loading = true;
-        vec![Cmd::LoadPage {
-            resource: self.list.resource.clone(),
-            offset: 0,
-            filter: self.list.filter.clone(),
-        }]
-    }
-
-    fn page_loaded(&mut self, resource: String, offset: u64, result: Result<Page, String>) -> Vec<Cmd> {
-        if resource != self.list.resource {
-            return vec![];
-        }
-        self.list.loading = false;
-        self.busy = None;
-        match result {
-            Ok(page) if offset == self.list.items.len() as u64 => {
-                self.list.total = page.total;
-                self.list.items.extend(page.items);
-            }
-            Ok(_) => {}
-            Err(e) => self.status = format!("Error: {e}"),
-        }
-        vec![]
+        let mut cmds = vec![remember];
+        cmds.extend(self.open_list(resource, Vec::new()));
+        cmds
     }
 
     fn prompt_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -557,6 +585,9 @@ impl App {
                 text.push(c);
                 vec![]
             }
+            KeyCode::Tab if self.screen == Screen::List && matches!(prompt, Prompt::Filter(_)) => {
+                self.complete_filter()
+            }
             KeyCode::Enter => match self.prompt.take() {
                 Some(Prompt::Command(command)) => self.command(command.trim()),
                 Some(Prompt::Filter(filter)) => self.apply_filter(filter.trim()),
@@ -576,17 +607,7 @@ impl App {
 
     /// `/field=value` filters the list; `/` alone clears the filter.
     fn apply_filter(&mut self, filter: &str) -> Vec<Cmd> {
-        self.list.filter = match filter.split_once('=') {
-            Some((field, value)) if !field.trim().is_empty() => {
-                Some((field.trim().into(), value.trim().into()))
-            }
-            _ if filter.is_empty() => None,
-            _ => {
-                self.status = "Filter as field=value, e.g. /lastSurname=Smith".into();
-                return vec![];
-            }
-        };
-        self.reload_list()
+        self.filter_list(filter)
     }
 
     fn start_edit(
@@ -835,7 +856,9 @@ impl App {
             Ok(WriteOutcome::Saved { .. }) => {
                 self.status = "Deleted.".into();
                 self.detail = None;
-                while matches!(self.screen, Screen::ConfirmDelete | Screen::Detail) {
+                self.trail.clear();
+                self.referenced_by = None;
+                while matches!(self.screen, Screen::ConfirmDelete | Screen::Detail | Screen::ReferencedBy) {
                     self.go_back();
                 }
                 self.reload_list()

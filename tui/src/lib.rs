@@ -14,6 +14,7 @@ mod hostile_answers;
 pub mod keys;
 pub mod load;
 pub mod merge;
+pub mod meta;
 pub mod private;
 pub mod recent;
 pub mod runtime;

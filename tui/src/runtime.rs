@@ -11,7 +11,7 @@ use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::Terminal;
 use tokio::sync::mpsc;
 
-use crate::api::Client;
+use crate::api::{Client, PageQuery};
 use crate::app::{App, Cmd, Msg};
 use crate::keys::{self, Keys};
 use crate::{editor, recent, ui};
@@ -26,10 +26,24 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
             let count = client.count(&name).await.map_err(text);
             Msg::Count(name, count)
         }
-        Cmd::LoadPage { resource, offset, filter } => {
-            let filter = filter.as_ref().map(|(f, v)| (f.as_str(), v.as_str()));
-            let result = client.page(&resource, offset, crate::app::PAGE_SIZE, filter).await.map_err(text);
-            Msg::Page { resource, offset, result }
+        Cmd::LoadPage { resource, offset, filter, token } => {
+            let query = PageQuery { offset, limit: crate::app::PAGE_SIZE, filters: filter.clone(), token };
+            let result = client.page(&resource, &query).await.map_err(text);
+            Msg::Page { resource, offset, filter, result }
+        }
+        Cmd::LoadMeta(resource) => {
+            let result = client.describe(&resource).await.map_err(text);
+            Msg::Meta { resource, result }
+        }
+        Cmd::Follow(target) => Msg::Followed { result: client.follow(&target).await.map_err(text) },
+        Cmd::LoadReferrers { resource, id } => {
+            let result = client.referrers(&resource).await.map_err(text);
+            Msg::Referrers { resource, id, result }
+        }
+        Cmd::LoadReferring { of, group, resource, filters } => {
+            let query = PageQuery { offset: 0, limit: crate::app::REFERRING_LIMIT, filters, token: None };
+            let result = client.page(&resource, &query).await.map_err(text);
+            Msg::Referring { of, group, result }
         }
         Cmd::LoadItem { resource, id } => {
             let result = client.get(&resource, &id).await.map_err(text);

@@ -12,15 +12,18 @@ use crate::app::{App, Prompt, Screen};
 use crate::merge::{self, DiffKind};
 
 mod resources;
+mod table;
 
 /// Every key, for `?`.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "move"),
     ("PgUp PgDn", "move by half a page"),
-    ("Enter", "open; on a group, open or close it"),
-    ("← → Space", "resources: close / open / toggle a group"),
-    ("Esc", "back; on the resources, clear the filter"),
-    ("/", "filter resource names fuzzily (ssa) or a list by field=value"),
+    ("Enter", "open; on a group, open or close it; on a reference, the item it names"),
+    ("← → Space", "resources: close / open / toggle a group; list: pick a column"),
+    ("Esc", "back (also from an item a reference opened); on the resources, clear the filter"),
+    ("/", "filter names fuzzily (ssa), or a list by its query fields: field=value&…"),
+    ("s", "list: sort the loaded rows by the picked column (again: reverse, again: off)"),
+    ("Tab S-Tab b", "item: next / previous reference; b: what refers to it (Tab at a prompt completes)"),
     (":", "command: :students, :q; Tab completes names, again cycles"),
     ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
@@ -50,12 +53,13 @@ pub fn render(app: &App, frame: &mut Frame) {
     );
     match app.screen {
         Screen::Resources => resources::draw(app, frame, main),
-        Screen::List => list(app, frame, main),
-        Screen::Detail => detail(app, frame, main),
+        Screen::List => table::list(app, frame, main),
+        Screen::ReferencedBy => table::referenced_by(app, frame, main),
+        Screen::Detail => table::detail(app, frame, main),
         Screen::Edit => edit(app, frame, main),
         Screen::Conflict => conflict(app, frame, main),
         Screen::ConfirmDelete => {
-            detail(app, frame, main);
+            table::detail(app, frame, main);
             confirm(app, frame, main);
         }
         Screen::History => history(app, frame, main),
@@ -99,66 +103,15 @@ fn status_line(app: &App) -> String {
             let now = c.current.as_ref().map_or("loading…".to_owned(), |(_, etag)| etag.clone());
             format!("conflict on {}/{}  current ETag {now}", c.resource, c.id)
         }),
-        Screen::List => Some(format!(
-            "{}  {} of {} loaded{}",
-            app.list.resource,
-            app.list.items.len(),
-            app.list.total,
-            app.list.filter.as_ref().map(|(f, v)| format!("  filter {f}={v}")).unwrap_or_default()
-        )),
+        Screen::List => Some(table::list_status(app)),
+        Screen::ReferencedBy => Some(table::referenced_by_status(app)),
         Screen::Resources => Some(format!("{} resources", app.resources.len())),
     };
     format!("{busy}{}", version.unwrap_or_default())
 }
 
-/// A one-line summary of an item: its first few scalar members.
-fn summary(item: &Value) -> String {
-    let Some(object) = merge::content(item).as_object().cloned() else { return String::new() };
-    object
-        .iter()
-        .filter_map(|(k, v)| match v {
-            Value::String(s) => Some(format!("{k}={s}")),
-            Value::Number(n) => Some(format!("{k}={n}")),
-            Value::Object(o) => {
-                Some(format!("{k}={}", o.values().map(|v| v.to_string()).collect::<Vec<_>>().join("/")))
-            }
-            _ => None,
-        })
-        .take(4)
-        .collect::<Vec<_>>()
-        .join("  ")
-}
-
-fn list(app: &App, frame: &mut Frame, area: Rect) {
-    let items: Vec<ListItem> = app
-        .list
-        .items
-        .iter()
-        .map(|item| {
-            let id = item[wire::ID].as_str().unwrap_or("");
-            ListItem::new(Line::from(vec![
-                Span::styled(format!("{}… ", &id[..id.len().min(8)]), Style::new().fg(Color::DarkGray)),
-                Span::raw(summary(item)),
-            ]))
-        })
-        .collect();
-    let loading = if app.list.loading { "  loading…" } else { "" };
-    let title = format!(" {} ({} of {}){loading} ", app.list.resource, app.list.items.len(), app.list.total);
-    let widget = List::new(items)
-        .block(Block::default().borders(Borders::ALL).title(title))
-        .highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = ListState::default().with_selected(Some(app.list.cursor));
-    frame.render_stateful_widget(widget, area, &mut state);
-}
-
 fn json_text(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
-}
-
-fn detail(app: &App, frame: &mut Frame, area: Rect) {
-    let Some(detail) = &app.detail else { return };
-    let block = Block::default().borders(Borders::ALL).title(format!(" {} ", detail.resource));
-    frame.render_widget(Paragraph::new(json_text(&detail.body)).block(block), area);
 }
 
 fn edit(app: &App, frame: &mut Frame, area: Rect) {
@@ -329,7 +282,7 @@ fn history(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn help(frame: &mut Frame, area: Rect) {
-    let area = popup(area, 76, KEYS.len() as u16 + 2);
+    let area = popup(area, 100, KEYS.len() as u16 + 2);
     frame.render_widget(Clear, area);
     let lines: Vec<Line> = KEYS
         .iter()

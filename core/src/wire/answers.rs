@@ -129,3 +129,35 @@ pub struct HistoryEntry {
     #[serde(default)]
     pub deleted: bool,
 }
+
+// ------------------------------------------------------------------------------------------ links
+
+/// ODS/API's `link` member of a resolved reference object ([`super::LINK`]): the item the
+/// reference names, `{"rel": "School", "href": "/ed-fi/schools/{id}"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The target's entity name (`School`).
+    pub rel: String,
+    /// The target's path in the documents' form: `/ed-fi/{endpoint}/{id}`.
+    pub href: String,
+}
+
+impl Link {
+    pub fn new(entity: &str, endpoint: &str, id: &str) -> Link {
+        Link { rel: entity.to_owned(), href: format!("{}/{id}", super::paths::namespaced(endpoint)) }
+    }
+
+    /// The `link` of a reference object, when it has one a client can read.
+    pub fn of(reference: &Value) -> Option<Link> {
+        Link::deserialize(reference.get(super::LINK)?).ok()
+    }
+
+    /// The endpoint and id the `href` names (an absolute URL's path too).
+    pub fn target(&self) -> Option<(&str, &str)> {
+        let path = self.href.split(['?', '#']).next()?;
+        let prefix = super::paths::NAMESPACE_PREFIX;
+        let rest = &path[path.find(prefix)? + prefix.len()..];
+        let (endpoint, id) = rest.trim_end_matches('/').split_once('/')?;
+        (!endpoint.is_empty() && !id.is_empty() && !id.contains('/')).then_some((endpoint, id))
+    }
+}

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use edfi_admin::api::Client;
-use edfi_admin::app::{Msg, Screen};
+use edfi_admin::app::{GroupState, Msg, Screen};
 use edfi_admin::runtime::Headless;
 use serde_json::json;
 
-use crate::support::{base_url, student, unique_id, Api};
+use crate::support::{base_url, descriptor, student, unique_id, unique_number, Api};
 
 /// A client key and secret of a fresh instance, with one student in it.
 pub(crate) async fn instance_with_student(name: &str) -> (String, String, Api, String) {
@@ -112,6 +112,117 @@ async fn a_concurrent_change_forces_the_conflict_flow_and_both_changes_survive()
     );
 }
 
+/// A fresh instance with a school and two of its class periods: the client's key and secret,
+/// the school's id and item path.
+async fn instance_with_school(name: &str) -> (String, String, Api, i64, String) {
+    let instance = format!("{name}-{}", std::process::id());
+    let admin = Api::admin(base_url()).await;
+    let (key, secret) = admin.create_client(&instance).await;
+    let api = Api::connect(base_url(), &instance).await;
+    let category = descriptor("EducationOrganizationCategoryDescriptor", "School");
+    api.ensure("educationOrganizationCategoryDescriptors", &category).await;
+    api.ensure("gradeLevelDescriptors", &descriptor("GradeLevelDescriptor", "Ninth grade")).await;
+    let school_id = unique_number();
+    let (path, _) = api
+        .create_in(
+            "schools",
+            &json!({
+                "schoolId": school_id,
+                "nameOfInstitution": format!("School {school_id}"),
+                "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": "uri://ed-fi.org/EducationOrganizationCategoryDescriptor#School"}],
+                "gradeLevels": [{"gradeLevelDescriptor": "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade"}],
+            }),
+        )
+        .await;
+    for name in ["07", "01"] {
+        api.create_in(
+            "classPeriods",
+            &json!({"classPeriodName": name, "schoolReference": {"schoolId": school_id}}),
+        )
+        .await;
+    }
+    (key, secret, api, school_id, path)
+}
+
+async fn type_text(app: &mut Headless, text: &str) {
+    for c in text.chars() {
+        app.key(KeyCode::Char(c)).await;
+    }
+}
+
+/// The list is a table learnt from the served metadata, sorted and filtered by its query
+/// fields; a reference opens the school; "referenced by" on the school finds the class periods.
+#[tokio::test]
+async fn a_table_a_reference_followed_and_what_refers_to_the_school() {
+    let (key, secret, _api, school_id, school_path) = instance_with_school("tui-table").await;
+    let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    app.key(KeyCode::Char(':')).await;
+    type_text(&mut app, "classPeriods").await;
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.screen, Screen::List, "{}", app.app.status);
+    let labels: Vec<String> = app.app.list_columns().into_iter().map(|c| c.label).collect();
+    assert_eq!(labels, ["classPeriodName", "schoolId", "etag", "lastModified", "changeVersion"]);
+    assert_eq!(app.app.list.total, Some(2));
+    // Sorted by the first column, here: "01" before "07".
+    app.key(KeyCode::Char('s')).await;
+    let names: Vec<&str> = app.app.list.rows().map(|i| i["classPeriodName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["01", "07"]);
+    // Filtered by a query field the metadata declares; an undeclared one is refused here.
+    app.key(KeyCode::Char('/')).await;
+    type_text(&mut app, "classPeriodNam").await;
+    app.key(KeyCode::Tab).await;
+    type_text(&mut app, "07").await;
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.list.filter, vec![("classPeriodName".to_owned(), "07".to_owned())]);
+    assert_eq!((app.app.list.items.len(), app.app.list.total), (1, Some(1)), "{}", app.app.status);
+    app.key(KeyCode::Char('/')).await;
+    type_text(&mut app, "periodName=07").await;
+    app.key(KeyCode::Enter).await;
+    assert!(app.app.status.contains("not a query field of classPeriods"), "{}", app.app.status);
+    app.key(KeyCode::Esc).await;
+
+    // The class period's schoolReference opens the school, by the link the API put in it.
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.screen, Screen::Detail, "{}", app.app.status);
+    app.key(KeyCode::Tab).await;
+    assert_eq!(app.app.detail.as_ref().unwrap().link().unwrap().path, "schoolReference");
+    app.key(KeyCode::Enter).await;
+    let detail = app.app.detail.clone().unwrap();
+    assert_eq!(detail.resource, "schools", "{}", app.app.status);
+    assert_eq!(format!("/data/v3/ed-fi/schools/{}", detail.id), school_path);
+    assert_eq!(detail.body["schoolId"], school_id);
+
+    // What refers to the school: both class periods, from one filtered GET.
+    app.key(KeyCode::Char('b')).await;
+    assert_eq!(app.app.screen, Screen::ReferencedBy);
+    let state = app.app.referenced_by.clone().unwrap();
+    let (done, all) = state.progress();
+    assert_eq!(done, all);
+    let found: Vec<(String, usize)> = state
+        .groups
+        .iter()
+        .flatten()
+        .filter_map(|g| match &g.state {
+            GroupState::Loaded { items, .. } if !items.is_empty() => Some((g.resource.clone(), items.len())),
+            GroupState::Failed(e) => panic!("{}: {e}", g.resource),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found, [("classPeriods".to_owned(), 2)]);
+    // Enter opens one; Esc twice is back on the school, then on the class period.
+    app.key(KeyCode::Down).await;
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.detail.as_ref().unwrap().resource, "classPeriods");
+    app.key(KeyCode::Esc).await;
+    app.key(KeyCode::Esc).await;
+    assert_eq!(
+        (app.app.screen, app.app.detail.as_ref().unwrap().resource.as_str()),
+        (Screen::Detail, "schools")
+    );
+    app.key(KeyCode::Esc).await;
+    assert_eq!(app.app.detail.as_ref().unwrap().resource, "classPeriods");
+}
+
 /// The real binary in a real terminal (tmux): browse, edit, and resolve a conflict.
 #[tokio::test]
 async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
@@ -180,6 +291,41 @@ async fn a_person_in_tmux_browses_edits_and_resolves_a_conflict() {
         use std::os::unix::fs::PermissionsExt as _;
         assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     }
+}
+
+/// The real binary in tmux: the table, a reference followed, and what refers to the school.
+#[tokio::test]
+async fn a_person_in_tmux_follows_a_reference_and_sees_what_refers_to_it() {
+    let (key, secret, _api, school_id, _) = instance_with_school("tui-tmux-links").await;
+    let binary = std::env::var("EDFI_ADMIN_BIN").expect("EDFI_ADMIN_BIN: run with `cargo xtask test`");
+    let session = format!("edfi-admin-links-{}", std::process::id());
+    let state = std::env::temp_dir().join(&session);
+    let secret_file = secret_file(&session, &secret);
+    let command = format!(
+        "EDFI_ADMIN_STATE={} EDFI_SECRET=$(cat {}) VISUAL= EDITOR= {binary} --url={} --key={key} --read-only; echo edfi-admin exited $?; sleep 60",
+        state.display(),
+        secret_file.display(),
+        base_url()
+    );
+    let tmux = Tmux { session };
+    tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
+    tmux.wait_for("Student Enrollment");
+    tmux.keys(&[":", "classPeriods", "Enter"]);
+    tmux.wait_for("(2 of 2)");
+    tmux.wait_for("classPeriodName");
+    tmux.wait_for(&school_id.to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("→ School (Enter)");
+    tmux.keys(&["Tab", "Enter"]);
+    tmux.wait_for(&format!("schools  schoolId={school_id}"));
+    tmux.keys(&["b"]);
+    tmux.wait_for("Referenced by: schools");
+    tmux.wait_for("2 item(s)");
+    tmux.wait_for("via schoolReference");
+    tmux.keys(&["Escape", "Escape"]);
+    tmux.wait_for("classPeriods  classPeriodName=");
+    tmux.keys(&["Escape", "Escape", "q"]);
+    let _ = std::fs::remove_file(&secret_file);
 }
 
 /// A 0600 file holding `secret`, for a command in tmux to read into `EDFI_SECRET`.

@@ -44,10 +44,14 @@ fn listing(n: usize, total: u64) -> App {
     app.update(Msg::Count("schools".into(), Ok(3)));
     app.update(key(KeyCode::Down));
     app.update(key(KeyCode::Enter));
+    let documents = [edfi_core::openapi::resources_document("http://x")];
+    let meta = crate::meta::Catalog::new(documents.iter()).describe("students").unwrap();
+    app.update(Msg::Meta { resource: "students".into(), result: Ok(meta) });
     let items = (0..n)
         .map(|i| json!({"id": format!("{i:032x}"), "studentUniqueId": format!("{}", 604800 + i), "firstName": "Ana", "lastSurname": format!("Diaz{i}"), "_etag": "x"}))
         .collect();
-    app.update(Msg::Page { resource: "students".into(), offset: 0, result: Ok(Page { items, total }) });
+    let page = Page { items, total: Some(total), next: None };
+    app.update(Msg::Page { resource: "students".into(), offset: 0, filter: vec![], result: Ok(page) });
     app
 }
 
@@ -95,20 +99,22 @@ fn lists_load_more_pages_as_the_cursor_nears_the_end() {
     }
     assert_eq!(
         asked,
-        vec![Cmd::LoadPage { resource: "students".into(), offset: 50, filter: None }],
+        vec![Cmd::LoadPage { resource: "students".into(), offset: 50, filter: vec![], token: None }],
         "asked once"
     );
     app.update(Msg::Page {
         resource: "students".into(),
         offset: 50,
-        result: Ok(Page { items: vec![json!({"id": "z"})], total: 300 }),
+        filter: vec![],
+        result: Ok(Page { items: vec![json!({"id": "z"})], total: Some(300), next: None }),
     });
     assert_eq!(app.list.items.len(), 51);
     // A late answer for an old offset is ignored.
     app.update(Msg::Page {
         resource: "students".into(),
         offset: 0,
-        result: Ok(Page { items: vec![json!({})], total: 300 }),
+        filter: vec![],
+        result: Ok(Page { items: vec![json!({})], total: Some(300), next: None }),
     });
     assert_eq!(app.list.items.len(), 51);
 }
@@ -120,12 +126,14 @@ fn commands_and_filters() {
     let cmds = typed(&mut app, "schools");
     assert!(cmds.is_empty());
     let cmds = app.update(key(KeyCode::Enter));
-    assert_eq!(cmds.last(), Some(&Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: None }));
+    let page = Cmd::LoadPage { resource: "schools".into(), offset: 0, filter: vec![], token: None };
+    assert_eq!(cmds.last(), Some(&page));
+    assert!(cmds.contains(&Cmd::LoadMeta("schools".into())), "{cmds:?}");
     app.update(key(KeyCode::Char('/')));
     typed(&mut app, "nameOfInstitution=Grand Bend");
     let cmds = app.update(key(KeyCode::Enter));
-    let filter = Some(("nameOfInstitution".into(), "Grand Bend".into()));
-    assert_eq!(cmds, vec![Cmd::LoadPage { resource: "schools".into(), offset: 0, filter }]);
+    let filter = vec![("nameOfInstitution".into(), "Grand Bend".into())];
+    assert_eq!(cmds, vec![Cmd::LoadPage { resource: "schools".into(), offset: 0, filter, token: None }]);
     app.update(key(KeyCode::Char(':')));
     typed(&mut app, "nosuch");
     app.update(key(KeyCode::Enter));
@@ -338,6 +346,8 @@ fn e_opens_the_external_editor_when_one_is_set_and_its_text_is_saved() {
     assert_eq!(app.screen, Screen::Edit);
     assert!(app.status.contains("not found"));
 }
+
+mod table;
 
 /// Through the app's own flow (save, 412, their version, the merge, apply): an edit that clears a
 /// member with `null` where they removed it meanwhile is no conflict, as the server gives both
