@@ -228,6 +228,16 @@ impl Client {
         }
     }
 
+    /// The API's base URL, as requests use it (no trailing `/`).
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// The client key (never the secret).
+    pub fn key(&self) -> &str {
+        &self.inner.key
+    }
+
     /// Every resource and descriptor the metadata describes: resources first, then descriptors,
     /// each sorted by name. Fetches the metadata afresh (and caches it for [`Client::template`]).
     pub async fn resources(&self) -> Result<Vec<ResourceInfo>, ApiError> {

@@ -12,7 +12,9 @@ use crate::editor::TextBuffer;
 use crate::merge::{self, DiffLine, Merge};
 use crate::meta::{Referrers, ResourceMeta};
 
+pub mod load;
 pub mod table;
+pub use load::{LoadPhase, LoadRequest, LoadRow, LoadState, RowPhase};
 pub use table::{
     Column, ColumnValue, Crumb, DetailLine, DetailLink, GroupState, Pointer, ReferencedByState,
     ReferringGroup, ReferringRow, Sort, REFERRING_LIMIT,
@@ -101,6 +103,16 @@ pub enum Cmd {
         url: String,
         names: Vec<String>,
     },
+    /// Run the interchange loader (as `edfi-admin load` does), answering with [`Msg::Load`]
+    /// events as it goes.
+    Load {
+        number: u64,
+        request: LoadRequest,
+    },
+    /// Stop load `number`; it answers a last [`Msg::Load`] with [`load::STOPPED`].
+    StopLoad {
+        number: u64,
+    },
     Quit,
 }
 
@@ -161,6 +173,11 @@ pub enum Msg {
     },
     /// The external editor closed: the text, or why it could not run (the buffer is kept).
     Edited(Result<String, String>),
+    /// What load `number` reported.
+    Load {
+        number: u64,
+        event: crate::load::events::Event,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +191,8 @@ pub enum Screen {
     History,
     /// The items whose references point at the item shown.
     ReferencedBy,
+    /// A bulk load's progress and account.
+    Load,
 }
 
 #[derive(Debug, Clone)]
@@ -297,6 +316,8 @@ pub struct App {
     /// The items left by following references, to go back to.
     pub trail: Vec<Crumb>,
     pub referenced_by: Option<ReferencedByState>,
+    /// The last load started here (`:load`).
+    pub load: Option<LoadState>,
     pub prompt: Option<Prompt>,
     pub help: bool,
     /// The last thing to tell the user.
@@ -325,6 +346,7 @@ impl App {
             metas: BTreeMap::new(),
             trail: Vec::new(),
             referenced_by: None,
+            load: None,
             prompt: None,
             help: false,
             status: String::new(),
@@ -404,6 +426,7 @@ impl App {
                 }
                 self.save()
             }
+            Msg::Load { number, event } => self.load_event(number, event),
             Msg::Edited(Err(why)) => {
                 self.status =
                     format!("The editor could not run ({why}); use the built-in editor (Ctrl-S saves).");
@@ -440,6 +463,11 @@ impl App {
             Screen::ConfirmDelete => return self.confirm_key(key),
             Screen::Resources => {
                 if let Some(cmds) = self.resources_key(key) {
+                    return cmds;
+                }
+            }
+            Screen::Load => {
+                if let Some(cmds) = self.load_key(key) {
                     return cmds;
                 }
             }
@@ -601,6 +629,8 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
+            "load" => self.load_command(""),
+            load if load.starts_with("load ") => self.load_command(&load["load ".len()..]),
             name => self.open_named(name),
         }
     }

@@ -46,7 +46,7 @@ enum Command {
         /// The directory of interchange files (`Interchange…` roots, `*.xml`).
         dir: PathBuf,
         /// Requests in flight at once.
-        #[arg(long, default_value_t = 8)]
+        #[arg(long, default_value_t = edfi_admin::load::DEFAULT_PARALLEL)]
         parallel: usize,
         /// The journal that makes the load resumable (default: one per directory, API and key in
         /// the user's state directory).
@@ -88,7 +88,7 @@ async fn main() -> std::process::ExitCode {
     let client = Client::new(&url, &key, &secret);
     if let Some(Command::Load { dir, parallel, journal, restart, report_json, create_only }) = args.command {
         let options = LoadOptions { parallel, journal, restart, report_json, create_only };
-        return load(&client, &url, &key, dir, options).await;
+        return load(&client, &url, dir, options).await;
     }
     match runtime::run_terminal(client, &url, args.read_only).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -109,28 +109,17 @@ struct LoadOptions {
     create_only: bool,
 }
 
-async fn load(
-    client: &Client,
-    url: &str,
-    key: &str,
-    dir: PathBuf,
-    asked: LoadOptions,
-) -> std::process::ExitCode {
+async fn load(client: &Client, url: &str, dir: PathBuf, asked: LoadOptions) -> std::process::ExitCode {
     let LoadOptions { parallel, journal, restart, report_json, create_only } = asked;
-    use edfi_admin::load::{self, plan, progress::Bars, Options};
+    use edfi_admin::load::{self, progress::Bars, Options};
     let failed = |message: String| {
         eprintln!("edfi-admin load: {message}");
         std::process::ExitCode::FAILURE
     };
-    let plan = match tokio::task::spawn_blocking(move || plan::read_directory(&dir)).await {
-        Ok(Ok(plan)) => plan,
-        Ok(Err(message)) => return failed(message),
-        Err(e) => return failed(e.to_string()),
+    let (plan, journal) = match load::prepare(client, dir, journal).await {
+        Ok(prepared) => prepared,
+        Err(message) => return failed(message),
     };
-    let journal = journal.unwrap_or_else(|| {
-        let state = dirs::state_dir().or_else(dirs::data_local_dir).unwrap_or_else(std::env::temp_dir);
-        load::journal::path_for(&state.join("edfi-admin/loads"), &plan.directory, url, key)
-    });
     eprintln!(
         "edfi-admin load: {} records of {} resources from {} files into {url} (journal {})",
         plan.record_count(),

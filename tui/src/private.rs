@@ -103,6 +103,11 @@ pub fn replace(dir_path: &Path, name: &str, text: &str) -> io::Result<PathBuf> {
 
 /// Reads a file without following a symbolic link at its name.
 pub fn read(path: &Path) -> io::Result<String> {
+    String::from_utf8(read_bytes(path)?).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+}
+
+/// [`read`], for a file that need not be UTF-8 throughout (a journal whose last line was torn).
+pub fn read_bytes(path: &Path) -> io::Result<Vec<u8>> {
     let mut file: File = OpenOptions::new()
         .read(true)
         .custom_flags((OFlags::NOFOLLOW | OFlags::CLOEXEC).bits() as i32)
@@ -110,9 +115,9 @@ pub fn read(path: &Path) -> io::Result<String> {
     if !file.metadata()?.is_file() {
         return Err(io::Error::new(io::ErrorKind::InvalidData, format!("{} is not a file", path.display())));
     }
-    let mut text = String::new();
-    file.read_to_string(&mut text)?;
-    Ok(text)
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@ use ratatui::Terminal;
 use tokio::sync::mpsc;
 
 use crate::api::{Client, PageQuery};
+use crate::app::load::STOPPED;
 use crate::app::{App, Cmd, Msg};
 use crate::keys::{self, Keys};
-use crate::{editor, recent, ui};
+use crate::load::events::Event;
+use crate::{editor, load, recent, ui};
 
 /// The network part of a command, as a message once done; `None` for commands that are not
 /// network work.
@@ -76,6 +78,8 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
         | Cmd::SaveRecovery { .. }
         | Cmd::ClearRecovery { .. }
         | Cmd::SaveRecent { .. }
+        | Cmd::Load { .. }
+        | Cmd::StopLoad { .. }
         | Cmd::Quit => return None,
     })
 }
@@ -138,14 +142,31 @@ impl Headless {
                 if let Some(problem) = keep_recovery(&cmd) {
                     self.app.status = problem;
                 }
-                let msg = match cmd {
-                    Cmd::ExternalEdit { text } => Some(Msg::Edited(match &mut self.editor {
+                let msgs = match cmd {
+                    Cmd::ExternalEdit { text } => vec![Msg::Edited(match &mut self.editor {
                         Some(edit) => Ok(edit(text)),
                         None => Err("no editor".into()),
-                    })),
-                    cmd => perform(&self.client, cmd).await,
+                    })],
+                    // The whole load runs here; its events then reach the app in order.
+                    Cmd::Load { number, request } => {
+                        let events = std::sync::Mutex::new(Vec::new());
+                        let sink = |event: Event| events.lock().expect("the events lock").push(event);
+                        let resume = !request.restart;
+                        load::run_with_events(
+                            &self.client,
+                            request.directory,
+                            request.journal,
+                            resume,
+                            request.create_only,
+                            sink,
+                        )
+                        .await;
+                        let events = events.into_inner().expect("the events lock");
+                        events.into_iter().map(|event| Msg::Load { number, event }).collect()
+                    }
+                    cmd => perform(&self.client, cmd).await.into_iter().collect(),
                 };
-                if let Some(msg) = msg {
+                for msg in msgs {
                     next.extend(self.app.update(msg));
                 }
             }
@@ -162,29 +183,53 @@ pub async fn run_terminal(client: Client, url: &str, read_only: bool) -> std::io
     app.set_recent(recent::load(url));
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let mut keys = Keys::spawn(keys::Terminal);
-    dispatch(&client, &tx, &mut keys, &mut app, &mut terminal, cmds)?;
+    let mut running = Running::default();
+    let mut side = Side { client: &client, tx: &tx, keys: &mut keys, running: &mut running };
+    dispatch(&mut side, &mut app, &mut terminal, cmds)?;
     while !app.quit {
         terminal.draw(|frame| ui::render(&app, frame))?;
         let msg = tokio::select! {
             Some(msg) = rx.recv() => msg,
-            Some(key) = keys.next() => Msg::Key(key),
+            Some(key) = side.keys.next() => Msg::Key(key),
             _ = tokio::time::sleep(Duration::from_millis(250)) => continue,
         };
         let cmds = app.update(msg);
-        dispatch(&client, &tx, &mut keys, &mut app, &mut terminal, cmds)?;
+        dispatch(&mut side, &mut app, &mut terminal, cmds)?;
+        // A load reports every record: take what else has arrived before drawing again.
+        for _ in 0..MESSAGES_PER_FRAME {
+            let Ok(msg) = rx.try_recv() else { break };
+            let cmds = app.update(msg);
+            dispatch(&mut side, &mut app, &mut terminal, cmds)?;
+        }
     }
     drop(keys);
     leave()
 }
 
+/// Reports handled between two frames at most, so keys still get their turn.
+const MESSAGES_PER_FRAME: usize = 1000;
+
+/// The load running in the background, to stop it.
+#[derive(Default)]
+struct Running {
+    load: Option<(u64, tokio::task::AbortHandle)>,
+}
+
+/// What the terminal loop's commands are carried out with.
+struct Side<'a> {
+    client: &'a Client,
+    tx: &'a mpsc::UnboundedSender<Msg>,
+    keys: &'a mut Keys,
+    running: &'a mut Running,
+}
+
 fn dispatch(
-    client: &Client,
-    tx: &mpsc::UnboundedSender<Msg>,
-    keys: &mut Keys,
+    side: &mut Side<'_>,
     app: &mut App,
     terminal: &mut Terminal<CrosstermBackend<Stdout>>,
     cmds: Vec<Cmd>,
 ) -> std::io::Result<()> {
+    let (client, tx) = (side.client, side.tx);
     for cmd in cmds {
         if let Some(problem) = keep_recovery(&cmd) {
             app.status = problem;
@@ -194,7 +239,7 @@ fn dispatch(
                 let result = match editor::external_editor() {
                     None => Err("$VISUAL and $EDITOR are not set".to_owned()),
                     // The editor owns the terminal: the key reader stops reading until it exits.
-                    Some(editor_command) => keys.released(|| {
+                    Some(editor_command) => side.keys.released(|| {
                         leave()?;
                         let result = editor::edit_externally(&editor_command, &text);
                         *terminal = enter()?;
@@ -202,6 +247,32 @@ fn dispatch(
                     })?,
                 };
                 let _ = tx.send(Msg::Edited(result));
+            }
+            Cmd::Load { number, request } => {
+                let (client, tx) = (client.clone(), tx.clone());
+                let task = tokio::spawn(async move {
+                    let sink = move |event: Event| {
+                        let _ = tx.send(Msg::Load { number, event });
+                    };
+                    let resume = !request.restart;
+                    load::run_with_events(
+                        &client,
+                        request.directory,
+                        request.journal,
+                        resume,
+                        request.create_only,
+                        sink,
+                    )
+                    .await;
+                });
+                side.running.load = Some((number, task.abort_handle()));
+            }
+            Cmd::StopLoad { number } => {
+                // Stopped between records: the journal holds every answer so far, whole.
+                if let Some((_, task)) = side.running.load.take_if(|(running, _)| *running == number) {
+                    task.abort();
+                    let _ = tx.send(Msg::Load { number, event: Event::Finished(Err(STOPPED.into())) });
+                }
             }
             Cmd::Quit | Cmd::SaveRecovery { .. } | Cmd::ClearRecovery { .. } | Cmd::SaveRecent { .. } => {}
             cmd => {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::app::{App, Prompt, Screen};
 use crate::merge::{self, DiffKind};
 
+mod load;
 mod resources;
 mod table;
 
@@ -25,13 +26,13 @@ pub const KEYS: &[(&str, &str)] = &[
     ("s", "list: sort the loaded rows by the picked column (again: reverse, again: off)"),
     ("Tab S-Tab b", "item: next / previous reference; b: what refers to it (Tab at a prompt completes)"),
     (":", "command: :students, :q; Tab completes names, again cycles"),
+    (":load x", ":load <dir> loads interchange XML (:load alone shows it; x stops it)"),
     ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
     ("d", "delete the item (If-Match, typed confirmation)"),
     ("h", "history of the item; Space marks, Enter diffs"),
     ("r", "reload"),
-    ("Ctrl-S", "editor: save"),
-    ("Ctrl-E", "editor: open in $VISUAL / $EDITOR"),
+    ("C-s C-e", "editor: save (Ctrl-S) / open in $VISUAL or $EDITOR (Ctrl-E)"),
     ("a / e / d", "conflict: apply merge / edit further / discard"),
     ("?", "this help"),
     ("q, Ctrl-C", "quit"),
@@ -63,6 +64,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             confirm(app, frame, main);
         }
         Screen::History => history(app, frame, main),
+        Screen::Load => load::draw(app, frame, main),
     }
     frame.render_widget(Paragraph::new(status_line(app)).style(Style::new().fg(Color::Cyan)), status);
     let prompt_text = match &app.prompt {
@@ -106,8 +108,14 @@ fn status_line(app: &App) -> String {
         Screen::List => Some(table::list_status(app)),
         Screen::ReferencedBy => Some(table::referenced_by_status(app)),
         Screen::Resources => Some(format!("{} resources", app.resources.len())),
+        Screen::Load => app.load.as_ref().map(load::load_status),
     };
-    format!("{busy}{}", version.unwrap_or_default())
+    // A load keeps running behind other screens: say where it is.
+    let loading = match &app.load {
+        Some(l) if l.running() && app.screen != Screen::Load => format!("{}  ", load::load_status(l)),
+        _ => String::new(),
+    };
+    format!("{busy}{loading}{}", version.unwrap_or_default())
 }
 
 fn json_text(value: &Value) -> String {

@@ -367,7 +367,11 @@ impl Tmux {
     }
 
     pub(crate) fn wait_for(&self, text: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        self.wait_for_within(text, Duration::from_secs(20));
+    }
+
+    pub(crate) fn wait_for_within(&self, text: &str, within: Duration) {
+        let deadline = Instant::now() + within;
         loop {
             let screen = self.screen();
             if screen.contains(text) {

@@ -202,3 +202,70 @@ async fn a_person_is_asked_for_the_secret_and_it_is_not_echoed() {
     tmux.wait_for("edfi-admin exited 0");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An administrator loads Ed-Fi's default descriptors from the app: the Load screen shows each
+/// resource's progress as it goes, `x` stops the load, the journal (0600 in the app's private
+/// state directory) holds what was answered, and `:load` of the same directory continues it to
+/// an account where every record is in the API exactly once.
+#[tokio::test]
+async fn a_person_loads_interchange_files_in_the_app_stops_and_continues() {
+    let (key, secret, _api, _path) = instance_with_student("tui-load").await;
+    let session = format!("edfi-admin-load-{}", std::process::id());
+    let dir = fresh_dir(&session);
+    let secret_file = secret_file(&session, &secret);
+    let root = PathBuf::from(std::env::var("EDFI_ROOT").expect("EDFI_ROOT: run with `cargo xtask test`"));
+    let descriptors = root.join("../shared/edfi/descriptors").canonicalize().unwrap();
+    let in_files = |element: &str| {
+        std::fs::read_dir(&descriptors)
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .map(|text| text.matches(&format!("<{element}>")).count())
+            .sum::<usize>()
+    };
+    let (grade_levels, records) = (in_files("GradeLevelDescriptor"), in_files("CodeValue"));
+    assert!(grade_levels > 0 && records > 1000, "{grade_levels} grade levels of {records}");
+    let command = format!(
+        "cd {dir} && EDFI_ADMIN_STATE={dir}/state XDG_CONFIG_HOME={dir}/config EDFI_SECRET=$(cat {secret_file}) \
+         VISUAL= EDITOR= {binary} --url={url} --key={key}; echo edfi-admin exited $?; sleep 60",
+        secret_file = secret_file.display(),
+        dir = dir.display(),
+        binary = binary(),
+        url = base_url(),
+    );
+    let tmux = Tmux { session };
+    tmux.run(&["new-session", "-d", "-s", &tmux.session, "-x", "140", "-y", "40", &command]);
+    tmux.wait_for("Student Enrollment (7)");
+    let load = format!("load {}", descriptors.display());
+    tmux.keys(&[":"]);
+    tmux.run(&["send-keys", "-t", &tmux.session, "-l", &load]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_within("sending", Duration::from_secs(60));
+    tmux.keys(&["x"]);
+    tmux.wait_for("The load was stopped");
+    let stopped = tmux.screen();
+    assert!(stopped.contains("load ended early"), "{stopped}");
+
+    // The journal: in the state directory's loads, private, holding part of the load.
+    let loads = dir.join("state/loads");
+    let journals: Vec<PathBuf> = std::fs::read_dir(&loads).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(journals.len(), 1, "{journals:?}");
+    assert_eq!((mode(&dir.join("state")), mode(&loads), mode(&journals[0])), (0o700, 0o700, 0o600));
+    let answered = std::fs::read_to_string(&journals[0]).unwrap().lines().count() - 2;
+    assert!(answered < records, "stopped before the end: {answered} of {records}");
+
+    // Continued: what was answered is not sent again, and the account is clean.
+    tmux.keys(&[":"]);
+    tmux.run(&["send-keys", "-t", &tmux.session, "-l", &load]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_within("load finished", Duration::from_secs(300));
+    let finished = tmux.screen();
+    assert!(finished.contains("continuing an interrupted load"), "{finished}");
+    assert!(finished.contains("everything is in the API."), "{finished}");
+    // A new connection: the first one sat idle while tmux was waited on, and may be closed.
+    let api = crate::support::Api::connect(base_url(), &format!("tui-load-{}", std::process::id())).await;
+    let reply = api.get("/data/v3/ed-fi/gradeLevelDescriptors?limit=0&totalCount=true", &[]).await;
+    assert_eq!(reply.header("Total-Count"), Some(grade_levels.to_string().as_str()), "each exactly once");
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("edfi-admin exited 0");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -7,10 +7,12 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::Outcome;
+use crate::private;
 
 const HEADER: &str = "edfi-admin load journal 1";
 
@@ -27,6 +29,11 @@ pub struct Journal {
     path: PathBuf,
 }
 
+/// Where journals are kept unless one is named: the app's private state directory.
+pub fn default_dir() -> PathBuf {
+    crate::editor::state_dir().join("loads")
+}
+
 /// The journal of loading `directory` into `url` as `key`: a file of its own under `dir`.
 pub fn path_for(dir: &Path, directory: &Path, url: &str, key: &str) -> PathBuf {
     let canonical = std::fs::canonicalize(directory).unwrap_or_else(|_| directory.to_owned());
@@ -38,18 +45,18 @@ pub fn path_for(dir: &Path, directory: &Path, url: &str, key: &str) -> PathBuf {
 /// journal or its load ran to the end. A torn last line (the process was killed while writing it)
 /// is ignored: that record is simply sent again.
 pub fn read(path: &Path) -> Result<Option<Earlier>, String> {
-    let file = match File::open(path) {
-        Ok(file) => file,
+    // Not through a symbolic link at its name, as the journal is written.
+    let text = match private::read_bytes(path) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let mut lines = BufReader::new(file).lines();
-    if lines.next().and_then(Result::ok).as_deref() != Some(HEADER) {
+    let mut lines = text.lines();
+    if lines.next() != Some(HEADER) {
         return Err(format!("{} is not a load journal; remove it or pass --journal", path.display()));
     }
     let mut earlier = Earlier::default();
     for line in lines {
-        let Ok(line) = line else { break };
         let mut fields = line.splitn(3, '\t');
         match (fields.next(), fields.next(), fields.next()) {
             (Some("load"), Some(id), None) => earlier.load_id = id.to_owned(),
@@ -69,21 +76,23 @@ pub fn read(path: &Path) -> Result<Option<Earlier>, String> {
 
 impl Journal {
     /// Continues the journal of `load_id` at `path`, or starts it (a new load replaces a finished
-    /// one). The file is private to the user: it names what was loaded.
+    /// one). The file is private to the user, as its directory is (see [`crate::private`]): it
+    /// names what was loaded and why records were refused. A symbolic link at its name is refused.
     pub fn open(path: &Path, load_id: &str, continuing: bool) -> Result<Journal, String> {
         let failed = |e: std::io::Error| format!("{}: {e}", path.display());
-        if let Some(parent) = path.parent() {
-            create_private_dir(parent).map_err(failed)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            private::dir(parent).map_err(failed)?;
         }
         let mut options = OpenOptions::new();
         if continuing {
-            options.append(true);
+            options.append(true).create(true);
         } else {
             options.write(true).create(true).truncate(true);
         }
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.mode(private::FILE_MODE).custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
         let mut file = options.open(path).map_err(failed)?;
+        // A journal made before these rules, or by a wider umask, is narrowed.
+        file.set_permissions(std::fs::Permissions::from_mode(private::FILE_MODE)).map_err(failed)?;
         if !continuing {
             writeln!(file, "{HEADER}\nload\t{load_id}").map_err(failed)?;
         }
@@ -105,12 +114,4 @@ impl Journal {
     fn failed(&self, error: std::io::Error) -> String {
         format!("{}: {error}", self.path.display())
     }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }

@@ -9,6 +9,7 @@
 //! [`journal`], which makes a stopped load resumable, and to an [`Observer`] (progress bars
 //! on the command line; the admin app can show the same events).
 
+pub mod events;
 pub mod journal;
 pub mod plan;
 pub mod progress;
@@ -29,6 +30,8 @@ use crate::api::{ApiError, Client};
 use plan::{Plan, Record, Source};
 pub use report::{Report, Tally};
 
+/// Requests in flight at once unless asked otherwise.
+pub const DEFAULT_PARALLEL: usize = 8;
 /// How many passes a level gets for records whose reference was not there yet (a parent of the
 /// same kind sent after its child): another pass runs while the last one resolved something.
 const MAX_PASSES: usize = 4;
@@ -78,6 +81,44 @@ pub struct Options {
     /// Send every record create-only (`If-None-Match: *`): an item that exists is left as it is
     /// (reported unchanged), whatever the file says.
     pub create_only: bool,
+}
+
+/// Reads `directory` into a plan (on a blocking thread: it parses XML) and names its journal:
+/// `journal` when given, else the one of this directory, API and key in the state directory.
+/// The command line and the admin app both start a load here.
+pub async fn prepare(
+    client: &Client,
+    directory: PathBuf,
+    journal: Option<PathBuf>,
+) -> Result<(Plan, PathBuf), String> {
+    let plan = tokio::task::spawn_blocking(move || plan::read_directory(&directory))
+        .await
+        .map_err(|e| e.to_string())??;
+    let journal = journal.unwrap_or_else(|| {
+        journal::path_for(&journal::default_dir(), &plan.directory, client.base(), client.key())
+    });
+    Ok((plan, journal))
+}
+
+/// Runs a load as the admin app asks for it (`:load`), handing each of its events to `sink`:
+/// first [`events::Event::Planned`], last [`events::Event::Finished`].
+pub async fn run_with_events(
+    client: &Client,
+    directory: PathBuf,
+    journal: Option<PathBuf>,
+    resume: bool,
+    create_only: bool,
+    sink: impl Fn(events::Event) + Send + Sync,
+) {
+    let finished = async {
+        let (plan, journal) = prepare(client, directory, journal).await?;
+        sink(events::Event::planned(&plan, &journal));
+        let options =
+            Options { parallel: DEFAULT_PARALLEL, journal, resume, backoff: FIRST_BACKOFF, create_only };
+        run(client, &plan, &options, &events::Events(&sink)).await
+    }
+    .await;
+    sink(events::Event::Finished(finished));
 }
 
 /// What a load reports as it goes. Called from the load's tasks; keep each call short.
@@ -153,16 +194,15 @@ pub async fn run(
         let mut pass = 0;
         while !pending.is_empty() {
             let mut unresolved: Vec<(&Record, String)> = Vec::new();
-            let batch = pending.iter().map(|record| {
+            let batch = pending.iter().copied().map(|record| {
                 let key = format!("load.{load_id}.{}.{}", &record.digest[..32], pass);
                 async move {
-                    (
-                        *record,
-                        send(client, record, &key, options.backoff, options.create_only, observer).await,
-                    )
+                    (record, send(client, record, &key, options.backoff, options.create_only, observer).await)
                 }
             });
-            let mut answers = stream::iter(batch).buffer_unordered(options.parallel.max(1));
+            // Boxed as a `Send` stream where its lifetimes are known: left to be inferred at the
+            // task the admin app spawns, the compiler cannot prove it `Send` (rust-lang/rust#102211).
+            let mut answers = stream::iter(batch).buffer_unordered(options.parallel.max(1)).boxed();
             while let Some((record, answer)) = answers.next().await {
                 let (outcome, reason, journaled) = match answer? {
                     Answer::Unresolved(reason)

@@ -53,7 +53,7 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub load_id: String,
     /// This run continued an unfinished one.
@@ -126,6 +126,14 @@ impl Report {
                 out.push('\n');
             }
         }
+        out.push_str(&self.account());
+        out
+    }
+
+    /// What the table's rows do not say: what was not sent, the rate, the first reasons for
+    /// rejections and the files' problems (the admin app shows it under its own rows).
+    pub fn account(&self) -> String {
+        let mut out = String::new();
         let superseded: usize = self.resources.values().map(|t| t.superseded).sum();
         let duplicates: usize = self.resources.values().map(|t| t.duplicates).sum();
         if superseded + duplicates > 0 {

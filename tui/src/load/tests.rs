@@ -385,6 +385,45 @@ fn a_torn_journal_line_is_sent_again_and_a_foreign_file_is_refused() {
     }
 }
 
+/// The journal holds what was loaded and why records were refused: it is kept as privately as
+/// the app's other files.
+#[test]
+fn a_journal_is_never_read_or_written_through_a_symbolic_link_and_is_narrowed_to_0600() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = directory(&[]);
+    let elsewhere = dir.join("elsewhere");
+    std::fs::write(&elsewhere, "someone else's file\n").unwrap();
+    let path = dir.join("linked.journal");
+    symlink(&elsewhere, &path).unwrap();
+    assert!(journal::Journal::open(&path, "abc", false).is_err(), "a fresh journal through a link");
+    assert!(journal::Journal::open(&path, "abc", true).is_err(), "a continued journal through a link");
+    assert!(journal::read(&path).is_err(), "a journal read through a link");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "someone else's file\n");
+
+    // One left readable by others (an older version, a wide umask) is narrowed when continued.
+    let wide = dir.join("wide.journal");
+    journal::Journal::open(&wide, "abc", false).unwrap();
+    std::fs::set_permissions(&wide, std::fs::Permissions::from_mode(0o644)).unwrap();
+    journal::Journal::open(&wide, "abc", true).unwrap();
+    assert_eq!(std::fs::metadata(&wide).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// A kill in the middle of a reason's many-byte character leaves bytes that are not UTF-8: the
+/// lines before it still count.
+#[test]
+fn a_journal_torn_inside_a_character_keeps_its_earlier_lines() {
+    let dir = directory(&[]);
+    let path = dir.join("j");
+    let mut journal = journal::Journal::open(&path, "abc", false).unwrap();
+    journal.answered("d1", Outcome::Created, "").unwrap();
+    drop(journal);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"d2\trejected\t409: Mu\xc3");
+    std::fs::write(&path, bytes).unwrap();
+    let earlier = journal::read(&path).unwrap().unwrap();
+    assert_eq!(earlier.answered["d1"].0, Outcome::Created);
+}
+
 #[tokio::test]
 async fn create_only_leaves_an_item_that_exists_as_it_is() {
     let dir = directory(&[("Descriptors.xml", DESCRIPTORS), ("Students.xml", STUDENTS)]);
@@ -401,4 +440,44 @@ async fn create_only_leaves_an_item_that_exists_as_it_is() {
     // Without it, the file's change is applied.
     let report = run(&fake.client(), &plan, &options(&dir), &Quiet).await.unwrap();
     assert_eq!(report.resources["students"].updated, 1, "{}", report.table());
+}
+
+/// `:load` in the app runs this same loader: its screen ends with the account the command line
+/// prints, and a second `:load` of the directory changes nothing.
+#[tokio::test]
+async fn the_admin_app_loads_a_directory_and_shows_the_loaders_own_account() {
+    use crate::app::{LoadPhase, Msg, RowPhase, Screen};
+    use crossterm::event::KeyCode;
+    let dir =
+        directory(&[("Descriptors.xml", DESCRIPTORS), ("School.xml", SCHOOL), ("Students.xml", STUDENTS)]);
+    let (engine, fake) = engine(|_, _| Tamper::Pass).await;
+    let mut app = crate::runtime::Headless::start(fake.client(), &fake.url, false).await;
+    let command =
+        format!("load --journal {} {}", dir.join("app.journal").display(), dir.join("xml").display());
+    let load = async |app: &mut crate::runtime::Headless| {
+        app.key(KeyCode::Char(':')).await;
+        for c in command.chars() {
+            app.send(Msg::Key(KeyCode::Char(c).into())).await;
+        }
+        app.key(KeyCode::Enter).await;
+        assert_eq!(app.app.screen, Screen::Load);
+        let LoadPhase::Finished(report) = app.app.load.clone().unwrap().phase else {
+            panic!("the load did not finish: {:?}", app.app.load);
+        };
+        report
+    };
+    let report = load(&mut app).await;
+    let shown = app.app.load.as_ref().unwrap();
+    assert!(shown.rows.iter().all(|r| r.phase == RowPhase::Done), "{:?}", shown.rows);
+    let students = shown.rows.iter().find(|r| r.resource == "students").unwrap();
+    assert_eq!((students.records, students.answered, students.created), (2, 2, 2));
+    assert_eq!(engine.items("students").len(), 2);
+    assert_eq!(report.resources["schools"].created, 1);
+    assert!(report.clean(), "{}", report.table());
+    assert_eq!(shown.journal.as_deref(), Some(dir.join("app.journal").as_path()));
+    assert!(app.app.status.contains("everything is in the API"), "{}", app.app.status);
+
+    let again = load(&mut app).await;
+    assert_eq!(app.app.load.as_ref().unwrap().number, 2);
+    assert!(again.resources.values().all(|t| t.created + t.updated == 0), "{}", again.table());
 }

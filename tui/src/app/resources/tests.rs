@@ -220,7 +220,8 @@ fn the_slash_filter_ranks_fuzzy_matches_and_enter_opens_one() {
     assert!(cmds.contains(&Cmd::LoadPage {
         resource: "studentSchoolAssociations".into(),
         offset: 0,
-        filter: vec![], token: None
+        filter: vec![],
+        token: None
     }));
     assert_eq!(app.screen, Screen::List);
     // Back on the resources, Esc clears the filter; the groups are back.
@@ -273,7 +274,10 @@ fn tab_completes_resource_names_at_the_colon_prompt() {
     assert!(app.nav.completion.is_none());
     let cmds = app.update(key(KeyCode::Enter));
     let food = "studentSchoolFoodServiceProgramAssociations";
-    assert!(cmds.contains(&Cmd::LoadPage { resource: food.into(), offset: 0, filter: vec![], token: None }), "{cmds:?}");
+    assert!(
+        cmds.contains(&Cmd::LoadPage { resource: food.into(), offset: 0, filter: vec![], token: None }),
+        "{cmds:?}"
+    );
     // One name: completed whole; Enter opens it.
     app.update(key(KeyCode::Char(':')));
     typed(&mut app, "studentsc");
@@ -287,7 +291,8 @@ fn tab_completes_resource_names_at_the_colon_prompt() {
     assert!(cmds.contains(&Cmd::LoadPage {
         resource: "studentSchoolAssociations".into(),
         offset: 0,
-        filter: vec![], token: None
+        filter: vec![],
+        token: None
     }));
     // Nothing to complete says so; the commands still work.
     app.update(key(KeyCode::Char(':')));
@@ -310,7 +315,12 @@ fn a_colon_name_opens_the_one_resource_it_starts_and_says_which_ones_otherwise()
     app.update(key(KeyCode::Char(':')));
     typed(&mut app, "academicw");
     let cmds = app.update(key(KeyCode::Enter));
-    assert!(cmds.contains(&Cmd::LoadPage { resource: "academicWeeks".into(), offset: 0, filter: vec![], token: None }));
+    assert!(cmds.contains(&Cmd::LoadPage {
+        resource: "academicWeeks".into(),
+        offset: 0,
+        filter: vec![],
+        token: None
+    }));
     app.update(key(KeyCode::Char(':')));
     typed(&mut app, "staffs");
     let cmds = app.update(key(KeyCode::Enter));
