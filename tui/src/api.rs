@@ -14,7 +14,7 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, CLIENT_CREDENTIALS, GRANT_TYPE};
+use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
 use edfi_core::wire::paths::{self, Param};
 use edfi_core::wire::{
     self, EntityTag, IdempotencyKey, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, IDEMPOTENCY_REPLAYED_VALUE,
@@ -632,71 +632,15 @@ impl Client {
     }
 }
 
-/// The longest a token is kept without renewal, whatever lifetime the API gives it.
-const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(365 * 24 * 3600);
-
-/// A token endpoint's 2xx answer: `access_token` (sendable in an `Authorization` header),
-/// `expires_in` (seconds, a number or a string of one; absent or null: renewed on a 401 only),
-/// `token_type` (bearer, when given). Anything else is an error that says what was wrong; no
-/// answer panics.
+/// A token endpoint's 2xx answer, read by [`TokenAnswer::read`] (absent `expires_in`: renewed on
+/// a 401 only). Anything else is an error that says what was wrong; no answer panics.
 fn token_answer(text: &str, asked: Instant) -> Result<Token, ApiError> {
-    let unusable = |what: String| ApiError::Http(format!("The API's token answer {what}"));
     let answer = parse_json(text, "the token")?;
-    let Value::Object(answer) = answer else {
-        return Err(unusable("is not a JSON object".to_owned()));
-    };
-    let value = match answer.get("access_token") {
-        Some(Value::String(token)) if !token.is_empty() => token,
-        Some(Value::String(_)) => return Err(unusable("has an empty access_token".to_owned())),
-        Some(_) => return Err(unusable("has an access_token that is not a string".to_owned())),
-        None => return Err(unusable("has no access_token".to_owned())),
-    };
-    // Checked here (RFC 6750 tokens are visible ASCII), or every request would fail to be built,
-    // or be refused, with a less telling error.
-    if !value.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(unusable("has an access_token that cannot be sent in a header".to_owned()));
-    }
-    match answer.get("token_type") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(kind)) if kind.trim().eq_ignore_ascii_case("bearer") => {}
-        Some(other) => {
-            return Err(unusable(format!("is of type {}, not bearer", shown(other))));
-        }
-    }
-    let lifetime = match answer.get("expires_in") {
-        None | Some(Value::Null) => None,
-        Some(seconds) => Some(token_lifetime(seconds).ok_or_else(|| {
-            unusable(format!("has an expires_in that is no number of seconds: {}", shown(seconds)))
-        })?),
-    };
-    let expires = lifetime.and_then(|lifetime| asked.checked_add(lifetime));
-    Ok(Token { value: value.clone(), expires })
-}
-
-/// `expires_in` as a lifetime: a finite, non-negative number of seconds (or a string of one),
-/// at most [`LONGEST_TOKEN_LIFETIME`].
-fn token_lifetime(seconds: &Value) -> Option<Duration> {
-    let seconds = match seconds {
-        Value::Number(n) => n.as_f64()?,
-        Value::String(s) => s.trim().parse::<f64>().ok()?,
-        _ => return None,
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return None;
-    }
-    Some(
-        Duration::try_from_secs_f64(seconds)
-            .map_or(LONGEST_TOKEN_LIFETIME, |d| d.min(LONGEST_TOKEN_LIFETIME)),
-    )
-}
-
-/// A JSON value of an answer, shortened for a message.
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
-    match text.char_indices().nth(40) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text,
-    }
+    // What a token answer must hold is the wire protocol's rule.
+    let answer = TokenAnswer::read(&answer)
+        .map_err(|what| ApiError::Http(format!("The API's token answer {what}")))?;
+    let expires = answer.expires_in.and_then(|seconds| asked.checked_add(Duration::from_secs(seconds)));
+    Ok(Token { value: answer.access_token, expires })
 }
 
 // -------------------------------------------------------------------------------------- answers
@@ -1145,7 +1089,9 @@ mod tests {
         client.count("students").await.unwrap();
         let slot = client.inner.token.lock().await;
         let expires = slot.as_ref().unwrap().expires.unwrap();
-        assert!(expires <= Instant::now() + LONGEST_TOKEN_LIFETIME);
+        assert!(
+            expires <= Instant::now() + Duration::from_secs(edfi_core::wire::answers::LONGEST_TOKEN_SECONDS)
+        );
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 //! answers (Ed-Fi problem details, OAuth errors), tokens, the metadata index and item history.
 //! Each shape is one serde type here (or [`Problem`] itself), so its member names are written once.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::problem::{lenient, Problem, ValidationErrors};
@@ -74,26 +74,72 @@ pub const GRANT_TYPE: &str = "grant_type";
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const TOKEN_TYPE: &str = "bearer";
 
-/// A granted token (RFC 6749 §5.1).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// The longest lifetime a token answer is taken to give (a year): past it, as good as forever,
+/// and an `expires_in` of 1e300 stays a number of seconds a clock can add.
+pub const LONGEST_TOKEN_SECONDS: u64 = 365 * 24 * 3600;
+
+/// A granted token (RFC 6749 §5.1), as the server writes it and [`TokenAnswer::read`] reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenAnswer {
     pub access_token: String,
-    /// Seconds the token lives; read from a number or a numeric string, negative as 0.
-    #[serde(default, deserialize_with = "seconds", skip_serializing_if = "Option::is_none")]
+    /// Seconds the token lives.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
-    #[serde(default)]
     pub token_type: String,
 }
 
-fn seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    let seconds = match Value::deserialize(deserializer)? {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f.clamp(0.0, 1e12) as u64)),
-        Value::String(s) => {
-            s.trim().parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.clamp(0.0, 1e12) as u64)
+impl TokenAnswer {
+    /// Reads a token answer's JSON, or says what is wrong with it (as the end of a sentence
+    /// beginning "The token answer …"). The token must be a non-empty string of visible ASCII
+    /// (RFC 6750's `b64token`, so it can be sent in a header), `token_type` bearer (any case) or
+    /// absent, `expires_in` absent, null, or a finite non-negative number of seconds (or a
+    /// string of one), fractions dropped, at most [`LONGEST_TOKEN_SECONDS`].
+    pub fn read(answer: &Value) -> Result<TokenAnswer, String> {
+        let Value::Object(answer) = answer else {
+            return Err("is not a JSON object".to_owned());
+        };
+        let access_token = match answer.get("access_token") {
+            Some(Value::String(token)) if !token.is_empty() => token.clone(),
+            Some(Value::String(_)) => return Err("has an empty access_token".to_owned()),
+            Some(_) => return Err("has an access_token that is not a string".to_owned()),
+            None => return Err("has no access_token".to_owned()),
+        };
+        if !access_token.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err("has an access_token that cannot be sent in a header".to_owned());
         }
-        _ => None,
+        let token_type = match answer.get("token_type") {
+            None | Some(Value::Null) => TOKEN_TYPE.to_owned(),
+            Some(Value::String(kind)) if kind.trim().eq_ignore_ascii_case(TOKEN_TYPE) => {
+                kind.trim().to_owned()
+            }
+            Some(other) => return Err(format!("is of type {}, not bearer", shown(other))),
+        };
+        let expires_in = match answer.get("expires_in") {
+            None | Some(Value::Null) => None,
+            Some(given) => Some(token_seconds(given).ok_or_else(|| {
+                format!("has an expires_in that is no number of seconds: {}", shown(given))
+            })?),
+        };
+        Ok(TokenAnswer { access_token, expires_in, token_type })
+    }
+}
+
+fn token_seconds(given: &Value) -> Option<u64> {
+    let seconds = match given {
+        Value::Number(n) => n.as_f64()?,
+        Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
     };
-    Ok(seconds)
+    (seconds.is_finite() && seconds >= 0.0).then(|| (seconds as u64).min(LONGEST_TOKEN_SECONDS))
+}
+
+/// A JSON value of an answer, shortened for a message.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
 }
 
 // -------------------------------------------------------------------------------------- metadata

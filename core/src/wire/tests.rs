@@ -189,22 +189,51 @@ fn oauth_errors_and_other_apis_answers_read_leniently() {
 }
 
 #[test]
-fn a_token_answer_is_written_as_before_and_read_leniently() {
+fn a_token_answer_is_written_as_before_and_read_strictly() {
     let answer = TokenAnswer {
         access_token: "t".into(),
         expires_in: Some(3600),
         token_type: answers::TOKEN_TYPE.into(),
     };
-    assert_eq!(
-        serde_json::to_string(&answer).unwrap(),
-        r#"{"access_token":"t","expires_in":3600,"token_type":"bearer"}"#
-    );
-    let read = |text: &str| serde_json::from_str::<TokenAnswer>(text).map(|a| a.expires_in);
-    assert_eq!(read(r#"{"access_token":"t","expires_in":"1800"}"#).unwrap(), Some(1800));
-    assert_eq!(read(r#"{"access_token":"t","expires_in":59.9}"#).unwrap(), Some(59));
-    assert_eq!(read(r#"{"access_token":"t","expires_in":-5}"#).unwrap(), Some(0));
-    assert_eq!(read(r#"{"access_token":"t"}"#).unwrap(), None);
-    assert!(read(r#"{"expires_in":60}"#).is_err(), "no token, no answer");
+    let written = serde_json::to_string(&answer).unwrap();
+    assert_eq!(written, r#"{"access_token":"t","expires_in":3600,"token_type":"bearer"}"#);
+    assert_eq!(TokenAnswer::read(&serde_json::from_str(&written).unwrap()), Ok(answer));
+
+    let read = |answer: Value| TokenAnswer::read(&answer).map(|a| a.expires_in);
+    let year = answers::LONGEST_TOKEN_SECONDS;
+    // What is taken, and as what.
+    for (given, seconds) in [
+        (json!("1800"), Some(1800)),
+        (json!(" 60 "), Some(60)),
+        (json!(59.9), Some(59)),
+        (json!(0), Some(0)),
+        (json!(1e300), Some(year)),
+        (json!(null), None),
+    ] {
+        assert_eq!(read(json!({ "access_token": "t", "expires_in": given })), Ok(seconds), "{given}");
+    }
+    assert_eq!(read(json!({ "access_token": "t" })), Ok(None));
+    assert_eq!(read(json!({ "access_token": "t", "token_type": " Bearer " })), Ok(None));
+    // What is refused, and what it is told.
+    for (answer, said) in [
+        (json!("<html>"), "is not a JSON object"),
+        (json!([{ "access_token": "t" }]), "is not a JSON object"),
+        (json!({ "expires_in": 60 }), "has no access_token"),
+        (json!({ "access_token": "" }), "has an empty access_token"),
+        (json!({ "access_token": 12345 }), "not a string"),
+        (json!({ "access_token": "t1\r\nX-Injected: 1" }), "cannot be sent in a header"),
+        (json!({ "access_token": "t é" }), "cannot be sent in a header"),
+        (json!({ "access_token": "t", "token_type": "mac" }), "is of type \"mac\", not bearer"),
+        (json!({ "access_token": "t", "expires_in": "NaN" }), "no number of seconds: \"NaN\""),
+        (json!({ "access_token": "t", "expires_in": "inf" }), "no number of seconds"),
+        (json!({ "access_token": "t", "expires_in": -5 }), "no number of seconds: -5"),
+        (json!({ "access_token": "t", "expires_in": "soon" }), "no number of seconds"),
+        (json!({ "access_token": "t", "expires_in": [60] }), "no number of seconds"),
+        (json!({ "access_token": "t", "expires_in": "x".repeat(100) }), "…"),
+    ] {
+        let refused = TokenAnswer::read(&answer).unwrap_err();
+        assert!(refused.contains(said), "{answer}: {refused}");
+    }
 }
 
 #[test]
