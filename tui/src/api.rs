@@ -447,7 +447,7 @@ impl Client {
             .iter()
             .find_map(|document| resolve(&document.body, &reference).map(|schema| (document, schema)))
             .ok_or_else(|| ApiError::Http(format!("The API's metadata has no schema {reference}")))?;
-        Ok(placeholder(&document.body, schema, &mut vec![reference]))
+        template_of(&document.body, schema, &reference).map_err(ApiError::Http)
     }
 
     // ------------------------------------------------------------------------------------ tokens
@@ -815,50 +815,92 @@ fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
     document.pointer(reference.strip_prefix('#')?)
 }
 
-/// A value fit for `schema`: required members only, placeholders by type. `seen` holds the
-/// references being expanded, so a schema that contains itself ends in an empty object.
-fn placeholder(document: &Value, schema: &Value, seen: &mut Vec<String>) -> Value {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        if seen.iter().any(|s| s == reference) {
-            return json!({});
-        }
-        let Some(target) = resolve(document, reference) else { return json!({}) };
-        seen.push(reference.to_owned());
-        let value = placeholder(document, target, seen);
-        seen.pop();
-        return value;
+/// How deep a template may nest (Ed-Fi's deepest resource is a few levels) and how many values
+/// it may hold: a schema that goes past either is not a template anyone could fill in, and
+/// following it further could exhaust the stack or memory.
+const TEMPLATE_DEPTH: usize = 64;
+const TEMPLATE_VALUES: usize = 10_000;
+
+/// A template under construction: the references being expanded (so a schema that contains
+/// itself ends in an empty object) and what is left of the bounds.
+struct Expansion<'a> {
+    document: &'a Value,
+    seen: Vec<String>,
+    values_left: usize,
+    /// The bound passed, when one was.
+    exceeded: Option<String>,
+}
+
+impl<'a> Expansion<'a> {
+    fn new(document: &'a Value, seen: Vec<String>) -> Self {
+        Expansion { document, seen, values_left: TEMPLATE_VALUES, exceeded: None }
     }
-    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|values| values.first()) {
-        return first.clone();
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => json!(match schema.get("format").and_then(Value::as_str) {
-            Some("date") => "2026-01-01",
-            Some("time") => "08:00:00",
-            Some("date-time") => "2026-01-01T08:00:00Z",
-            _ => "",
-        }),
-        Some("integer" | "number") => json!(0),
-        Some("boolean") => json!(false),
-        Some("array") => {
-            json!([schema.get("items").map_or(Value::Null, |items| placeholder(document, items, seen))])
+
+    /// A value fit for `schema` at `depth`: required members only, placeholders by type.
+    fn placeholder(&mut self, schema: &Value, depth: usize) -> Value {
+        if depth > TEMPLATE_DEPTH || self.values_left == 0 {
+            self.exceeded.get_or_insert_with(|| {
+                if depth > TEMPLATE_DEPTH {
+                    format!("nests deeper than {TEMPLATE_DEPTH} levels")
+                } else {
+                    format!("holds more than {TEMPLATE_VALUES} required values")
+                }
+            });
+            return Value::Null;
         }
-        Some("object") => required_members(document, schema, seen),
-        None if schema.get("properties").is_some() => required_members(document, schema, seen),
-        _ => Value::Null,
+        self.values_left -= 1;
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            if self.seen.iter().any(|s| s == reference) {
+                return json!({});
+            }
+            let Some(target) = resolve(self.document, reference) else { return json!({}) };
+            self.seen.push(reference.to_owned());
+            let value = self.placeholder(target, depth + 1);
+            self.seen.pop();
+            return value;
+        }
+        if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|values| values.first()) {
+            return first.clone();
+        }
+        match schema.get("type").and_then(Value::as_str) {
+            Some("string") => json!(match schema.get("format").and_then(Value::as_str) {
+                Some("date") => "2026-01-01",
+                Some("time") => "08:00:00",
+                Some("date-time") => "2026-01-01T08:00:00Z",
+                _ => "",
+            }),
+            Some("integer" | "number") => json!(0),
+            Some("boolean") => json!(false),
+            Some("array") => {
+                json!([schema.get("items").map_or(Value::Null, |items| self.placeholder(items, depth + 1))])
+            }
+            Some("object") => self.required_members(schema, depth),
+            None if schema.get("properties").is_some() => self.required_members(schema, depth),
+            _ => Value::Null,
+        }
+    }
+
+    fn required_members(&mut self, schema: &Value, depth: usize) -> Value {
+        let properties = schema.get("properties");
+        let required = schema.get("required").and_then(Value::as_array).into_iter().flatten();
+        let mut members = Map::new();
+        for name in required.filter_map(Value::as_str) {
+            let member = properties.and_then(|p| p.get(name));
+            let value = member.map_or(Value::Null, |member| self.placeholder(member, depth + 1));
+            members.insert(name.to_owned(), value);
+        }
+        Value::Object(members)
     }
 }
 
-fn required_members(document: &Value, schema: &Value, seen: &mut Vec<String>) -> Value {
-    let properties = schema.get("properties");
-    let required = schema.get("required").and_then(Value::as_array).into_iter().flatten();
-    let mut members = Map::new();
-    for name in required.filter_map(Value::as_str) {
-        let member = properties.and_then(|p| p.get(name));
-        let value = member.map_or(Value::Null, |member| placeholder(document, member, seen));
-        members.insert(name.to_owned(), value);
+/// The template of the schema at `reference` in `document`, or what makes it none.
+fn template_of(document: &Value, schema: &Value, reference: &str) -> Result<Value, String> {
+    let mut expansion = Expansion::new(document, vec![reference.to_owned()]);
+    let template = expansion.placeholder(schema, 0);
+    match expansion.exceeded {
+        None => Ok(template),
+        Some(why) => Err(format!("The API's metadata schema {reference} {why}: there is no template for it")),
     }
-    Value::Object(members)
 }
 
 // ---------------------------------------------------------------------------------------- tests
@@ -1736,7 +1778,55 @@ mod tests {
             "required": ["name", "parent"],
         } } } });
         let schema = json!({ "$ref": "#/components/schemas/edFi_node" });
-        assert_eq!(placeholder(&document, &schema, &mut vec![]), json!({ "name": "", "parent": {} }));
+        assert_eq!(template_of(&document, &schema, "#/x"), Ok(json!({ "name": "", "parent": {} })));
+    }
+
+    /// Metadata built to be followed forever: a chain of distinct schemas far deeper than any
+    /// stack (each requiring the next), and one that doubles at every level (two required
+    /// members naming the next schema, 2^30 values). Each is refused, saying why; neither
+    /// overflows the stack or fills memory.
+    #[test]
+    fn a_schema_too_deep_or_too_large_for_a_template_is_refused() {
+        let chain = |members: &[&str], levels: usize| {
+            let mut schemas = Map::new();
+            for level in 0..levels {
+                let next = json!({ "$ref": format!("#/components/schemas/s{}", level + 1) });
+                let properties: Map<String, Value> =
+                    members.iter().map(|m| (m.to_string(), next.clone())).collect();
+                schemas.insert(
+                    format!("s{level}"),
+                    json!({ "type": "object", "properties": properties, "required": members }),
+                );
+            }
+            schemas.insert(format!("s{levels}"), json!({ "type": "string" }));
+            json!({ "components": { "schemas": schemas } })
+        };
+        let start = |document: &Value| document["components"]["schemas"]["s0"].clone();
+        let deep = chain(&["next"], 200_000);
+        let refused = template_of(&deep, &start(&deep), "#/components/schemas/s0").unwrap_err();
+        assert!(refused.contains("nests deeper than 64 levels"), "{refused}");
+        let wide = chain(&["left", "right"], 30);
+        let refused = template_of(&wide, &start(&wide), "#/components/schemas/s0").unwrap_err();
+        assert!(refused.contains("more than 10000 required values"), "{refused}");
+        // Every resource this API describes is within both.
+        let documents = [
+            edfi_core::openapi::resources_document("http://x"),
+            edfi_core::openapi::descriptors_document("http://x"),
+        ];
+        let documents: Vec<Document> =
+            documents.into_iter().map(|body| Document { name: String::new(), body }).collect();
+        let mut made = 0;
+        for def in edfi_core::resources::all() {
+            let Some(reference) = post_schema(&documents, def.name) else { continue };
+            made += 1;
+            let (document, schema) =
+                documents.iter().find_map(|d| resolve(&d.body, &reference).map(|s| (d, s))).unwrap();
+            template_of(&document.body, schema, &reference).unwrap_or_else(|e| panic!("{}: {e}", def.name));
+        }
+        assert!(made > 300, "templates of {made} resources");
+        let shallow = chain(&["left", "right"], 5);
+        let template = template_of(&shallow, &start(&shallow), "#/components/schemas/s0").unwrap();
+        assert_eq!(template["left"]["right"]["left"]["right"]["left"], json!(""));
     }
 
     #[test]
