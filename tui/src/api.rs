@@ -172,6 +172,8 @@ struct Inner {
     /// Held while a token is fetched, so concurrent requests wait for one fetch.
     token: Mutex<Option<Token>>,
     documents: Mutex<Option<Arc<Vec<Document>>>>,
+    /// Where the data API is (see [`data_root`]), once the metadata said.
+    data_root: tokio::sync::OnceCell<String>,
 }
 
 struct Token {
@@ -224,6 +226,7 @@ impl Client {
                 secret: secret.to_owned(),
                 token: Mutex::new(None),
                 documents: Mutex::new(None),
+                data_root: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -266,7 +269,7 @@ impl Client {
     /// How many items `resource` has.
     pub async fn count(&self, resource: &str) -> Result<u64, ApiError> {
         let query = paths::query([(Param::Limit.name(), "0"), (Param::TotalCount.name(), "true")]);
-        let url = format!("{}?{query}", self.collection_url(resource));
+        let url = format!("{}?{query}", self.collection_url(resource).await);
         let (headers, _) = self.read(&url, false).await?;
         total_count(&headers)
             .ok_or_else(|| ApiError::Http(format!("The API did not say how many {resource} there are")))
@@ -283,7 +286,7 @@ impl Client {
         };
         let filters = query.filters.iter().map(|(field, value)| (field.as_str(), value.as_str()));
         let pairs = paging.into_iter().chain([(Param::TotalCount.name(), "true")]).chain(filters);
-        let url = format!("{}?{}", self.collection_url(resource), paths::query(pairs));
+        let url = format!("{}?{}", self.collection_url(resource).await, paths::query(pairs));
         let (headers, text) = self.read(&url, false).await?;
         let items = match parse_json(&text, resource)? {
             Value::Array(items) => items,
@@ -341,7 +344,7 @@ impl Client {
 
     /// The current version of one item, read fresh (past any replica cache), with its ETag.
     pub async fn get(&self, resource: &str, id: &str) -> Result<Item, ApiError> {
-        let (headers, text) = self.read(&self.item_url(resource, id), true).await?;
+        let (headers, text) = self.read(&self.item_url(resource, id).await, true).await?;
         let body = parse_json(&text, "the item")?;
         let etag = header_text(&headers, ETAG)
             .or_else(|| wire::representation_etag(&body).map(|tag| tag.to_string()))
@@ -358,20 +361,20 @@ impl Client {
         if_match: &str,
     ) -> Result<WriteOutcome, ApiError> {
         let if_match = precondition(if_match)?;
-        self.write(Method::PUT, self.item_url(resource, id), Some(body), (IF_MATCH, if_match)).await
+        self.write(Method::PUT, self.item_url(resource, id).await, Some(body), (IF_MATCH, if_match)).await
     }
 
     /// Deletes an item if its current ETag is `if_match` (sent as given).
     pub async fn delete(&self, resource: &str, id: &str, if_match: &str) -> Result<WriteOutcome, ApiError> {
         let if_match = precondition(if_match)?;
-        self.write(Method::DELETE, self.item_url(resource, id), None, (IF_MATCH, if_match)).await
+        self.write(Method::DELETE, self.item_url(resource, id).await, None, (IF_MATCH, if_match)).await
     }
 
     /// Creates an item, only if no item has its natural key (`If-None-Match: *`): an existing
     /// item is a [`WriteOutcome::Conflict`], never overwritten.
     pub async fn create(&self, resource: &str, body: &Value) -> Result<WriteOutcome, ApiError> {
         let create_only = (IF_NONE_MATCH, HeaderValue::from_static("*"));
-        self.write(Method::POST, self.collection_url(resource), Some(body), create_only).await
+        self.write(Method::POST, self.collection_url(resource).await, Some(body), create_only).await
     }
 
     /// One POST of the bulk loader: an upsert by natural key under the caller's `Idempotency-Key`
@@ -386,7 +389,7 @@ impl Client {
         key: &IdempotencyKey,
         if_none_match: &str,
     ) -> Result<LoadAnswer, ApiError> {
-        let url = self.collection_url(resource);
+        let url = self.collection_url(resource).await;
         let key = HeaderValue::from_str(&key.header_value())
             .map_err(|_| ApiError::Http("The Idempotency-Key cannot be sent as a header".to_owned()))?;
         let if_none_match = precondition(if_none_match)?;
@@ -614,12 +617,25 @@ impl Client {
 
     // -------------------------------------------------------------------------------------- urls
 
-    fn collection_url(&self, resource: &str) -> String {
-        format!("{}{}", self.inner.base, paths::collection(resource))
+    /// The data API's root URL, as the metadata's `servers` give it (see [`data_root`]); without
+    /// metadata, this API's own (`{base}/data/v3`). Decided once per client, so a load of
+    /// thousands of records asks the metadata at most once.
+    async fn data_root(&self) -> String {
+        let decide = async {
+            match self.documents().await {
+                Ok(documents) => data_root(&self.inner.base, &documents),
+                Err(_) => format!("{}{}", self.inner.base, paths::DATA_API),
+            }
+        };
+        self.inner.data_root.get_or_init(|| decide).await.clone()
     }
 
-    fn item_url(&self, resource: &str, id: &str) -> String {
-        format!("{}{}", self.inner.base, paths::item(resource, id))
+    async fn collection_url(&self, resource: &str) -> String {
+        paths::collection_in(&self.data_root().await, resource)
+    }
+
+    async fn item_url(&self, resource: &str, id: &str) -> String {
+        paths::item_in(&self.data_root().await, resource, id)
     }
 
     /// An address from the metadata: absolute as given, else under the base URL.
@@ -630,6 +646,28 @@ impl Client {
             format!("{}/{}", self.inner.base, uri.trim_start_matches('/'))
         }
     }
+}
+
+/// Where the data API is: the resources document's first `servers` URL when it is on the API's
+/// own origin (an absolute URL there, or a path), so an ODS/API that serves its data elsewhere
+/// (`/data/ed-fi/…` in 7.x) is still reached; never another origin, which would be sent the
+/// token. Otherwise `{base}/data/v3`.
+fn data_root(base: &str, documents: &[Document]) -> String {
+    let default = format!("{base}{}", paths::DATA_API);
+    let Ok(base_url) = reqwest::Url::parse(base) else { return default };
+    let given = documents
+        .iter()
+        .find(|d| d.name == paths::RESOURCES)
+        .or(documents.first())
+        .and_then(|d| d.body.pointer("/servers/0/url"))
+        .and_then(Value::as_str)
+        .map(str::trim);
+    let Some(given) = given.filter(|g| !g.is_empty()) else { return default };
+    let Ok(url) = base_url.join(given) else { return default };
+    if url.origin() != base_url.origin() || url.query().is_some() || url.fragment().is_some() {
+        return default;
+    }
+    url.as_str().trim_end_matches('/').to_owned()
 }
 
 /// A token endpoint's 2xx answer, read by [`TokenAnswer::read`] (absent `expires_in`: renewed on
@@ -1625,6 +1663,41 @@ mod tests {
         assert_eq!(fake.hits(TOKEN_PATH), 1);
     }
 
+    /// A server whose metadata puts its data elsewhere (an ODS/API 7 serves `/data/ed-fi/…`) is
+    /// reached there; metadata naming another origin is not followed, as the token would go there.
+    #[tokio::test]
+    async fn the_data_api_is_where_the_metadata_servers_say_on_the_apis_own_origin() {
+        for (servers, expected) in [
+            (Some("{url}/tenant1/data"), "/tenant1/data/ed-fi/students"),
+            (Some("/data"), "/data/ed-fi/students"),
+            (Some("http://elsewhere.example/data"), STUDENTS),
+            (Some("{url}/data?x=1"), STUDENTS),
+            (None, STUDENTS),
+        ] {
+            let issued = AtomicUsize::new(0);
+            let fake = Fake::start(move |request, url| match request.path() {
+                TOKEN_PATH => issue(&issued, 3600),
+                "/metadata/" => {
+                    Answer::json(200, json!([{ "name": "resources", "endpointUri": "/metadata/r.json" }]))
+                }
+                "/metadata/r.json" => {
+                    let mut document = json!({ "openapi": "3.0.1", "paths": { "/ed-fi/students": {} } });
+                    if let Some(servers) = servers {
+                        document["servers"] = json!([{ "url": servers.replace("{url}", url) }]);
+                    }
+                    Answer::json(200, document)
+                }
+                path if path == expected => Answer::json(200, json!([])).with("Total-Count", "7"),
+                _ => Answer::empty(404),
+            })
+            .await;
+            let client = fake.client();
+            assert_eq!(client.count("students").await, Ok(7), "{servers:?}");
+            client.count("students").await.unwrap();
+            assert_eq!(fake.hits("/metadata/"), 1, "{servers:?}: the metadata asked once");
+        }
+    }
+
     #[tokio::test]
     async fn every_write_carries_its_own_idempotency_key() {
         let fake = writing_server().await;
@@ -1637,7 +1710,7 @@ mod tests {
         let keys: Vec<String> = fake
             .requests()
             .iter()
-            .filter(|r| r.path() != TOKEN_PATH)
+            .filter(|r| r.path() != TOKEN_PATH && !r.path().starts_with("/metadata/"))
             .map(|r| r.header("idempotency-key").expect("an Idempotency-Key").to_owned())
             .collect();
         assert_eq!(keys.len(), 4);
@@ -1656,6 +1729,7 @@ mod tests {
         let counted = tries.clone();
         let fake = Fake::start(move |request, _| match request.path() {
             TOKEN_PATH => issue(&issued, 3600),
+            path if path.starts_with("/metadata/") => Answer::empty(404),
             _ if counted.fetch_add(1, Ordering::SeqCst) == 0 => Answer::empty(HANG_UP),
             _ => Answer::empty(204).with("ETag", "\"e2\"").with("Idempotency-Replayed", "true"),
         })

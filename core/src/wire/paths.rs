@@ -51,12 +51,23 @@ pub const NEXT_PAGE_TOKEN_HEADER: &str = "Next-Page-Token";
 
 /// `/data/v3/ed-fi/{endpoint}`.
 pub fn collection(endpoint: &str) -> String {
-    format!("{DATA_PREFIX}{}", encode(endpoint))
+    collection_in(DATA_API, endpoint)
 }
 
 /// `/data/v3/ed-fi/{endpoint}/{id}`.
 pub fn item(endpoint: &str, id: &str) -> String {
-    format!("{}/{}", collection(endpoint), encode(id))
+    item_in(DATA_API, endpoint, id)
+}
+
+/// `{data_api}/ed-fi/{endpoint}`: a collection under another API's data root (its OpenAPI
+/// `servers` URL, such as `https://host/data/v3` or an ODS/API 7's `https://host/data`).
+pub fn collection_in(data_api: &str, endpoint: &str) -> String {
+    format!("{}{NAMESPACE_PREFIX}{}", data_api.trim_end_matches('/'), encode(endpoint))
+}
+
+/// `{data_api}/ed-fi/{endpoint}/{id}`.
+pub fn item_in(data_api: &str, endpoint: &str, id: &str) -> String {
+    format!("{}/{}", collection_in(data_api, endpoint), encode(id))
 }
 
 /// `/admin/v1/history/{endpoint}/{id}`: the item's kept versions.
