@@ -104,6 +104,10 @@ fn is_etagc(b: u8) -> bool {
     b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80
 }
 
+/// The condition that any current representation meets, as a header says it: `If-None-Match: *`
+/// is a create-only write.
+pub const ANY: &str = "*";
+
 /// The value of an `If-Match` or `If-None-Match` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TagCondition {
@@ -122,7 +126,7 @@ impl TagCondition {
         if items.is_empty() {
             return Err(InvalidEntityTag { reason: "empty header value" });
         }
-        if items.contains(&"*") {
+        if items.contains(&ANY) {
             if items.len() > 1 {
                 return Err(InvalidEntityTag { reason: "`*` cannot be combined with entity tags" });
             }

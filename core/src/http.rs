@@ -52,7 +52,7 @@ pub struct Response {
     pub committed: Vec<crate::store::Change>,
 }
 
-pub const JSON: &str = "application/json; charset=utf-8";
+pub const JSON: &str = crate::wire::JSON_CONTENT_TYPE;
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 impl Response {

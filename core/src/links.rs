@@ -114,15 +114,20 @@ mod tests {
         for def in crate::resources::all() {
             let reference = json!({ LINK: link(def, "0123abcd") });
             let read = Link::of(&reference).expect("a link");
-            assert_eq!(read.target(), Some((def.name, "0123abcd")), "{}", def.name);
+            assert_eq!(read.target(), Some((def.name.to_owned(), "0123abcd".to_owned())), "{}", def.name);
             assert_eq!(read.rel, def.entity_name);
         }
         let absolute = Link {
             rel: "School".into(),
             href: "https://ods.example.org/api/data/v3/ed-fi/schools/abc".into(),
         };
-        assert_eq!(absolute.target(), Some(("schools", "abc")));
-        for unreadable in ["/x", "/ed-fi/schools", "/ed-fi/schools/", "/ed-fi/schools/a/b"] {
+        assert_eq!(absolute.target(), Some(("schools".to_owned(), "abc".to_owned())));
+        // An id is read back decoded, as the server encoded it.
+        let encoded = Link::new("School", "schools", &crate::wire::paths::encode("a b/c"));
+        assert_eq!(encoded.target(), Some(("schools".to_owned(), "a b/c".to_owned())));
+        for unreadable in
+            ["/x", "/ed-fi/schools", "/ed-fi/schools/", "/ed-fi/schools/a/b", "/ed-fi/schools/%FF"]
+        {
             assert_eq!(Link { rel: String::new(), href: unreadable.into() }.target(), None, "{unreadable}");
         }
         assert_eq!(Link::of(&json!({ LINK: "not an object" })), None);

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::model::{Field, Kind, Reference, ResourceDef, DESCRIPTOR_URI_MAX};
 use crate::resources;
+use crate::wire;
 use crate::wire::answers::MetadataEntry;
 use crate::wire::paths::{self, Param};
 
@@ -15,7 +16,7 @@ const OPENAPI_VERSION: &str = "3.0.1";
 /// The ODS/API version whose metadata layout these documents follow.
 const API_VERSION: &str = "7.3";
 const SECURITY_SCHEME: &str = "oauth2_client_credentials";
-const SCHEMA_PREFIX: &str = "#/components/schemas/";
+const SCHEMA_PREFIX: &str = paths::SCHEMAS_POINTER;
 /// The engine's paging bounds, repeated here so the documents do not depend on the engine.
 const DEFAULT_LIMIT: u64 = 25;
 const MAX_LIMIT: u64 = 500;
@@ -140,7 +141,7 @@ impl Schemas {
         for field in def.fields {
             let mut schema = self.field_schema(&name, field);
             if identity.contains(field.name) {
-                schema["x-Ed-Fi-isIdentity"] = json!(true);
+                schema[paths::IDENTITY_EXTENSION] = json!(true);
             }
             properties.insert(field.name.to_owned(), schema);
         }
@@ -185,7 +186,7 @@ impl Schemas {
             .iter()
             .filter_map(|member| {
                 let mut schema = scalar_schema(&member.kind)?;
-                schema["x-Ed-Fi-isIdentity"] = json!(true);
+                schema[paths::IDENTITY_EXTENSION] = json!(true);
                 Some((member.name.to_owned(), schema))
             })
             .collect();
@@ -208,10 +209,10 @@ fn identity_fields(def: &ResourceDef) -> BTreeSet<&str> {
 /// `id`, `_etag` and `_lastModifiedDate`: the members the server owns.
 fn server_owned_properties() -> Map<String, Value> {
     let mut properties = Map::new();
-    properties.insert("id".into(), json!({ "type": "string", "readOnly": true }));
-    properties.insert("_etag".into(), json!({ "type": "string", "readOnly": true }));
+    properties.insert(wire::ID.into(), json!({ "type": "string", "readOnly": true }));
+    properties.insert(wire::ETAG.into(), json!({ "type": "string", "readOnly": true }));
     properties.insert(
-        "_lastModifiedDate".into(),
+        wire::LAST_MODIFIED_DATE.into(),
         json!({ "type": "string", "format": "date-time", "readOnly": true }),
     );
     properties
@@ -271,11 +272,11 @@ fn reference_schema_name(field_name: &str, reference: &Reference) -> String {
         reference.members.iter().all(|member| member.target_path.rsplit('.').next() == Some(member.name));
     if keeps_key_names {
         let entity = resources::find(reference.target).map_or(reference.target, ResourceDef::entity);
-        format!("edFi_{entity}Reference")
-    } else if field_name.ends_with("Reference") {
+        format!("edFi_{entity}{}", wire::REFERENCE_SUFFIX)
+    } else if wire::is_reference_member(field_name) {
         format!("edFi_{field_name}")
     } else {
-        format!("edFi_{field_name}Reference")
+        format!("edFi_{field_name}{}", wire::REFERENCE_SUFFIX)
     }
 }
 
@@ -894,7 +895,7 @@ mod tests {
         for document in documents() {
             assert_eq!(document["openapi"], "3.0.1");
             assert_eq!(document["info"]["version"], "7.3");
-            assert_eq!(document["servers"][0]["url"], "https://edfi.example.org/data/v3");
+            assert_eq!(wire::answers::data_api(&document), Some("https://edfi.example.org/data/v3"));
             let scheme = &document["components"]["securitySchemes"]["oauth2_client_credentials"];
             assert_eq!(scheme["type"], "oauth2");
             assert_eq!(

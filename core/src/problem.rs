@@ -7,6 +7,17 @@ use serde::{Deserialize, Serialize};
 /// JSON path (`$.birthDate`, `$.otherNames[0].firstName`) → messages.
 pub type ValidationErrors = BTreeMap<String, Vec<String>>;
 
+/// The member a validation error's path names: `city` for `$.addresses[0].city`, `addresses` for
+/// `$.addresses[0]`; `None` for the document itself (`$`).
+pub fn member_of_path(path: &str) -> Option<&str> {
+    let mut path = path;
+    while let Some(open) = path.strip_suffix(']').and_then(|p| p.rfind('[')) {
+        path = &path[..open];
+    }
+    let member = path.rsplit('.').next()?;
+    (!member.is_empty() && member != "$").then_some(member)
+}
+
 /// An error answer. Field order follows the Ed-Fi 412 example so fixed fields compare byte-equal.
 /// Clients read one with [`crate::wire::answers::ErrorAnswer`]: every member is read leniently
 /// (absent, `null` or of another type is no failure), as other Ed-Fi APIs vary.

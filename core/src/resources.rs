@@ -56,7 +56,7 @@ pub fn get(name: &str) -> &'static ResourceDef {
 /// The resource a URL's endpoint segment names: Ed-Fi routes endpoints case-insensitively
 /// (`/ed-fi/Students` is `/ed-fi/students`). Abstract resources have no endpoint.
 pub fn find_endpoint(segment: &str) -> Option<&'static ResourceDef> {
-    registry().by_endpoint.get(&segment.to_ascii_lowercase()).copied()
+    registry().by_endpoint.get(&crate::wire::endpoint_key(segment)).copied()
 }
 
 /// The subclasses of an abstract resource (`schools`, … for `EducationOrganization`); the
@@ -351,7 +351,7 @@ fn load(text: &str) -> Result<Registry, String> {
     let all = load_order(defs)?;
     let served: Vec<&'static ResourceDef> = all.iter().copied().filter(|d| !d.is_abstract).collect();
     let by_name = all.iter().map(|d| (d.name, *d)).collect();
-    let by_endpoint = served.iter().map(|d| (d.name.to_ascii_lowercase(), *d)).collect();
+    let by_endpoint = served.iter().map(|d| (crate::wire::endpoint_key(d.name), *d)).collect();
     Ok(Registry { all, served, by_name, by_endpoint })
 }
 

@@ -141,7 +141,7 @@ impl Scalar {
     /// Whether a JSON value from a document equals this filter value.
     pub fn matches(&self, value: &Value) -> bool {
         match (self, value) {
-            (Scalar::Text(want), Value::String(have)) => want.eq_ignore_ascii_case(have),
+            (Scalar::Text(want), Value::String(have)) => crate::wire::paths::same_text(have, want),
             (Scalar::Integer(want), Value::Number(have)) => have.as_i64() == Some(*want),
             (Scalar::Boolean(want), Value::Bool(have)) => want == have,
             _ => false,

@@ -117,7 +117,7 @@ pub fn key_values(def: &ResourceDef, key: &str) -> Value {
 
 /// The natural key a descriptor URI names: its namespace and code value, lower-cased.
 pub fn descriptor_key(uri: &str) -> Option<String> {
-    let (namespace, code) = uri.split_once('#')?;
+    let (namespace, code) = crate::wire::descriptor_parts(uri)?;
     Some(key_text(vec![Value::from(namespace), Value::from(code)], true))
 }
 
@@ -509,7 +509,7 @@ pub fn parse_time(s: &str) -> Option<time::Time> {
 }
 
 fn is_descriptor_uri(s: &str) -> bool {
-    match s.split_once('#') {
+    match crate::wire::descriptor_parts(s) {
         Some((namespace, code)) => {
             !namespace.trim().is_empty()
                 && !code.trim().is_empty()

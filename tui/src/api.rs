@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
 use edfi_core::wire::paths::{self, Param};
+
+use crate::meta::resolve;
 use edfi_core::wire::{
     self, EntityTag, IdempotencyKey, IDEMPOTENCY_KEY, IDEMPOTENCY_REPLAYED, IDEMPOTENCY_REPLAYED_VALUE,
 };
@@ -330,7 +332,7 @@ impl Client {
                 let key = filters.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(" ");
                 match page.items.as_slice() {
                     [item] => {
-                        let id = item.get("id").and_then(Value::as_str).ok_or_else(|| {
+                        let id = item.get(wire::ID).and_then(Value::as_str).ok_or_else(|| {
                             ApiError::Http(format!("The API's item of {resource} with {key} has no id"))
                         })?;
                         Ok((resource.clone(), self.get(resource, id).await?))
@@ -373,7 +375,7 @@ impl Client {
     /// Creates an item, only if no item has its natural key (`If-None-Match: *`): an existing
     /// item is a [`WriteOutcome::Conflict`], never overwritten.
     pub async fn create(&self, resource: &str, body: &Value) -> Result<WriteOutcome, ApiError> {
-        let create_only = (IF_NONE_MATCH, HeaderValue::from_static("*"));
+        let create_only = (IF_NONE_MATCH, HeaderValue::from_static(wire::ANY_TAG));
         self.write(Method::POST, self.collection_url(resource).await, Some(body), create_only).await
     }
 
@@ -398,7 +400,7 @@ impl Client {
                 self.inner
                     .http
                     .post(&url)
-                    .header(CONTENT_TYPE, "application/json")
+                    .header(CONTENT_TYPE, wire::JSON_CONTENT_TYPE)
                     .header(IF_NONE_MATCH, if_none_match.clone())
                     .header(IDEMPOTENCY_KEY, key.clone())
                     .body(body.to_vec())
@@ -563,7 +565,7 @@ impl Client {
                 .header(name.clone(), value.clone())
                 .header(IDEMPOTENCY_KEY, key.clone());
             match &body {
-                Some(body) => request.header(CONTENT_TYPE, "application/json").body(body.clone()),
+                Some(body) => request.header(CONTENT_TYPE, wire::JSON_CONTENT_TYPE).body(body.clone()),
                 None => request,
             }
         };
@@ -659,8 +661,7 @@ fn data_root(base: &str, documents: &[Document]) -> String {
         .iter()
         .find(|d| d.name == paths::RESOURCES)
         .or(documents.first())
-        .and_then(|d| d.body.pointer("/servers/0/url"))
-        .and_then(Value::as_str)
+        .and_then(|d| wire::answers::data_api(&d.body))
         .map(str::trim);
     let Some(given) = given.filter(|g| !g.is_empty()) else { return default };
     let Ok(url) = base_url.join(given) else { return default };
@@ -729,7 +730,8 @@ fn read_failure(status: StatusCode, text: &str) -> ApiError {
 fn write_outcome(status: StatusCode, headers: &HeaderMap, text: &str) -> Result<WriteOutcome, ApiError> {
     if status.is_success() {
         let etag = header_text(headers, ETAG);
-        let id = header_text(headers, LOCATION).and_then(|location| last_segment(&location));
+        let id =
+            header_text(headers, LOCATION).and_then(|location| paths::item_of(&location)).map(|(_, id)| id);
         return Ok(WriteOutcome::Saved { etag, id });
     }
     let refusal = Refusal::read(status, text);
@@ -758,13 +760,6 @@ fn header_text(headers: &HeaderMap, name: reqwest::header::HeaderName) -> Option
 
 fn total_count(headers: &HeaderMap) -> Option<u64> {
     headers.get(paths::TOTAL_COUNT_HEADER)?.to_str().ok()?.trim().parse().ok()
-}
-
-/// The last path segment of a URL (`…/students/abc` → `abc`).
-fn last_segment(location: &str) -> Option<String> {
-    let path = location.split(['?', '#']).next()?.trim_end_matches('/');
-    let segment = path.rsplit('/').next()?;
-    (!segment.is_empty() && !segment.contains(':')).then(|| segment.to_owned())
 }
 
 fn parse_json(text: &str, what: &str) -> Result<Value, ApiError> {
@@ -846,11 +841,6 @@ fn post_schema(documents: &[Document], resource: &str) -> Option<String> {
         let schema = operation.pointer("/requestBody/content/application~1json/schema/$ref")?;
         schema.as_str().map(str::to_owned)
     })
-}
-
-/// The schema a local `$ref` (`#/components/schemas/…`) names.
-fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
-    document.pointer(reference.strip_prefix('#')?)
 }
 
 /// How deep a template may nest (Ed-Fi's deepest resource is a few levels) and how many values
@@ -1615,7 +1605,7 @@ mod tests {
         assert_eq!(request.method, "PUT");
         assert_eq!(request.header("if-match"), Some("\"e1\""));
         assert_eq!(request.header("if-none-match"), None);
-        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("content-type"), Some(wire::JSON_CONTENT_TYPE));
         assert_eq!(request.header("authorization"), Some("Bearer t1"));
         assert_eq!(serde_json::from_str::<Value>(&request.body).unwrap(), body);
 
@@ -1795,7 +1785,7 @@ mod tests {
         assert_eq!(request.method, "POST");
         assert_eq!(request.header("if-none-match"), Some("*"));
         assert_eq!(request.header("if-match"), None);
-        assert_eq!(request.header("content-type"), Some("application/json"));
+        assert_eq!(request.header("content-type"), Some(wire::JSON_CONTENT_TYPE));
         assert_eq!(serde_json::from_str::<Value>(&request.body).unwrap(), body);
     }
 
@@ -1905,8 +1895,8 @@ mod tests {
 
     #[test]
     fn encoding_and_locations() {
-        assert_eq!(last_segment("http://h/data/v3/ed-fi/students/abc?x=1"), Some("abc".into()));
-        assert_eq!(last_segment("/students/abc/"), Some("abc".into()));
+        let location = "http://h/data/v3/ed-fi/students/abc?x=1";
+        assert_eq!(paths::item_of(location), Some(("students".into(), "abc".into())));
         assert!(
             is_loopback("http://127.0.0.1:8787")
                 && is_loopback("http://localhost")

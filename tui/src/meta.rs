@@ -11,10 +11,6 @@ use edfi_core::wire;
 use edfi_core::wire::paths::{self, Param};
 use serde_json::Value;
 
-const SCHEMAS_POINTER: &str = "#/components/schemas/";
-const IDENTITY: &str = "x-Ed-Fi-isIdentity";
-/// The documents name a reference's schema after its target's: `edFi_schoolReference`.
-const REFERENCE_SCHEMA_SUFFIX: &str = "Reference";
 /// How deep nested objects are searched for references.
 const MAX_DEPTH: usize = 6;
 
@@ -46,7 +42,7 @@ impl FieldKind {
         let ok = match self {
             FieldKind::Integer => text.parse::<i64>().is_ok(),
             FieldKind::Number => text.parse::<f64>().is_ok(),
-            FieldKind::Boolean => matches!(text, "true" | "false"),
+            FieldKind::Boolean => paths::query_boolean(text).is_some(),
             FieldKind::Date => {
                 let parts: Vec<&str> = text.split('-').collect();
                 parts.len() == 3
@@ -126,7 +122,7 @@ pub struct ResourceMeta {
 impl ResourceMeta {
     /// The declared query field of this name, found case-insensitively (as the API does).
     pub fn query_field(&self, name: &str) -> Option<&QueryField> {
-        self.query.iter().find(|field| field.name.eq_ignore_ascii_case(name))
+        self.query.iter().find(|field| paths::same_name(&field.name, name))
     }
 
     /// The reference at a body path (`classPeriods[2].classPeriodReference`).
@@ -203,7 +199,7 @@ impl<'a> Catalog<'a> {
     pub fn describe(&self, resource: &str) -> Option<ResourceMeta> {
         let (document, path) = *self.collections.get(resource)?;
         let schema_name = item_schema(path).unwrap_or_default();
-        let schema = resolve(document, &format!("{SCHEMAS_POINTER}{schema_name}"));
+        let schema = resolve(document, &format!("{}{schema_name}", paths::SCHEMAS_POINTER));
         let mut meta = ResourceMeta {
             resource: resource.to_owned(),
             schema: schema_name.clone(),
@@ -235,7 +231,7 @@ impl<'a> Catalog<'a> {
             Some(entity) => self
                 .resources()
                 .filter_map(|r| r.strip_suffix('s'))
-                .filter(|other| other.len() > entity.len() && other.ends_with("Descriptor"))
+                .filter(|other| other.len() > entity.len() && wire::is_descriptor_member(other))
                 .collect(),
             None => Vec::new(),
         };
@@ -288,14 +284,14 @@ impl<'a> Catalog<'a> {
 /// `gradeLevelDescriptor` of the descriptor resource `gradeLevelDescriptors` (keyed by namespace
 /// and code value).
 fn descriptor_entity(meta: &ResourceMeta) -> Option<&str> {
-    let entity = meta.resource.strip_suffix('s').filter(|e| e.ends_with("Descriptor"))?;
+    let entity = meta.resource.strip_suffix('s').filter(|e| wire::is_descriptor_member(e))?;
     let mut key: Vec<&str> = meta.key.iter().map(|c| c.label.as_str()).collect();
     key.sort_unstable();
-    (key == ["codeValue", "namespace"]).then_some(entity)
+    (key == [wire::CODE_VALUE, wire::NAMESPACE]).then_some(entity)
 }
 
 /// The schema a local `$ref` names.
-fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
+pub fn resolve<'a>(document: &'a Value, reference: &str) -> Option<&'a Value> {
     document.pointer(reference.strip_prefix('#')?)
 }
 
@@ -308,7 +304,7 @@ fn ref_of(schema: &Value) -> Option<&str> {
 }
 
 fn schema_name(reference: &str) -> Option<&str> {
-    reference.strip_prefix(SCHEMAS_POINTER)
+    reference.strip_prefix(paths::SCHEMAS_POINTER)
 }
 
 /// The name of the schema of a collection's items: what its GET answers, else what its POST
@@ -322,7 +318,7 @@ fn item_schema(path: &Value) -> Option<String> {
 }
 
 fn is_identity(schema: &Value) -> bool {
-    schema.get(IDENTITY).and_then(Value::as_bool).unwrap_or(false)
+    schema.get(paths::IDENTITY_EXTENSION).and_then(Value::as_bool).unwrap_or(false)
 }
 
 /// The natural key's members: properties marked as identity, a reference's members flattened.
@@ -403,7 +399,7 @@ fn query_fields(document: &Value, path: &Value) -> Vec<QueryField> {
             Param::parse(name),
             Some(Param::Offset | Param::Limit | Param::TotalCount | Param::PageSize | Param::PageToken)
         );
-        if paging || fields.iter().any(|f| f.name.eq_ignore_ascii_case(name)) {
+        if paging || fields.iter().any(|f| paths::same_name(&f.name, name)) {
             continue;
         }
         let kind = parameter.get("schema").map_or(FieldKind::Other, FieldKind::of);
@@ -439,7 +435,7 @@ fn collect_references(
             continue;
         }
         if !is_array && wire::is_reference_member(name) {
-            if let Some(entity) = target_name.strip_suffix(REFERENCE_SCHEMA_SUFFIX) {
+            if let Some(entity) = wire::reference_role(target_name) {
                 let target_schema = entity.to_owned();
                 let resource = answering.get(&target_schema).cloned();
                 found.push(ReferenceMeta {
@@ -497,7 +493,7 @@ fn upper_first(text: &str) -> String {
 fn key_column_of<'a>(member: &str, key: &'a [KeyColumn]) -> Option<&'a KeyColumn> {
     let qualified = |column: &KeyColumn| match column.path.as_slice() {
         [reference, name] => {
-            let role = reference.strip_suffix("Reference").unwrap_or(reference);
+            let role = wire::reference_role(reference).unwrap_or(reference);
             format!("{}{}", lower_first(role), upper_first(name))
         }
         _ => column.path.join("."),
@@ -515,7 +511,7 @@ fn key_column_of<'a>(member: &str, key: &'a [KeyColumn]) -> Option<&'a KeyColumn
         // (`educationOrganizationReference.educationOrganizationId`) or the key's own member.
         let own = |c: &&KeyColumn| match c.path.as_slice() {
             [reference, name] => {
-                format!("{}Id", reference.strip_suffix("Reference").unwrap_or(reference)) == *name
+                format!("{}Id", wire::reference_role(reference).unwrap_or(reference)) == *name
             }
             [_] => true,
             _ => false,
@@ -575,13 +571,9 @@ pub fn value_at<'a>(item: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(item, |value, segment| value.get(segment))
 }
 
-/// A scalar as a query value: strings as they are, numbers and booleans as JSON spells them.
+/// A scalar as a query value: [`paths::query_value`].
 pub fn query_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(_) | Value::Bool(_) => Some(value.to_string()),
-        _ => None,
-    }
+    paths::query_value(value)
 }
 
 #[cfg(test)]

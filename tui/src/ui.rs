@@ -135,7 +135,7 @@ fn edit(app: &App, frame: &mut Frame, area: Rect) {
     let flagged: Vec<String> = edit
         .errors
         .keys()
-        .filter_map(|path| path.rsplit(['.', '[']).next().map(|f| format!("\"{f}\"")))
+        .filter_map(|path| wire::member_of_path(path).map(|f| format!("\"{f}\"")))
         .collect();
     let visible = text_area.height.saturating_sub(2) as usize;
     let first = edit.buffer.row.saturating_sub(visible.saturating_sub(1));

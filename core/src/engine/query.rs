@@ -6,7 +6,7 @@ use base64::Engine as _;
 use crate::model::{Kind, ResourceDef};
 use crate::problem::Problem;
 use crate::store::{Scalar, Selection};
-use crate::wire::paths::Param;
+use crate::wire::paths::{self, Param};
 
 use super::route::truncate;
 
@@ -133,10 +133,10 @@ fn field_filter(def: &ResourceDef, lower_name: &str) -> Option<(String, &'static
         Kind::Reference(reference) => reference
             .members
             .iter()
-            .find(|m| m.name.eq_ignore_ascii_case(lower_name))
+            .find(|m| paths::same_name(m.name, lower_name))
             .map(|m| (format!("{}.{}", field.name, m.name), &m.kind)),
         Kind::Object(_) | Kind::Collection { .. } => None,
-        kind => field.name.eq_ignore_ascii_case(lower_name).then(|| (field.name.to_owned(), kind)),
+        kind => paths::same_name(field.name, lower_name).then(|| (field.name.to_owned(), kind)),
     })
 }
 
@@ -167,9 +167,6 @@ fn whole(name: &str, value: &str, max: u64) -> Result<u64, Problem> {
 }
 
 fn boolean(name: &str, value: &str) -> Result<bool, Problem> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(Problem::bad_request(format!("'{name}' must be true or false."))),
-    }
+    paths::query_boolean(value)
+        .ok_or_else(|| Problem::bad_request(format!("'{name}' must be true or false.")))
 }

@@ -183,8 +183,9 @@ fn no_history(def: &ResourceDef, id: &str) -> Failure {
 pub fn render(doc: &Document) -> String {
     let inner = doc.content.strip_prefix('{').and_then(|c| c.strip_suffix('}')).unwrap_or("");
     let separator = if inner.is_empty() { "" } else { "," };
+    use crate::wire::{CHANGE_VERSION, ETAG, ID, LAST_MODIFIED_DATE};
     format!(
-        r#"{{"id":"{}"{separator}{inner},"_etag":"{}","_lastModifiedDate":"{}","changeVersion":{}}}"#,
+        r#"{{"{ID}":"{}"{separator}{inner},"{ETAG}":"{}","{LAST_MODIFIED_DATE}":"{}","{CHANGE_VERSION}":{}}}"#,
         doc.id,
         doc.etag,
         clock::rfc3339(doc.last_modified),

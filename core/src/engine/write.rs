@@ -136,7 +136,7 @@ pub(super) fn post(
 ) -> Answer {
     let pre = preconditions(req)?;
     let body = read_body(req, config)?;
-    if body.contains_key("id") {
+    if body.contains_key(crate::wire::ID) {
         return Err(validation_problem(
             "$.id",
             "A new or upserted resource item is identified by its natural key; do not send 'id' in a POST.",
@@ -181,7 +181,7 @@ pub(super) fn put(
     // Decided before the body is read (RFC 9110 §13.2.1): a stale If-Match is 412 whatever it says.
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
     let body = read_body(req, config)?;
-    if let Some(body_id) = body.get("id") {
+    if let Some(body_id) = body.get(crate::wire::ID) {
         let same = body_id.as_str().and_then(|s| parse_id(s).ok()).is_some_and(|b| b == id);
         if !same {
             return Err(

@@ -144,6 +144,11 @@ fn shown(value: &Value) -> String {
 
 // -------------------------------------------------------------------------------------- metadata
 
+/// Where an OpenAPI document says its paths are: its first `servers` URL (`https://host/data/v3`).
+pub fn data_api(document: &Value) -> Option<&str> {
+    document.pointer("/servers/0/url")?.as_str()
+}
+
 /// One entry of the metadata index ([`super::paths::METADATA_INDEX`]): a document's name
 /// ([`super::paths::RESOURCES`], [`super::paths::DESCRIPTORS`]) and where it is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,12 +203,8 @@ impl Link {
         Link::deserialize(reference.get(super::LINK)?).ok()
     }
 
-    /// The endpoint and id the `href` names (an absolute URL's path too).
-    pub fn target(&self) -> Option<(&str, &str)> {
-        let path = self.href.split(['?', '#']).next()?;
-        let prefix = super::paths::NAMESPACE_PREFIX;
-        let rest = &path[path.find(prefix)? + prefix.len()..];
-        let (endpoint, id) = rest.trim_end_matches('/').split_once('/')?;
-        (!endpoint.is_empty() && !id.is_empty() && !id.contains('/')).then_some((endpoint, id))
+    /// The endpoint and id the `href` names (an absolute URL's path too): [`super::paths::item_of`].
+    pub fn target(&self) -> Option<(String, String)> {
+        super::paths::item_of(&self.href)
     }
 }

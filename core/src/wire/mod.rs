@@ -15,12 +15,16 @@ use serde_json::{Map, Value};
 
 use crate::content::Content;
 
-pub use crate::etag::{EntityTag, InvalidEntityTag, TagCondition};
+pub use crate::etag::{EntityTag, InvalidEntityTag, TagCondition, ANY as ANY_TAG};
+
 pub use crate::idempotency::{
     IdempotencyKey, HEADER as IDEMPOTENCY_KEY, REPLAYED_HEADER as IDEMPOTENCY_REPLAYED,
     REPLAYED_VALUE as IDEMPOTENCY_REPLAYED_VALUE,
 };
-pub use crate::problem::{Problem, ValidationErrors};
+pub use crate::problem::{member_of_path, Problem, ValidationErrors};
+
+/// The media type of every JSON body sent and answered.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
 
 /// The item's id: a representation's member, never content.
 pub const ID: &str = "id";
@@ -38,11 +42,41 @@ pub const LINK: &str = "link";
 
 /// Ed-Fi names every reference member `…Reference` (`schoolReference`,
 /// `classPeriods[*].classPeriodReference`) and nothing else so; a test holds the model to it.
+/// The OpenAPI documents name a reference's schema the same way (`edFi_schoolReference`).
 pub fn is_reference_member(name: &str) -> bool {
-    name.len() > REFERENCE_SUFFIX.len() && name.ends_with(REFERENCE_SUFFIX)
+    reference_role(name).is_some()
 }
 
-const REFERENCE_SUFFIX: &str = "Reference";
+/// What a reference member names: `school` for `schoolReference`, `nextYearSchool` for
+/// `nextYearSchoolReference`.
+pub fn reference_role(name: &str) -> Option<&str> {
+    name.strip_suffix(REFERENCE_SUFFIX).filter(|role| !role.is_empty())
+}
+
+pub const REFERENCE_SUFFIX: &str = "Reference";
+
+// ----------------------------------------------------------------------------------- descriptors
+
+/// A descriptor's key members, and the member-name ending of every member holding a descriptor
+/// URI (`gradeLevelDescriptor`, `entryGradeLevelDescriptor`).
+pub const NAMESPACE: &str = "namespace";
+pub const CODE_VALUE: &str = "codeValue";
+pub const DESCRIPTOR_SUFFIX: &str = "Descriptor";
+
+/// How a reference to a descriptor is written: `uri://ed-fi.org/GradeLevelDescriptor#Ninth grade`.
+pub fn descriptor_uri(namespace: &str, code_value: &str) -> String {
+    format!("{namespace}#{code_value}")
+}
+
+/// A descriptor URI's namespace and code value (split at its first `#`).
+pub fn descriptor_parts(uri: &str) -> Option<(&str, &str)> {
+    uri.split_once('#')
+}
+
+/// Whether a member's name says it holds a descriptor URI.
+pub fn is_descriptor_member(name: &str) -> bool {
+    name.len() > DESCRIPTOR_SUFFIX.len() && name.ends_with(DESCRIPTOR_SUFFIX)
+}
 
 /// Removes the `link` member of every reference object, at any depth: a client may send back
 /// what it read, from this API or from an ODS/API. A `link` anywhere else is left for validation.

@@ -2,6 +2,7 @@
 //! the headers of a collection page. The engine routes by these (`engine::route`), the metadata
 //! names them (`openapi`), and clients build their requests with them.
 
+use serde_json::Value;
 use std::fmt::Write as _;
 
 use crate::etag::EntityTag;
@@ -40,6 +41,10 @@ pub const DESCRIPTORS: &str = "descriptors";
 /// documents generated from ApiSchema carry it. This API does not publish it: its material has
 /// no domains for DS 5.2's core.
 pub const DOMAINS_EXTENSION: &str = "x-Ed-Fi-domains";
+/// On a schema's property: the member is part of the natural key.
+pub const IDENTITY_EXTENSION: &str = "x-Ed-Fi-isIdentity";
+/// Where an OpenAPI document's `$ref`s point: `#/components/schemas/edFi_student`.
+pub const SCHEMAS_POINTER: &str = "#/components/schemas/";
 /// This API's extension on a resource's tag naming the Ed-Fi interchanges whose files hold its
 /// records (`["StudentEnrollment"]`).
 pub const INTERCHANGES_EXTENSION: &str = "x-Ed-Fi-interchanges";
@@ -84,6 +89,24 @@ pub fn version(endpoint: &str, id: &str, etag: &EntityTag) -> String {
 /// `/ed-fi/{endpoint}`, as the OpenAPI documents list it.
 pub fn namespaced(endpoint: &str) -> String {
     format!("{NAMESPACE_PREFIX}{endpoint}")
+}
+
+/// The endpoint and id an item's URL names: a `Location` header or a `link`'s `href`, a path
+/// (`/ed-fi/schools/{id}`) or an absolute URL under any data root
+/// (`https://ods.example.org/api/data/v3/ed-fi/schools/{id}`); both decoded, as [`item_in`]
+/// encodes them.
+pub fn item_of(url: &str) -> Option<(String, String)> {
+    let path = url.split(['?', '#']).next()?;
+    let rest = &path[path.find(NAMESPACE_PREFIX)? + NAMESPACE_PREFIX.len()..];
+    let (endpoint, id) = rest.trim_end_matches('/').split_once('/')?;
+    // Checked before decoding: an encoded `/` (`%2F`) is part of an id, a bare one is not.
+    if endpoint.is_empty() || id.is_empty() || id.contains('/') {
+        return None;
+    }
+    let decoded = |segment: &str| {
+        percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(|text| text.into_owned())
+    };
+    Some((decoded(endpoint)?, decoded(id)?))
 }
 
 /// The endpoint an OpenAPI path is of: `students` for `/ed-fi/students` and
@@ -147,6 +170,45 @@ pub fn query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String 
         let _ = write!(query, "{}={}", encode(name), encode(value));
     }
     query
+}
+
+/// Whether two query parameter names are one: Ed-Fi reads them case-insensitively (ASCII), for
+/// paging parameters and field filters alike.
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// A boolean filter's value: `true` or `false` in any case.
+pub fn query_boolean(text: &str) -> Option<bool> {
+    [("true", true), ("false", false)]
+        .into_iter()
+        .find(|(name, _)| text.eq_ignore_ascii_case(name))
+        .map(|(_, b)| b)
+}
+
+/// A JSON scalar written as a filter's value: a string as it is, a number or boolean as JSON
+/// spells it; anything else cannot be a filter value.
+pub fn query_value(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(value.to_string()),
+        _ => None,
+    }
+}
+
+/// Whether a filter's text value matches a stored text: Ed-Fi compares them case-insensitively,
+/// by ASCII case folding only (see `store::Scalar`, which SQLite's `NOCASE` matches exactly).
+pub fn same_text(stored: &str, asked: &str) -> bool {
+    stored.eq_ignore_ascii_case(asked)
+}
+
+/// Whether a stored JSON value is what a filter with `asked`'s value finds: text by
+/// [`same_text`], anything else only when equal.
+pub fn filter_finds(stored: &Value, asked: &Value) -> bool {
+    match (stored, asked) {
+        (Value::String(stored), Value::String(asked)) => same_text(stored, asked),
+        _ => stored == asked,
+    }
 }
 
 /// Percent-encodes everything but the unreserved characters (RFC 3986), for a path segment or a

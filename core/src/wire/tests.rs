@@ -286,3 +286,56 @@ fn the_protocol_reads_no_model_and_runs_no_engine() {
         }
     }
 }
+
+#[test]
+fn a_validation_errors_path_names_its_member_and_an_items_url_its_id() {
+    for (path, member) in [
+        ("$.studentUniqueId", Some("studentUniqueId")),
+        ("$.addresses[0].city", Some("city")),
+        ("$.addresses[0]", Some("addresses")),
+        ("$.a[1][2]", Some("a")),
+        ("$", None),
+        ("", None),
+    ] {
+        assert_eq!(member_of_path(path), member, "{path}");
+    }
+    for (url, item) in [
+        ("/ed-fi/schools/abc", Some(("schools", "abc"))),
+        ("http://h:1/data/v3/ed-fi/students/abc?x=1#y", Some(("students", "abc"))),
+        ("https://ods.example.org/api/data/ed-fi/students/abc/", Some(("students", "abc"))),
+        ("/ed-fi/schools/a%20b%2Fc", Some(("schools", "a b/c"))),
+        ("/ed-fi/schools", None),
+        ("/ed-fi/schools/a/b", None),
+        ("/ed-fi//abc", None),
+        ("/data/v3/students/abc", None),
+        ("/ed-fi/schools/%FF", None),
+    ] {
+        let item = item.map(|(e, i): (&str, &str)| (e.to_owned(), i.to_owned()));
+        assert_eq!(paths::item_of(url), item, "{url}");
+    }
+    // A Location the server writes is read back to the id it was written with.
+    for id in ["0123abcd", "a b", "ü/ö?#"] {
+        assert_eq!(paths::item_of(&paths::item("students", id)), Some(("students".into(), id.into())));
+    }
+}
+
+#[test]
+fn filters_find_text_by_ascii_case_and_name_parameters_case_insensitively() {
+    assert!(paths::filter_finds(&json!("Grand Bend"), &json!("grand bend")));
+    assert!(!paths::filter_finds(&json!("ñandú"), &json!("ÑANDÚ")), "only ASCII folds");
+    assert!(paths::filter_finds(&json!(255901), &json!(255901)));
+    assert!(!paths::filter_finds(&json!("5"), &json!(5)), "a text is no number");
+    assert_eq!(paths::query_boolean("TRUE"), Some(true));
+    assert_eq!(paths::query_boolean("False"), Some(false));
+    assert_eq!(paths::query_boolean("1"), None);
+    assert!(paths::same_name("schoolid", "schoolId"));
+    assert_eq!(paths::query_value(&json!(true)).as_deref(), Some("true"));
+    assert_eq!(paths::query_value(&json!({})), None);
+    // Descriptor URIs.
+    let uri = descriptor_uri("uri://ed-fi.org/GradeLevelDescriptor", "Ninth grade");
+    assert_eq!(uri, "uri://ed-fi.org/GradeLevelDescriptor#Ninth grade");
+    assert_eq!(descriptor_parts(&uri), Some(("uri://ed-fi.org/GradeLevelDescriptor", "Ninth grade")));
+    assert!(is_descriptor_member("entryGradeLevelDescriptor") && !is_descriptor_member("Descriptor"));
+    assert_eq!(reference_role("nextYearSchoolReference"), Some("nextYearSchool"));
+    assert_eq!(reference_role("Reference"), None);
+}

@@ -528,7 +528,7 @@ fn json_lines(
     let starts_link = link.is_none()
         && match value {
             Value::Object(_) => wire::is_reference_member(name),
-            Value::String(uri) => name.ends_with("Descriptor") && uri.contains('#'),
+            Value::String(uri) => wire::is_descriptor_member(name) && wire::descriptor_parts(uri).is_some(),
             _ => false,
         };
     let link = if starts_link {
@@ -573,9 +573,7 @@ fn json_lines(
 
 /// The resource and id a reference's `link` names (`{"href": "/ed-fi/schools/{id}"}`).
 pub fn link_target(reference: &Value) -> Option<(String, String)> {
-    let link = Link::of(reference)?;
-    let (resource, id) = link.target()?;
-    Some((resource.to_owned(), id.to_owned()))
+    Link::of(reference)?.target()
 }
 
 /// Where a navigation step came from, to go back to it.
@@ -698,8 +696,9 @@ impl App {
             })
             .cloned()
             .ok_or_else(|| format!("The API serves no descriptor resource for {member}."))?;
-        let (namespace, code) = uri.split_once('#').ok_or("Not a descriptor URI.")?;
-        let filters = vec![("namespace".into(), namespace.into()), ("codeValue".into(), code.into())];
+        let (namespace, code) = wire::descriptor_parts(uri).ok_or("Not a descriptor URI.")?;
+        let filters =
+            vec![(wire::NAMESPACE.into(), namespace.into()), (wire::CODE_VALUE.into(), code.into())];
         Ok(Target::Key { resource, filters })
     }
 
@@ -832,12 +831,15 @@ fn points_at(item: &Value, field: &str, pointer: &Pointer, id: &str) -> bool {
             let Some(reference) = item.get(field) else { return false };
             match link_target(reference) {
                 Some((_, linked)) => linked == id,
-                None => key.iter().all(|(member, value)| reference.get(member) == Some(value)),
+                // As the API's filter found it: text by its rule of case.
+                None => key.iter().all(|(member, value)| {
+                    reference.get(member).is_some_and(|stored| wire::paths::filter_finds(stored, value))
+                }),
             }
         }
         Pointer::Descriptor(uri) => {
             let holds = |value: Option<&Value>| {
-                value.and_then(Value::as_str).is_some_and(|v| v.eq_ignore_ascii_case(uri))
+                value.and_then(Value::as_str).is_some_and(|v| wire::paths::same_text(v, uri))
             };
             holds(item.get(field))
                 || item
@@ -919,8 +921,8 @@ impl App {
             }
             let values: Option<Vec<(String, Value)>> = if referrer.descriptor {
                 let part = |name: &str| body.get(name).and_then(Value::as_str);
-                part("namespace").zip(part("codeValue")).map(|(namespace, code)| {
-                    vec![(referrer.field.clone(), Value::String(format!("{namespace}#{code}")))]
+                part(wire::NAMESPACE).zip(part(wire::CODE_VALUE)).map(|(namespace, code)| {
+                    vec![(referrer.field.clone(), Value::String(wire::descriptor_uri(namespace, code)))]
                 })
             } else {
                 referrer

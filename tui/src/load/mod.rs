@@ -282,7 +282,7 @@ async fn send(
     create_only: bool,
     observer: &dyn Observer,
 ) -> Result<Answer, String> {
-    let condition = if create_only { "*" } else { record.if_none_match.as_str() };
+    let condition = if create_only { edfi_core::wire::ANY_TAG } else { record.if_none_match.as_str() };
     let key = IdempotencyKey::new(key.to_owned()).map_err(|e| format!("the Idempotency-Key {key}: {e}"))?;
     let mut last = String::new();
     for _ in 0..TRIES {

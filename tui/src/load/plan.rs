@@ -132,7 +132,7 @@ pub fn read_directory(directory: &Path) -> Result<Plan, String> {
             }
             let if_none_match = match wire::content_etag(&record.body) {
                 Some(etag) if !record.is_identity_only() => etag.to_string(),
-                _ => "*".to_owned(),
+                _ => edfi_core::wire::ANY_TAG.to_owned(),
             };
             let identity_only = record.is_identity_only();
             let resource = record.resource;
@@ -189,7 +189,7 @@ fn add_school_years(plan: &mut Plan) {
                 resource: def,
                 digest: digest(def.name, &body),
                 body,
-                if_none_match: "*".to_owned(),
+                if_none_match: edfi_core::wire::ANY_TAG.to_owned(),
                 source: Source {
                     file: SCHOOL_YEARS_SOURCE.to_owned(),
                     line: 0,
