@@ -109,6 +109,12 @@ pub enum Cmd {
         number: u64,
         request: LoadRequest,
     },
+    /// List the directories that complete the path at the end of `typed` (`load /srv/gr`),
+    /// answering [`Msg::PathCandidates`] with the whole prompt text of each.
+    CompletePath {
+        typed: String,
+        forward: bool,
+    },
     /// Stop load `number`; it answers a last [`Msg::Load`] with [`load::STOPPED`].
     StopLoad {
         number: u64,
@@ -173,6 +179,12 @@ pub enum Msg {
     },
     /// The external editor closed: the text, or why it could not run (the buffer is kept).
     Edited(Result<String, String>),
+    /// The directories that complete a `:load` prompt's path.
+    PathCandidates {
+        typed: String,
+        forward: bool,
+        candidates: Vec<String>,
+    },
     /// What load `number` reported.
     Load {
         number: u64,
@@ -427,6 +439,9 @@ impl App {
                 self.save()
             }
             Msg::Load { number, event } => self.load_event(number, event),
+            Msg::PathCandidates { typed, forward, candidates } => {
+                self.path_candidates(&typed, candidates, forward)
+            }
             Msg::Edited(Err(why)) => {
                 self.status =
                     format!("The editor could not run ({why}); use the built-in editor (Ctrl-S saves).");

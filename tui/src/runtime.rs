@@ -74,6 +74,10 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
             let result = client.version(&resource, &id, &etag).await.map_err(text);
             Msg::Version { etag, result }
         }
+        Cmd::CompletePath { typed, forward } => {
+            let candidates = directory_candidates(&typed);
+            Msg::PathCandidates { typed, forward, candidates }
+        }
         Cmd::ExternalEdit { .. }
         | Cmd::SaveRecovery { .. }
         | Cmd::ClearRecovery { .. }
@@ -82,6 +86,38 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
         | Cmd::StopLoad { .. }
         | Cmd::Quit => return None,
     })
+}
+
+/// At most this many directories are offered for one Tab.
+const PATH_CANDIDATES: usize = 200;
+
+/// The prompt texts that complete `typed`'s last word as a directory: `load /srv/gr` gives
+/// `load /srv/grand-bend/`. `~/` is the home directory; hidden directories are offered only
+/// when the typed name starts with a dot.
+pub fn directory_candidates(typed: &str) -> Vec<String> {
+    let (head, partial) = match typed.rfind(' ') {
+        Some(at) => typed.split_at(at + 1),
+        None => ("", typed),
+    };
+    let (parent, name) = match partial.rfind('/') {
+        Some(at) => partial.split_at(at + 1),
+        None => ("", partial),
+    };
+    let listed = match (parent.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(under_home), Some(home)) => home.join(under_home),
+        _ if parent.is_empty() => std::path::PathBuf::from("."),
+        _ => std::path::PathBuf::from(parent),
+    };
+    let Ok(entries) = std::fs::read_dir(&listed) else { return Vec::new() };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().is_dir())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|entry| entry.starts_with(name) && (name.starts_with('.') || !entry.starts_with('.')))
+        .collect();
+    names.sort();
+    names.truncate(PATH_CANDIDATES);
+    names.into_iter().map(|entry| format!("{head}{parent}{entry}/")).collect()
 }
 
 /// Recovery files are written and removed on the spot: an edit must be on disk before anything

@@ -385,14 +385,8 @@ impl App {
     pub(super) fn command_prompt_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
         let Some(Prompt::Command(text)) = &mut self.prompt else { return vec![] };
         match key.code {
-            KeyCode::Tab => {
-                self.complete(true);
-                vec![]
-            }
-            KeyCode::BackTab => {
-                self.complete(false);
-                vec![]
-            }
+            KeyCode::Tab => self.complete(true),
+            KeyCode::BackTab => self.complete(false),
             KeyCode::Esc => {
                 self.prompt = None;
                 self.nav.completion = None;
@@ -419,9 +413,10 @@ impl App {
     }
 
     /// Tab: the first completes as far as every name starting with what is typed agrees (case
-    /// aside) and lists them; the next ones put each in the prompt in turn.
-    fn complete(&mut self, forward: bool) {
-        let Some(Prompt::Command(text)) = &mut self.prompt else { return };
+    /// aside) and lists them; the next ones put each in the prompt in turn. After `load `, the
+    /// names are directories, which the runtime lists ([`Cmd::CompletePath`]).
+    fn complete(&mut self, forward: bool) -> Vec<Cmd> {
+        let Some(Prompt::Command(text)) = &mut self.prompt else { return vec![] };
         if let Some(completion) = self.nav.completion.as_mut().filter(|c| !c.candidates.is_empty()) {
             let n = completion.candidates.len();
             let next = match (completion.selected, forward) {
@@ -432,7 +427,10 @@ impl App {
             };
             completion.selected = Some(next);
             text.clone_from(&completion.candidates[next]);
-            return;
+            return vec![];
+        }
+        if text.starts_with("load ") {
+            return vec![Cmd::CompletePath { typed: text.clone(), forward }];
         }
         let typed = text.trim().to_owned();
         let mut candidates: Vec<String> = self
@@ -442,6 +440,26 @@ impl App {
             .filter(|name| starts_with_ignoring_case(name, &typed))
             .collect();
         candidates.sort_by_key(|name| name.to_lowercase());
+        self.offer(&typed, candidates, forward);
+        vec![]
+    }
+
+    /// The directories that complete `typed` (a `:load` prompt), as the runtime listed them:
+    /// offered as resource names are, unless the prompt changed meanwhile.
+    pub(super) fn path_candidates(
+        &mut self,
+        typed: &str,
+        candidates: Vec<String>,
+        forward: bool,
+    ) -> Vec<Cmd> {
+        if self.prompt == Some(Prompt::Command(typed.to_owned())) {
+            self.offer(typed, candidates, forward);
+        }
+        vec![]
+    }
+
+    fn offer(&mut self, typed: &str, mut candidates: Vec<String>, forward: bool) {
+        let Some(Prompt::Command(text)) = &mut self.prompt else { return };
         match candidates.len() {
             // Shown as such above the prompt.
             0 => self.nav.completion = Some(Completion { candidates, selected: None }),

@@ -92,7 +92,10 @@ pub(super) fn completion(app: &App, frame: &mut Frame, area: Rect) {
             Some(crate::app::Prompt::Command(text)) => text.as_str(),
             _ => "",
         };
-        let text = format!("No resource starts with {typed}");
+        let text = match typed.strip_prefix("load ") {
+            Some(path) => format!("No directory completes {path}"),
+            None => format!("No resource starts with {typed}"),
+        };
         let popup = Rect {
             x: area.x,
             y: area.y + area.height.saturating_sub(3),

@@ -7,7 +7,7 @@ use crossterm::event::KeyCode;
 
 use super::{key, listing, screen, typed};
 use crate::app::load::{LoadRequest, STOPPED};
-use crate::app::{App, Cmd, LoadPhase, Msg, RowPhase, Screen};
+use crate::app::{App, Cmd, LoadPhase, Msg, Prompt, RowPhase, Screen};
 use crate::load::events::Event;
 use crate::load::plan::FileProblem;
 use crate::load::{Outcome, Report, Tally};
@@ -227,4 +227,39 @@ fn a_load_that_cannot_go_on_says_why() {
     event(&mut app, Event::Finished(Err("/srv/grand-bend: No such file or directory (os error 2)".into())));
     assert!(app.status.contains("could not go on: /srv/grand-bend: No such file"), "{}", app.status);
     assert!(screen(&app).contains("Ended early"), "{}", screen(&app));
+}
+
+/// Tab after `:load` completes directories: the runtime lists them, the prompt takes what they
+/// share, and the next Tab cycles through them. Files and hidden directories are not offered.
+#[test]
+fn tab_after_load_completes_directories() {
+    let root = std::env::temp_dir().join(format!("edfi-load-complete-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    for dir in ["grand-bend", "grand-rapids", ".grand-hidden", "other"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    std::fs::write(root.join("grand-file.xml"), "").unwrap();
+    let asked = format!("load --restart {}/gr", root.display());
+    let candidates = crate::runtime::directory_candidates(&asked);
+    let base = format!("load --restart {}/", root.display());
+    assert_eq!(candidates, [format!("{base}grand-bend/"), format!("{base}grand-rapids/")]);
+    assert_eq!(crate::runtime::directory_candidates(&format!("load {}/.gr", root.display())).len(), 1);
+    assert!(crate::runtime::directory_candidates("load /no/such/dir/x").is_empty());
+
+    let mut app = listing(3, 3);
+    app.update(key(KeyCode::Char(':')));
+    typed(&mut app, &asked);
+    let cmds = app.update(key(KeyCode::Tab));
+    assert_eq!(cmds, vec![Cmd::CompletePath { typed: asked.clone(), forward: true }]);
+    app.update(Msg::PathCandidates { typed: asked.clone(), forward: true, candidates });
+    assert_eq!(app.prompt, Some(Prompt::Command(format!("{base}grand-"))));
+    assert!(app.update(key(KeyCode::Tab)).is_empty(), "the next Tab cycles what was listed");
+    assert_eq!(app.prompt, Some(Prompt::Command(format!("{base}grand-bend/"))));
+    // An answer for a prompt typed on since is dropped.
+    app.update(key(KeyCode::Char('x')));
+    let late =
+        Msg::PathCandidates { typed: asked, forward: true, candidates: vec!["load /elsewhere/".into()] };
+    app.update(late);
+    assert_eq!(app.prompt, Some(Prompt::Command(format!("{base}grand-bend/x"))));
+    let _ = std::fs::remove_dir_all(&root);
 }
