@@ -167,6 +167,13 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     }
     phases.push(collection_pages(&base, &authorization, 2_000));
     let heavy = crate::heavy_query::measure(&base, &authorization, &durable_ids, loaded, HEAVY_READS);
+    // After the phases that count on `loaded` students: this one adds its own.
+    if let Some(port) = inspector_port {
+        profiles.push(profiled(root, port, "POST of new students", "post-create", || {
+            load(&base, &authorization, loaded, PROFILED_CREATES, "profiled");
+        })?);
+        loaded += PROFILED_CREATES;
+    }
     // The same GET rate one layer at a time (the bare floor, our Worker alone, then the object),
     // in alternating rounds so that a slow spell of the machine falls on every layer alike.
     let bare_server = start_bare_worker(root, &tools.node, on_workerd)?;
@@ -275,6 +282,9 @@ fn profiled(
     std::fs::write(&path, profile.to_string()).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok((what, file, profile::summarize(&profile)))
 }
+
+/// New students created under the profiler.
+const PROFILED_CREATES: usize = 2_000;
 
 /// Microseconds between the profiler's samples.
 const PROFILE_INTERVAL_US: u32 = 100;
