@@ -93,6 +93,43 @@ pub struct SqlStore<D = SqlStorage> {
     schema: Result<(), String>,
     /// The revoked clients, read once: every request checks them, and only this object writes them.
     revoked: Rc<RefCell<Option<HashSet<String>>>>,
+    /// The item `insert` just made, until its links and its first version are written: a new
+    /// item (its id drawn at random moments before) has no links to clear and no versions to
+    /// prune, so those statements are skipped. Each is taken by its one use, and any other
+    /// write of an item forgets it. Not shared between clones: the object clones its store for
+    /// each request, so this never outlives one.
+    fresh: Fresh,
+}
+
+#[derive(Default)]
+struct Fresh {
+    links: RefCell<Option<(String, String)>>,
+    history: RefCell<Option<(String, String)>>,
+}
+
+/// A clone (the store of a new request) starts with nothing to skip.
+impl Clone for Fresh {
+    fn clone(&self) -> Self {
+        Fresh::default()
+    }
+}
+
+impl Fresh {
+    fn made(&self, resource: &str, id: &str) {
+        let item = Some((resource.to_owned(), id.to_owned()));
+        self.links.replace(item.clone());
+        self.history.replace(item);
+    }
+
+    fn forget(&self) {
+        self.links.take();
+        self.history.take();
+    }
+
+    /// Whether `marker` names this item, forgetting it either way.
+    fn take(marker: &RefCell<Option<(String, String)>>, resource: &str, id: &str) -> bool {
+        marker.take().is_some_and(|(r, i)| r == resource && i == id)
+    }
 }
 
 const SCHEMA: &str = "
@@ -259,7 +296,7 @@ impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: D) -> Self {
         let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
-        let store = Self { sql, schema, revoked: Rc::default() };
+        let store = Self { sql, schema, revoked: Rc::default(), fresh: Fresh::default() };
         let built = store.schema.clone().and_then(|()| store.build_terms().map_err(|e| e.0));
         Self { schema: built, ..store }
     }
@@ -443,6 +480,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
+        self.fresh.forget();
         self.exec(
             "INSERT INTO documents (seq, resource, id, natural_key, content, etag, last_modified, change_version)
              VALUES ((SELECT value + 1 FROM counters WHERE name = 'document_seq'), ?, ?, ?, ?, ?, ?, ?)",
@@ -461,10 +499,13 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             "UPDATE counters SET value = value + 1 WHERE name = 'document_seq' RETURNING value AS n",
             vec![],
         )?;
-        self.add_terms(seq.n, resource, &doc.content)
+        self.add_terms(seq.n, resource, &doc.content)?;
+        self.fresh.made(resource, &doc.id);
+        Ok(())
     }
 
     fn update(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
+        self.fresh.forget();
         let updated: Vec<Count> = self.rows(
             "UPDATE documents SET natural_key = ?, content = ?, etag = ?, last_modified = ?, change_version = ?
              WHERE resource = ? AND id = ? RETURNING seq AS n",
@@ -485,6 +526,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn delete(&mut self, resource: &str, id: &str) -> StoreResult<()> {
+        self.fresh.forget();
         let deleted: Vec<Count> = self.rows(
             "DELETE FROM documents WHERE resource = ? AND id = ? RETURNING seq AS n",
             vec![resource.into(), id.into()],
@@ -537,14 +579,20 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn set_links(&mut self, resource: &str, id: &str, links: &[Link]) -> StoreResult<()> {
-        self.exec("DELETE FROM links WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
-        for link in links {
-            self.exec(
-                "INSERT OR IGNORE INTO links (resource, id, target, key) VALUES (?, ?, ?, ?)",
-                vec![resource.into(), id.into(), link.target.as_str().into(), link.key.as_str().into()],
-            )?;
+        if !Fresh::take(&self.fresh.links, resource, id) {
+            self.exec("DELETE FROM links WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
         }
-        Ok(())
+        if links.is_empty() {
+            return Ok(());
+        }
+        // All of them in one statement: each statement is a call into the runtime.
+        let pairs: Vec<[&str; 2]> = links.iter().map(|l| [l.target.as_str(), l.key.as_str()]).collect();
+        let pairs = serde_json::to_string(&pairs).map_err(|e| StoreError(e.to_string()))?;
+        self.exec(
+            "INSERT OR IGNORE INTO links (resource, id, target, key)
+             SELECT ?, ?, value ->> 0, value ->> 1 FROM json_each(?)",
+            vec![resource.into(), id.into(), pairs.into()],
+        )
     }
 
     fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>> {
@@ -664,6 +712,13 @@ impl<D: SqlDriver> Store for SqlStore<D> {
                 version.client.as_str().into(),
             ],
         )?;
+        // A new item's first version is its only one, and the newest is always kept.
+        if Fresh::take(&self.fresh.history, resource, id) {
+            if let Some(age) = limits.max_age_seconds {
+                self.sweep_aged_versions(now - age)?;
+            }
+            return Ok(());
+        }
         // Prune by the same rule the core states, deciding on times alone (no content read).
         #[derive(Deserialize)]
         struct Stamp {

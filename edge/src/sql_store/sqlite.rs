@@ -239,3 +239,59 @@ fn an_older_object_builds_its_filter_terms_on_start() {
     };
     assert_eq!(restarted.count("students", &two).unwrap(), 601);
 }
+
+/// A new item's links and first version skip the statements an existing item needs (clearing
+/// its links, pruning its history); anything written to an item after that runs them again, so
+/// a second set of links replaces the first, and history is still pruned. Links go in one
+/// statement, their keys stored exactly as given.
+#[cfg(test)]
+#[test]
+fn a_new_items_shortcuts_end_with_its_first_links_and_version() {
+    use edfi_core::store::{Document, HistoryLimits, Link, Store, Version};
+    let doc = |n: u32, etag: &str| Document {
+        id: format!("{n:032x}"),
+        natural_key: format!("[{n}]"),
+        content: "{}".to_owned(),
+        etag: etag.to_owned(),
+        last_modified: 1,
+        change_version: 1,
+    };
+    let link = |key: &str| Link { target: "schools".into(), key: key.into() };
+    let version = |etag: &str| Version {
+        etag: etag.into(),
+        content: Some("{}".into()),
+        last_modified: 1,
+        change_version: 1,
+        client: "c".into(),
+    };
+    let limits = HistoryLimits { max_versions: 1, max_age_seconds: None };
+    let mut store = SqlStore::open(Sqlite::in_memory());
+    let x = doc(1, "e1");
+    store.insert("students", &x).unwrap();
+    store.record_version("students", &x.id, &version("e1"), limits, 1).unwrap();
+    let odd = "[\"Grand \\\"Bend\\\" ü\", 255901]";
+    store.set_links("students", &x.id, &[link("[1]"), link(odd), link("[1]")]).unwrap();
+    let referring = |store: &SqlStore<Sqlite>, key: &str| store.referrers("schools", key, 5).unwrap().len();
+    assert_eq!((referring(&store, "[1]"), referring(&store, odd)), (1, 1), "each link, its key exact");
+
+    // Links set again (a second call, with nothing written between) replace the first ones.
+    store.set_links("students", &x.id, &[link("[2]")]).unwrap();
+    assert_eq!((referring(&store, "[1]"), referring(&store, "[2]")), (0, 1));
+
+    // Another item made meanwhile does not let the first skip anything.
+    store.insert("students", &doc(2, "f1")).unwrap();
+    store.set_links("students", &x.id, &[]).unwrap();
+    assert_eq!(referring(&store, "[2]"), 0, "cleared although another item was just made");
+
+    // A second version of the first item is pruned to the one kept.
+    store.update("students", &doc(1, "e2")).unwrap();
+    store.record_version("students", &x.id, &version("e2"), limits, 2).unwrap();
+    let kept = store.versions("students", &x.id, 0, 10).unwrap();
+    assert_eq!(kept.iter().map(|v| v.etag.clone()).collect::<Vec<_>>(), ["e2"]);
+    // And a clone (one per request in the object) starts with nothing to skip.
+    let y = doc(3, "g1");
+    store.insert("students", &y).unwrap();
+    assert!(store.fresh.links.borrow().is_some());
+    let next_request = store.clone();
+    assert!(next_request.fresh.links.borrow().is_none() && next_request.fresh.history.borrow().is_none());
+}
