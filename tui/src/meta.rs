@@ -571,10 +571,5 @@ pub fn value_at<'a>(item: &'a Value, path: &[String]) -> Option<&'a Value> {
     path.iter().try_fold(item, |value, segment| value.get(segment))
 }
 
-/// A scalar as a query value: [`paths::query_value`].
-pub fn query_text(value: &Value) -> Option<String> {
-    paths::query_value(value)
-}
-
 #[cfg(test)]
 mod tests;

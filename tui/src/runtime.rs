@@ -13,6 +13,7 @@ use tokio::sync::mpsc;
 
 use crate::api::{Client, PageQuery};
 use crate::app::load::STOPPED;
+use crate::app::LoadRequest;
 use crate::app::{App, Cmd, Msg};
 use crate::keys::{self, Keys};
 use crate::load::events::Event;
@@ -86,6 +87,12 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
         | Cmd::StopLoad { .. }
         | Cmd::Quit => return None,
     })
+}
+
+/// Runs the load `:load` asked for, handing its events to `sink`.
+async fn run_load(client: &Client, request: LoadRequest, sink: impl Fn(Event) + Send + Sync) {
+    let LoadRequest { directory, restart, create_only, journal } = request;
+    load::run_with_events(client, directory, journal, !restart, create_only, sink).await;
 }
 
 /// At most this many directories are offered for one Tab.
@@ -187,16 +194,7 @@ impl Headless {
                     Cmd::Load { number, request } => {
                         let events = std::sync::Mutex::new(Vec::new());
                         let sink = |event: Event| events.lock().expect("the events lock").push(event);
-                        let resume = !request.restart;
-                        load::run_with_events(
-                            &self.client,
-                            request.directory,
-                            request.journal,
-                            resume,
-                            request.create_only,
-                            sink,
-                        )
-                        .await;
+                        run_load(&self.client, request, sink).await;
                         let events = events.into_inner().expect("the events lock");
                         events.into_iter().map(|event| Msg::Load { number, event }).collect()
                     }
@@ -290,16 +288,7 @@ fn dispatch(
                     let sink = move |event: Event| {
                         let _ = tx.send(Msg::Load { number, event });
                     };
-                    let resume = !request.restart;
-                    load::run_with_events(
-                        &client,
-                        request.directory,
-                        request.journal,
-                        resume,
-                        request.create_only,
-                        sink,
-                    )
-                    .await;
+                    run_load(&client, request, sink).await;
                 });
                 side.running.load = Some((number, task.abort_handle()));
             }

@@ -15,6 +15,16 @@ mod load;
 mod resources;
 mod table;
 
+/// `text` cut to `width` characters, `…` marking a cut.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
+}
+
 /// Every key, for `?`.
 pub const KEYS: &[(&str, &str)] = &[
     ("↑ ↓  j k", "move"),

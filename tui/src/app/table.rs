@@ -58,7 +58,7 @@ impl Column {
 
     /// The cell's text.
     pub fn cell(&self, item: &Value) -> String {
-        let text = self.raw(item).and_then(meta::query_text).unwrap_or_default();
+        let text = self.raw(item).and_then(wire::paths::query_value).unwrap_or_default();
         match self.value {
             ColumnValue::ETag | ColumnValue::Id => text.chars().take(SHORT_ETAG).collect(),
             ColumnValue::Modified => text.replacen('T', " ", 1),
@@ -72,7 +72,7 @@ impl Column {
             (Some(Value::Number(x)), Some(Value::Number(y))) => {
                 x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(Ordering::Equal)
             }
-            (Some(x), Some(y)) => meta::query_text(x).cmp(&meta::query_text(y)),
+            (Some(x), Some(y)) => wire::paths::query_value(x).cmp(&wire::paths::query_value(y)),
             (Some(_), None) => Ordering::Less,
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
@@ -676,7 +676,7 @@ impl App {
             .into_iter()
             .flatten()
             .filter(|(name, _)| *name != wire::LINK)
-            .filter_map(|(name, value)| Some((name.clone(), meta::query_text(value)?)))
+            .filter_map(|(name, value)| Some((name.clone(), wire::paths::query_value(value)?)))
             .collect();
         Ok(Target::Key { resource: target, filters })
     }
@@ -858,7 +858,7 @@ pub fn key_label(meta: Option<&ResourceMeta>, item: &Value) -> String {
             meta.key
                 .iter()
                 .filter_map(|c| {
-                    Some(format!("{}={}", c.label, meta::query_text(meta::value_at(item, &c.path)?)?))
+                    Some(format!("{}={}", c.label, wire::paths::query_value(meta::value_at(item, &c.path)?)?))
                 })
                 .collect()
         })
@@ -938,7 +938,7 @@ impl App {
                 continue;
             };
             let mut filters: Vec<(String, String)> =
-                values.iter().filter_map(|(m, v)| Some((m.clone(), meta::query_text(v)?))).collect();
+                values.iter().filter_map(|(m, v)| Some((m.clone(), wire::paths::query_value(v)?))).collect();
             filters.sort();
             let pointer = match (referrer.descriptor, values.first()) {
                 (true, Some((_, Value::String(uri)))) => Pointer::Descriptor(uri.clone()),

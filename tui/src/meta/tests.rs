@@ -317,8 +317,8 @@ fn paths_and_values() {
     assert_eq!(strip_indices("classPeriods[12].classPeriodReference"), "classPeriods[].classPeriodReference");
     let item = json!({ "schoolReference": { "schoolId": 255901 }, "name": "x", "flag": true });
     assert_eq!(value_at(&item, &path("schoolReference.schoolId")), Some(&json!(255901)));
-    assert_eq!(query_text(&json!(255901)).as_deref(), Some("255901"));
-    assert_eq!(query_text(&json!(true)).as_deref(), Some("true"));
-    assert_eq!(query_text(&json!("O'Brien")).as_deref(), Some("O'Brien"));
-    assert_eq!(query_text(&json!({})), None);
+    assert_eq!(edfi_core::wire::paths::query_value(&json!(255901)).as_deref(), Some("255901"));
+    assert_eq!(edfi_core::wire::paths::query_value(&json!(true)).as_deref(), Some("true"));
+    assert_eq!(edfi_core::wire::paths::query_value(&json!("O'Brien")).as_deref(), Some("O'Brien"));
+    assert_eq!(edfi_core::wire::paths::query_value(&json!({})), None);
 }

@@ -6,6 +6,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
+use super::fit;
+
 use crate::app::{App, LoadPhase, LoadRow, LoadState, RowPhase};
 
 const BAR_WIDTH: usize = 10;
@@ -38,16 +40,6 @@ pub fn load_status(load: &LoadState) -> String {
         ),
         LoadPhase::Failed(_) => format!("load ended early at {progress}"),
     }
-}
-
-/// `text` cut to `width` characters, `…` marking a cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
 }
 
 fn row_cells(row: &LoadRow, name_width: usize) -> Vec<String> {

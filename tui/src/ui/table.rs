@@ -9,6 +9,8 @@ use ratatui::widgets::{
     Block, Borders, Cell, List, ListItem, ListState, Paragraph, Row, Table, TableState, Wrap,
 };
 use ratatui::Frame;
+
+use super::fit;
 use serde_json::Value;
 
 use crate::app::table::{fit_widths, key_label, link_target};
@@ -17,16 +19,6 @@ use crate::merge;
 
 const LINK: Style = Style::new().fg(Color::Cyan);
 const DIM: Style = Style::new().fg(Color::DarkGray);
-
-/// `text` cut to `width` characters, `…` marking a cut.
-fn fit(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
 
 /// `(12 of 300)`, `(12 loaded)`: what the list has of what there is.
 pub fn list_count(app: &App) -> String {
@@ -206,7 +198,7 @@ fn summary(item: &Value) -> String {
     let Some(object) = merge::content(item).as_object().cloned() else { return String::new() };
     object
         .iter()
-        .filter_map(|(k, v)| crate::meta::query_text(v).map(|v| format!("{k}={v}")))
+        .filter_map(|(k, v)| wire::paths::query_value(v).map(|v| format!("{k}={v}")))
         .take(4)
         .collect::<Vec<_>>()
         .join(" · ")
