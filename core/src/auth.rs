@@ -170,6 +170,10 @@ pub struct Claims {
     /// Unix seconds after which the token is refused.
     #[serde(rename = "e")]
     pub expires: i64,
+    /// The client's claim set and scope; absent for full access (and in tokens made before
+    /// claim sets existed, which had it).
+    #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<crate::authorization::TokenScope>,
 }
 
 /// `base64url(claims JSON) "." base64url(HMAC-SHA256(key, first part))`.
@@ -241,6 +245,7 @@ mod tests {
             admin: false,
             name: "SIS".into(),
             expires,
+            scope: None,
         }
     }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod authorization;
 pub mod backoff;
 pub mod canonical;
 pub mod clock;

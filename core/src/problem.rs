@@ -54,6 +54,7 @@ pub const TYPE_NOT_FOUND: &str = "urn:ed-fi:api:not-found";
 pub const TYPE_METHOD_NOT_ALLOWED: &str = "urn:ed-fi:api:method-not-allowed";
 pub const TYPE_UNRESOLVED_REFERENCE: &str = "urn:ed-fi:api:data-conflict:unresolved-reference";
 pub const TYPE_DEPENDENT_ITEM_EXISTS: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
+pub const TYPE_CONFLICT: &str = "urn:ed-fi:api:conflict";
 pub const TYPE_NON_UNIQUE_VALUES: &str = "urn:ed-fi:api:data-conflict:non-unique-values";
 pub const TYPE_OPTIMISTIC_LOCK_FAILED: &str = "urn:ed-fi:api:optimistic-lock-failed";
 pub const TYPE_IF_NONE_MATCH_FAILED: &str = "urn:ed-fi:api:precondition-failed:if-none-match";
@@ -153,6 +154,19 @@ impl Problem {
         Self::new(403, TYPE_AUTHORIZATION, "Authorization Denied", detail)
     }
 
+    /// A client's claim set or scope does not reach what it asked for: `kind` says which rule
+    /// (`urn:ed-fi:api:security:authorization:…`), `error` how.
+    pub fn authorization_denied(kind: &str, error: impl Into<String>) -> Self {
+        let mut p = Self::new(
+            403,
+            kind,
+            "Authorization Denied",
+            "Access to the requested data could not be authorized.",
+        );
+        p.errors.push(error.into());
+        p
+    }
+
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::new(404, TYPE_NOT_FOUND, "Not Found", detail)
     }
@@ -206,6 +220,11 @@ impl Problem {
     }
 
     /// A key change to a natural key another item already has.
+    /// The request conflicts with the state of what it names (a built-in claim set, one in use).
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(409, TYPE_CONFLICT, "Conflict", detail)
+    }
+
     pub fn non_unique_key(resource: &str) -> Self {
         let mut p = Self::new(
             409,

@@ -7,6 +7,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::authorization::{Person, Reach, Relation};
 use crate::idempotency::Remembered;
 
 /// The one suite every [`Store`] passes; `MemoryStore` runs it in this crate's tests, the SQL
@@ -163,6 +164,9 @@ pub struct Selection {
     pub max_change_version: Option<i64>,
     /// Keyset paging: only items after this position in insertion order.
     pub after: Option<u64>,
+    /// Only the items a client reaches (`None`: every item). It applies to tombstones and key
+    /// changes too (by the deleted key, and by the new key).
+    pub reach: Option<Reach>,
 }
 
 impl Selection {
@@ -247,8 +251,8 @@ pub trait Store {
     fn referrers(&self, target: &str, key: &str, limit: usize) -> StoreResult<Vec<Referrer>>;
     fn record_delete(&mut self, resource: &str, tombstone: &Tombstone) -> StoreResult<()>;
     /// Tombstones with a change version in the selection's range, oldest (first recorded)
-    /// first, then `offset` and `limit`. Only the range of the selection applies: its `equals`
-    /// and `after` are ignored.
+    /// first, then `offset` and `limit`. Only the range and the reach (by the deleted key) of the
+    /// selection apply: its `equals` and `after` are ignored.
     fn deletes(
         &self,
         resource: &str,
@@ -257,7 +261,8 @@ pub trait Store {
         limit: u64,
     ) -> StoreResult<Vec<Tombstone>>;
     fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()>;
-    /// Key changes with a change version in the selection's range, as [`Store::deletes`].
+    /// Key changes with a change version in the selection's range, as [`Store::deletes`] (the
+    /// reach by the new key).
     fn key_changes(
         &self,
         resource: &str,
@@ -292,6 +297,14 @@ pub trait Store {
     /// Forgets every answer first given before `cutoff` (Unix seconds), so storage stays
     /// bounded: `created < cutoff` is forgotten, `created == cutoff` is kept.
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()>;
+    /// Replaces the relations an item states ([`Relation`]); an empty slice removes them.
+    fn set_relations(&mut self, resource: &str, id: &str, relations: &[Relation]) -> StoreResult<()>;
+    /// The education organizations any item states to be directly below one of `parents`,
+    /// each once, in any order.
+    fn children(&self, parents: &[i64]) -> StoreResult<Vec<i64>>;
+    /// Whether a person is tied to one of `education_organizations`: a student or staff member
+    /// by a relation to it, a contact by a relation to a student who is.
+    fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool>;
 }
 
 /// The versions `limits` keeps of a history, oldest (first appended) first: the newest always,
@@ -332,6 +345,8 @@ pub struct MemoryStore {
     swept: u64,
     /// (client, key) → the first answer.
     answers: BTreeMap<(String, String), Remembered>,
+    /// (resource, id) → the relations it states.
+    relations: BTreeMap<(String, String), Vec<Relation>>,
 }
 
 impl MemoryStore {
@@ -368,6 +383,27 @@ impl MemoryStore {
         }
     }
 
+    /// Whether the selection's reach (if any) admits an item with this natural key.
+    fn reaches(&self, selection: &Selection, key: &str) -> bool {
+        selection.reach.as_ref().is_none_or(|reach| {
+            reach.admits(key, |person, id| self.is_tied(person, id, &reach.education_organizations))
+        })
+    }
+
+    fn is_tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> bool {
+        self.relations.values().flatten().any(|relation| match relation {
+            Relation::At { person: p, id: i, education_organization } => {
+                *p == person && i == id && education_organizations.contains(education_organization)
+            }
+            Relation::ContactOf { contact, student } => {
+                person == Person::Contact
+                    && contact == id
+                    && self.is_tied(Person::Student, student, education_organizations)
+            }
+            Relation::Parent { .. } => false,
+        })
+    }
+
     fn find(&self, resource: &str, pred: impl Fn(&Document) -> bool) -> Option<(&(String, u64), &Document)> {
         self.items.iter().find(|((r, _), d)| r == resource && pred(d))
     }
@@ -384,6 +420,7 @@ impl MemoryStore {
                     && selection.after.is_none_or(|after| *seq > after)
                     && selection.change_version_in_range(d.change_version)
                     && (selection.equals.is_empty() || content_matches(&d.content, &selection.equals))
+                    && self.reaches(selection, &d.natural_key)
             })
             .map(|((_, seq), d)| (*seq, d))
     }
@@ -406,10 +443,13 @@ fn logged<T: Clone>(
     offset: u64,
     limit: u64,
     change_version: impl Fn(&T) -> i64,
+    reached: impl Fn(&T) -> bool,
 ) -> Vec<T> {
     let selected = log
         .iter()
-        .filter(|(r, entry)| r == resource && selection.change_version_in_range(change_version(entry)))
+        .filter(|(r, entry)| {
+            r == resource && selection.change_version_in_range(change_version(entry)) && reached(entry)
+        })
         .map(|(_, entry)| entry.clone());
     window(selected, offset, limit)
 }
@@ -524,7 +564,8 @@ impl Store for MemoryStore {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<Tombstone>> {
-        Ok(logged(&self.tombstones, resource, selection, offset, limit, |t| t.change_version))
+        let reached = |t: &Tombstone| self.reaches(selection, &t.natural_key);
+        Ok(logged(&self.tombstones, resource, selection, offset, limit, |t| t.change_version, reached))
     }
 
     fn record_key_change(&mut self, resource: &str, change: &KeyChange) -> StoreResult<()> {
@@ -539,7 +580,8 @@ impl Store for MemoryStore {
         offset: u64,
         limit: u64,
     ) -> StoreResult<Vec<KeyChange>> {
-        Ok(logged(&self.key_changes, resource, selection, offset, limit, |c| c.change_version))
+        let reached = |c: &KeyChange| self.reaches(selection, &c.new_key);
+        Ok(logged(&self.key_changes, resource, selection, offset, limit, |c| c.change_version, reached))
     }
 
     fn record_version(
@@ -588,6 +630,35 @@ impl Store for MemoryStore {
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
         self.answers.retain(|_, answer| answer.created >= cutoff);
         Ok(())
+    }
+
+    fn set_relations(&mut self, resource: &str, id: &str, relations: &[Relation]) -> StoreResult<()> {
+        let item = (resource.to_owned(), id.to_owned());
+        if relations.is_empty() {
+            self.relations.remove(&item);
+        } else {
+            self.relations.insert(item, relations.to_vec());
+        }
+        Ok(())
+    }
+
+    fn children(&self, parents: &[i64]) -> StoreResult<Vec<i64>> {
+        let mut found: Vec<i64> = self
+            .relations
+            .values()
+            .flatten()
+            .filter_map(|relation| match relation {
+                Relation::Parent { child, parent } if parents.contains(parent) => Some(*child),
+                _ => None,
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
+    }
+
+    fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool> {
+        Ok(self.is_tied(person, id, education_organizations))
     }
 }
 

@@ -41,6 +41,7 @@ impl Instance {
             client: "bench",
             client_name: "bench",
             admin: false,
+            scope: None,
         };
         self.db.execute("BEGIN", vec![]).expect("BEGIN");
         let response = handle(&request, &mut self.store, &self.config, &ctx).expect("the engine answers");

@@ -6,12 +6,13 @@ use serde_json::json;
 use worker::{Env, Headers, Method, Request, Response, Result};
 
 use edfi_core::auth::{self, Claims, Credentials, OAuthError};
+use edfi_core::authorization::ClaimSet;
 use edfi_core::engine::{self, AdminRoute, Config};
 use edfi_core::limits;
 use edfi_core::problem::{Problem, ValidationErrors};
 use edfi_core::wire::answers::{TokenAnswer, TOKEN_TYPE};
 
-use crate::directory::{self, ClientInfo, NewClient};
+use crate::directory::{self, ClientInfo, ClientScope, NewClient};
 use crate::settings::{self, Settings};
 use crate::token_cache::{Lookup, TokenCache};
 use crate::{convert, DIRECTORY_BINDING, DIRECTORY_NAME, INSTANCE_BINDING};
@@ -73,6 +74,7 @@ pub async fn token(
         admin: login.admin,
         name: login.name,
         expires: settings::now() + lifetime,
+        scope: login.scope,
     };
     let body = TokenAnswer {
         access_token: auth::sign_token(&claims, &settings.signing_key),
@@ -163,28 +165,63 @@ async fn serve_admin(
             Response::from_json(&clients)
         }
         (AdminRoute::Clients, Method::Post) => {
-            let content_length = req.headers().get("Content-Length")?;
-            let limit = Config::default().max_body_bytes;
-            let body = convert::read_body(&mut req, content_length.as_deref(), limit, limit).await?;
-            if body.len() > limit {
-                return convert::too_large(limit, correlation_id);
-            }
-            let new: serde_json::Value = match serde_json::from_slice(&body) {
+            let new = match json_body(&mut req, correlation_id).await? {
                 Ok(value) => value,
-                Err(_) => {
-                    return problem(Problem::unreadable_body(
-                        "The body must be a JSON object {\"name\", \"instance\"}.",
-                    ))
-                }
+                Err(response) => return Ok(response),
             };
             let new = match new_client(&new) {
                 Ok(new) => new,
                 Err(errors) => return problem(Problem::validation_failed(errors)),
             };
-            let body = json!({"name": new.name, "instance": new.instance});
+            let body = serde_json::to_value(&new).map_err(|e| worker::Error::RustError(e.to_string()))?;
             let mut created = directory_request(env, Method::Post, directory::CLIENTS, Some(body)).await?;
+            if created.status_code() == 422 {
+                return refused(created.json().await?, correlation_id);
+            }
             let created: serde_json::Value = created.json().await?;
             Ok(Response::from_json(&created)?.with_status(201))
+        }
+        (AdminRoute::ClaimSets, Method::Get) => {
+            let mut listed = directory_request(env, Method::Get, directory::CLAIM_SETS, None).await?;
+            let sets: Vec<directory::ListedClaimSet> = listed.json().await?;
+            Response::from_json(&sets)
+        }
+        (AdminRoute::ClaimSet(name), Method::Put) => {
+            let body = match json_body(&mut req, correlation_id).await? {
+                Ok(value) => value,
+                Err(response) => return Ok(response),
+            };
+            let set: ClaimSet = match serde_json::from_value(body) {
+                Ok(set) => set,
+                Err(e) => {
+                    return problem(Problem::unreadable_body(format!(
+                        "The body must be a claim set {{\"name\", \"resourceClaims\": [{{\"resources\", \"families\", \"actions\"}}]}}: {e}."
+                    )))
+                }
+            };
+            if set.name != name {
+                let mut errors = ValidationErrors::new();
+                errors.insert("$.name".into(), vec![format!("must be the name in the URL, '{name}'.")]);
+                return problem(Problem::validation_failed(errors));
+            }
+            if let Err(errors) = set.validate() {
+                return problem(Problem::validation_failed(errors));
+            }
+            let body = serde_json::to_value(&set).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            let mut stored = directory_request(env, Method::Put, directory::CLAIM_SETS, Some(body)).await?;
+            match stored.status_code() {
+                422 => refused(stored.json().await?, correlation_id),
+                status => Ok(Response::empty()?.with_status(status)),
+            }
+        }
+        (AdminRoute::ClaimSet(name), Method::Delete) => {
+            let body = json!({ "name": name });
+            let mut removed =
+                directory_request(env, Method::Delete, directory::CLAIM_SETS, Some(body)).await?;
+            match removed.status_code() {
+                422 => refused(removed.json().await?, correlation_id),
+                status => Ok(Response::empty()?.with_status(status)),
+            }
         }
         (AdminRoute::Client(key), Method::Delete) => {
             let path = format!("{}/{key}", directory::CLIENTS);
@@ -222,6 +259,10 @@ async fn serve_admin(
         (AdminRoute::Client(_), _) => {
             problem(Problem::method_not_allowed(req.method().as_ref(), &["DELETE"]))
         }
+        (AdminRoute::ClaimSets, _) => problem(Problem::method_not_allowed(req.method().as_ref(), &["GET"])),
+        (AdminRoute::ClaimSet(_), _) => {
+            problem(Problem::method_not_allowed(req.method().as_ref(), &["PUT", "DELETE"]))
+        }
     }
 }
 
@@ -235,7 +276,37 @@ fn revocation_confirmed(instance: &str, key: &str, status: u16) -> std::result::
     }
 }
 
-/// Checks `{"name": …, "instance": …}`.
+/// Reads an administration body: at most 1 MiB of JSON.
+async fn json_body(
+    req: &mut Request,
+    correlation_id: &str,
+) -> Result<std::result::Result<serde_json::Value, Response>> {
+    let content_length = req.headers().get("Content-Length")?;
+    let limit = Config::default().max_body_bytes;
+    let body = convert::read_body(req, content_length.as_deref(), limit, limit).await?;
+    if body.len() > limit {
+        return convert::too_large(limit, correlation_id).map(Err);
+    }
+    match serde_json::from_slice(&body) {
+        Ok(value) => Ok(Ok(value)),
+        Err(_) => {
+            let problem = Problem::unreadable_body("The body must be a JSON object.");
+            convert::to_worker_response(engine::problem_response(problem, correlation_id)).map(Err)
+        }
+    }
+}
+
+/// The directory's refusal as problem details.
+fn refused(refusal: directory::Refusal, correlation_id: &str) -> Result<Response> {
+    let problem = match refusal.status {
+        404 => Problem::not_found(refusal.message),
+        409 => Problem::conflict(refusal.message),
+        _ => Problem::bad_request(refusal.message),
+    };
+    convert::to_worker_response(engine::problem_response(problem, correlation_id))
+}
+
+/// Checks `{"name", "instance", "claimSetName"?, "educationOrganizationIds"?, "namespacePrefixes"?}`.
 fn new_client(body: &serde_json::Value) -> std::result::Result<NewClient, ValidationErrors> {
     let mut errors = ValidationErrors::new();
     let name = body["name"].as_str().filter(|n| !n.trim().is_empty() && n.chars().count() <= 100);
@@ -249,12 +320,84 @@ fn new_client(body: &serde_json::Value) -> std::result::Result<NewClient, Valida
             vec!["must be 1 to 63 lower-case letters, digits or '-', starting with a letter or digit.".into()],
         );
     }
-    match (name, instance) {
-        (Some(name), Some(instance)) => {
-            Ok(NewClient { name: name.to_owned(), instance: instance.to_owned() })
+    let scope = client_scope(body, &mut errors);
+    match (name, instance, errors.is_empty()) {
+        (Some(name), Some(instance), true) => {
+            Ok(NewClient { name: name.to_owned(), instance: instance.to_owned(), scope })
         }
         _ => Err(errors),
     }
+}
+
+/// The scope members of a new client, each optional; problems go to `errors`.
+fn client_scope(body: &serde_json::Value, errors: &mut ValidationErrors) -> ClientScope {
+    use edfi_core::authorization::{claim_sets, MAX_EDUCATION_ORGANIZATIONS, MAX_NAMESPACE_PREFIXES};
+    let mut scope = ClientScope::default();
+    match &body["claimSetName"] {
+        serde_json::Value::Null => {}
+        serde_json::Value::String(name)
+            if !name.trim().is_empty() && name.chars().count() <= claim_sets::MAX_NAME_CHARS =>
+        {
+            scope.claim_set_name = Some(name.clone())
+        }
+        _ => {
+            errors.insert(
+                "$.claimSetName".into(),
+                vec![format!(
+                    "must be the name of a claim set (GET {}).",
+                    edfi_core::wire::paths::CLAIM_SETS
+                )],
+            );
+        }
+    }
+    match &body["educationOrganizationIds"] {
+        serde_json::Value::Null => {}
+        serde_json::Value::Array(ids) if ids.len() <= MAX_EDUCATION_ORGANIZATIONS => {
+            for (i, id) in ids.iter().enumerate() {
+                match id.as_i64().filter(|n| n.abs() <= edfi_core::model::MAX_SAFE_INTEGER) {
+                    Some(id) => scope.education_organization_ids.push(id),
+                    None => {
+                        errors.insert(
+                            format!("$.educationOrganizationIds[{i}]"),
+                            vec!["must be an education organization id (a whole number).".into()],
+                        );
+                    }
+                }
+            }
+        }
+        _ => {
+            errors.insert(
+                "$.educationOrganizationIds".into(),
+                vec![format!(
+                    "must be an array of at most {MAX_EDUCATION_ORGANIZATIONS} education organization ids."
+                )],
+            );
+        }
+    }
+    match &body["namespacePrefixes"] {
+        serde_json::Value::Null => {}
+        serde_json::Value::Array(prefixes) if prefixes.len() <= MAX_NAMESPACE_PREFIXES => {
+            for (i, prefix) in prefixes.iter().enumerate() {
+                match prefix.as_str().filter(|p| !p.is_empty() && p.chars().count() <= 255) {
+                    Some(prefix) => scope.namespace_prefixes.push(prefix.to_owned()),
+                    None => {
+                        errors.insert(
+                            format!("$.namespacePrefixes[{i}]"),
+                            vec!["must be a namespace prefix of 1 to 255 characters (uri://district.org/)."
+                                .into()],
+                        );
+                    }
+                }
+            }
+        }
+        _ => {
+            errors.insert(
+                "$.namespacePrefixes".into(),
+                vec![format!("must be an array of at most {MAX_NAMESPACE_PREFIXES} namespace prefixes.")],
+            );
+        }
+    }
+    scope
 }
 
 async fn directory_request(

@@ -64,7 +64,7 @@ pub fn new_correlation_id() -> String {
 /// needs random bytes for its id); a read gets none, sparing the call into the runtime.
 pub fn context<'a>(base_url: &'a str, correlation_id: &'a str, now: i64, writes: bool) -> Context<'a> {
     let random = if writes { random_bytes() } else { [0; 16] };
-    Context { now, random, correlation_id, base_url, client: "", client_name: "", admin: false }
+    Context { now, random, correlation_id, base_url, client: "", client_name: "", admin: false, scope: None }
 }
 
 /// A header's value from a list read from the runtime (which joins repeated lines already).

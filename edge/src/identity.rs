@@ -3,6 +3,7 @@
 //! same token, so the request crosses unchanged and no header can claim an identity.
 
 use edfi_core::auth;
+use edfi_core::authorization::TokenScope;
 use edfi_core::engine::Route;
 use edfi_core::problem::Problem;
 
@@ -16,6 +17,9 @@ pub struct Identity {
     /// The client's name, for history.
     pub name: String,
     pub admin: bool,
+    /// The client's claim set and scope as the token states them; `None` for full access.
+    /// Resolved only where requests are authorized (the instance), never in the Worker.
+    pub scope: Option<TokenScope>,
 }
 
 // A `Problem` becomes the response at once; boxing it buys nothing (as in `edfi-core`).
@@ -44,5 +48,6 @@ pub fn identify(
             ))
         }
     };
-    Ok(Identity { client: claims.client, instance, name: claims.name, admin: claims.admin })
+    let scope = claims.scope.filter(|s| !s.is_full_access());
+    Ok(Identity { client: claims.client, instance, name: claims.name, admin: claims.admin, scope })
 }

@@ -82,7 +82,7 @@ impl DurableObject for InstanceStore {
         let authorization = convert::header(&headers, "Authorization");
         let now = settings::now();
         let identity = identify(&route, authorization, url.query, settings, now);
-        let Identity { client, instance, name, admin } = match identity {
+        let Identity { client, instance, name, admin, scope } = match identity {
             Ok(identity) => identity,
             Err(p) => return problem(p),
         };
@@ -94,12 +94,14 @@ impl DurableObject for InstanceStore {
         if self.store.is_revoked(&client).map_err(|e| worker::Error::RustError(e.to_string()))? {
             return problem(Problem::unauthorized("This client's access has been revoked."));
         }
+        let scope = scope.map(|s| s.scope());
         let base_url = url.origin;
         let reads_only = matches!(core_req.method.as_str(), "GET" | "HEAD");
         let ctx = Context {
             client: &client,
             client_name: &name,
             admin,
+            scope: scope.as_ref(),
             ..convert::context(&base_url, &correlation_id, now, !reads_only)
         };
         let response = match &self.config {
@@ -144,6 +146,7 @@ impl InstanceStore {
             ctx.client_name.to_owned(),
             ctx.admin,
         );
+        let scope = ctx.scope.cloned();
         let result_slot = outcome.clone();
         let outbox = self.publishes.then(|| instance.to_owned());
         let body = Closure::once_into_js(move || -> std::result::Result<JsValue, JsValue> {
@@ -155,6 +158,7 @@ impl InstanceStore {
                 client: &client,
                 client_name: &client_name,
                 admin,
+                scope: scope.as_ref(),
             };
             let mut store = store;
             let result = engine::handle(&req, &mut store, &config, &ctx)

@@ -104,12 +104,14 @@ async fn serve(
         _ => {
             let authorization = convert::header(headers, "Authorization");
             let identity = identity::identify(&route, authorization, url.query, settings, settings::now());
-            let Identity { client, instance, .. } = match identity {
+            let Identity { client, instance, scope, .. } = match identity {
                 Ok(identity) => identity,
                 Err(p) => return problem(p),
             };
             if let Route::Item(def, id) = &route {
-                if method == "GET" && settings.reads_from_edge(&instance) {
+                // A scoped client's reads are authorized against the instance's relationships,
+                // which only its object holds: they never come from the replica.
+                if method == "GET" && scope.is_none() && settings.reads_from_edge(&instance) {
                     // The wrapper shares the runtime's request; the Durable Object may still need it.
                     let wrapped = Request::from(Clone::clone(&req));
                     if let Some(read) =

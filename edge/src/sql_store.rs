@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use worker::{SqlStorage, SqlStorageValue};
 
+use edfi_core::authorization::{Person, Reach, Relation};
 use edfi_core::idempotency::Remembered;
 use edfi_core::store::{
     kept, Change, Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, StoreError,
@@ -231,6 +232,20 @@ CREATE TABLE IF NOT EXISTS terms (
     PRIMARY KEY (term, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS terms_of_item ON terms (seq);
+-- What authorization follows (edfi_core::authorization::Relation), stated by education
+-- organizations (their parents) and by pathway associations (a student's school, staff's
+-- employer, a contact's student); other resources write nothing here.
+CREATE TABLE IF NOT EXISTS relations (
+    resource TEXT NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    education_organization INTEGER,
+    student TEXT
+);
+CREATE INDEX IF NOT EXISTS relations_by_subject ON relations (kind, subject, education_organization);
+CREATE INDEX IF NOT EXISTS relations_by_organization ON relations (kind, education_organization);
+CREATE INDEX IF NOT EXISTS relations_of_item ON relations (resource, id);
 -- 1 once every item has its terms: an object made before the table had items without them.
 INSERT OR IGNORE INTO counters (name, value) VALUES ('terms_built', 0);
 ";
@@ -633,7 +648,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             natural_key: String,
             change_version: i64,
         }
-        let (range, mut bindings) = change_range(resource, selection);
+        let (range, mut bindings) = logged_range(resource, selection, "natural_key")?;
         bindings.extend([int(limit), int(offset)]);
         let rows: Vec<Row> = self.rows(
             &format!("SELECT id, natural_key, change_version FROM tombstones WHERE {range} ORDER BY seq LIMIT ? OFFSET ?"),
@@ -672,7 +687,7 @@ impl<D: SqlDriver> Store for SqlStore<D> {
             new_key: String,
             change_version: i64,
         }
-        let (range, mut bindings) = change_range(resource, selection);
+        let (range, mut bindings) = logged_range(resource, selection, "new_key")?;
         bindings.extend([int(limit), int(offset)]);
         let rows: Vec<Row> = self.rows(
             &format!(
@@ -851,6 +866,45 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
         self.exec("DELETE FROM idempotency_keys WHERE created < ?", vec![cutoff.into()])
     }
+
+    fn set_relations(&mut self, resource: &str, id: &str, relations: &[Relation]) -> StoreResult<()> {
+        self.exec("DELETE FROM relations WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
+        if relations.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<serde_json::Value> = relations.iter().map(relation_row).collect();
+        let rows = serde_json::to_string(&rows).map_err(|e| StoreError(e.to_string()))?;
+        self.exec(
+            "INSERT INTO relations (resource, id, kind, subject, education_organization, student)
+             SELECT ?, ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)",
+            vec![resource.into(), id.into(), rows.into()],
+        )
+    }
+
+    fn children(&self, parents: &[i64]) -> StoreResult<Vec<i64>> {
+        #[derive(Deserialize)]
+        struct Row {
+            subject: String,
+        }
+        // Not DISTINCT: that would sort; a child under two of the parents comes twice, and goes here.
+        let rows: Vec<Row> = self.rows(
+            "SELECT subject FROM relations
+             WHERE kind = 'parent' AND education_organization IN (SELECT value FROM json_each(?))",
+            vec![id_list(parents)?.into()],
+        )?;
+        let mut children: Vec<i64> = rows.into_iter().filter_map(|r| r.subject.parse().ok()).collect();
+        children.sort_unstable();
+        children.dedup();
+        Ok(children)
+    }
+
+    fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool> {
+        let (condition, mut bindings) = tied_clause::<D::Value>(person, "?", education_organizations)?;
+        bindings.insert(0, id.into());
+        // The subject is bound first: `tied_clause` puts it before its own bindings.
+        let found: Count = self.single(&format!("SELECT {condition} AS n"), bindings)?;
+        Ok(found.n != 0)
+    }
 }
 
 impl<D: SqlDriver> SqlStore<D> {
@@ -888,7 +942,7 @@ impl<D: SqlDriver> SqlStore<D> {
     /// a field filter, only the items holding its term, in position order by the terms index;
     /// without one, the resource's items by their position index.
     fn selected(&self, resource: &str, selection: &Selection) -> StoreResult<(String, Vec<D::Value>)> {
-        let (conditions, mut bindings) = where_clause(resource, selection);
+        let (conditions, mut bindings) = where_clause(resource, selection)?;
         let Some(term) = self.driving_term(resource, selection)? else {
             return Ok((format!("documents WHERE {conditions}"), bindings));
         };
@@ -930,9 +984,23 @@ fn change_range<V: Binding>(resource: &str, selection: &Selection) -> (String, V
     (conditions.join(" AND "), bindings)
 }
 
+/// The range of a selection over a change log (tombstones, key changes), and its reach by the
+/// key in `key_column`.
+fn logged_range<V: Binding>(
+    resource: &str,
+    selection: &Selection,
+    key_column: &str,
+) -> StoreResult<(String, Vec<V>)> {
+    let (range, mut bindings) = change_range(resource, selection);
+    let Some(reach) = &selection.reach else { return Ok((range, bindings)) };
+    let (condition, mut reach_bindings) = reach_clause(reach, key_column)?;
+    bindings.append(&mut reach_bindings);
+    Ok((format!("{range} AND {condition}"), bindings))
+}
+
 /// The WHERE clause of a selection over `documents`. Field paths and values are bound, never
 /// spliced into the SQL text.
-fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> (String, Vec<V>) {
+fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> StoreResult<(String, Vec<V>)> {
     let (range, mut bindings) = change_range(resource, selection);
     let mut conditions = vec![range];
     if let Some(after) = selection.after {
@@ -964,5 +1032,94 @@ fn where_clause<V: Binding>(resource: &str, selection: &Selection) -> (String, V
             }
         }
     }
-    (conditions.join(" AND "), bindings)
+    if let Some(reach) = &selection.reach {
+        let (condition, mut reach_bindings) = reach_clause(reach, "natural_key")?;
+        conditions.push(condition);
+        bindings.append(&mut reach_bindings);
+    }
+    Ok((conditions.join(" AND "), bindings))
+}
+
+/// A relation as the row `set_relations` inserts: kind, subject, organization, student.
+fn relation_row(relation: &Relation) -> serde_json::Value {
+    match relation {
+        Relation::Parent { child, parent } => serde_json::json!(["parent", child.to_string(), parent, null]),
+        Relation::At { person, id, education_organization } => {
+            serde_json::json!([person.name(), id, education_organization, null])
+        }
+        Relation::ContactOf { contact, student } => serde_json::json!(["contact", contact, null, student]),
+    }
+}
+
+/// Ids as one bound value, JSON text that `json_each` reads back.
+fn id_list(ids: &[i64]) -> StoreResult<String> {
+    serde_json::to_string(ids).map_err(|e| StoreError(e.to_string()))
+}
+
+/// Whether the person whose id is `subject` (SQL: a `?` bound by the caller, or an expression)
+/// is tied to one of `education_organizations`: a student or staff member by a relation, a
+/// contact through a student who is.
+fn tied_clause<V: Binding>(
+    person: Person,
+    subject: &str,
+    education_organizations: &[i64],
+) -> StoreResult<(String, Vec<V>)> {
+    let organizations = id_list(education_organizations)?;
+    Ok(match person {
+        Person::Student | Person::Staff => (
+            format!(
+                "EXISTS (SELECT 1 FROM relations r WHERE r.subject = {subject} AND r.kind = ?
+                 AND r.education_organization IN (SELECT value FROM json_each(?)))"
+            ),
+            vec![person.name().into(), organizations.into()],
+        ),
+        Person::Contact => (
+            format!(
+                "EXISTS (SELECT 1 FROM relations c JOIN relations r
+                 ON r.kind = 'student' AND r.subject = c.student
+                 WHERE c.kind = 'contact' AND c.subject = {subject}
+                 AND r.education_organization IN (SELECT value FROM json_each(?)))"
+            ),
+            vec![organizations.into()],
+        ),
+    })
+}
+
+/// The SQL of [`Reach::admits`] over the natural key in `key_column` (positions are numbers from
+/// the model, spliced; every value is bound).
+fn reach_clause<V: Binding>(reach: &Reach, key_column: &str) -> StoreResult<(String, Vec<V>)> {
+    let mut conditions = Vec::new();
+    let mut bindings: Vec<V> = Vec::new();
+    let organizations = id_list(&reach.education_organizations)?;
+    if !reach.education_organization_positions.is_empty() {
+        let any: Vec<String> = reach
+            .education_organization_positions
+            .iter()
+            .map(|p| format!("json_extract({key_column}, '$[{p}]') IN (SELECT value FROM json_each(?))"))
+            .collect();
+        bindings.extend(reach.education_organization_positions.iter().map(|_| organizations.as_str().into()));
+        conditions.push(format!("({})", any.join(" OR ")));
+    }
+    let prefixes = serde_json::to_string(&reach.namespace_prefixes).map_err(|e| StoreError(e.to_string()))?;
+    for p in &reach.namespace_positions {
+        // lower() folds ASCII only, as `Reach::namespace_admitted` does.
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM json_each(?) WHERE json_type({key_column}, '$[{p}]') = 'text'
+             AND lower(substr(json_extract({key_column}, '$[{p}]'), 1, length(value))) = lower(value))"
+        ));
+        bindings.push(prefixes.as_str().into());
+    }
+    for (person, p) in &reach.people {
+        let (condition, mut tied) = tied_clause(
+            *person,
+            &format!("json_extract({key_column}, '$[{p}]')"),
+            &reach.education_organizations,
+        )?;
+        conditions.push(condition);
+        bindings.append(&mut tied);
+    }
+    if conditions.is_empty() {
+        conditions.push("1".to_owned());
+    }
+    Ok((conditions.join(" AND "), bindings))
 }

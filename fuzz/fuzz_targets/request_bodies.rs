@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         client: "fuzz",
             client_name: "fuzz",
             admin: false,
+            scope: None,
     };
     let post = Request::new("POST", &format!("/data/v3/ed-fi/{}", def.name))
         .header("Content-Type", "application/json")

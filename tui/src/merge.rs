@@ -246,6 +246,7 @@ mod tests {
                 client: "k",
                 client_name: "SIS",
                 admin: false,
+                scope: None,
             };
             edfi_core::handle(&request, &mut self.store, &edfi_core::Config::default(), &ctx)
                 .expect("an answer")

@@ -1129,6 +1129,7 @@ mod tests {
                     client: "seed",
                     client_name: "seed",
                     admin: false,
+                    scope: None,
                 };
                 let req = Request::new("POST", &format!("/data/v3/ed-fi/{resource}"))
                     .header("Content-Type", "application/json")

@@ -4,6 +4,7 @@
 //! synchronous [`Store`] calls, so a runtime that runs one request at a time per store (a Durable
 //! Object) serializes every conditional write.
 
+mod authorize;
 pub mod query;
 mod read;
 mod route;
@@ -114,6 +115,9 @@ pub struct Context<'a> {
     pub client_name: &'a str,
     /// The administrator (who reaches only history): deleted items' versions are shown only to it.
     pub admin: bool,
+    /// The client's claim set and scope; `None` reaches everything (the administrator, a tool
+    /// running the engine over its own store, a client from before claim sets).
+    pub scope: Option<&'a crate::authorization::Scope>,
 }
 
 /// Handles one request. `Err` is a storage failure: the caller logs it and answers
@@ -143,16 +147,19 @@ pub fn handle(
         return Ok(response);
     }
     let not_allowed = |allow: &[&str]| Err(Problem::method_not_allowed(&req.method, allow).into());
+    let authorizer = authorize::Authorizer::new(ctx.scope);
     let answer = match (route, method) {
-        (Route::Collection(def), "GET") => read::list(def, req, store, config),
+        (Route::Collection(def), "GET") => read::list(def, req, store, config, &authorizer),
         (Route::Collection(_), _) => not_allowed(&["GET", "HEAD", "POST"]),
-        (Route::Item(def, id), "GET") => read::get(def, &id, req, store),
+        (Route::Item(def, id), "GET") => read::get(def, &id, req, store, &authorizer),
         (Route::Item(..), _) => not_allowed(&["GET", "HEAD", "PUT", "DELETE"]),
-        (Route::Deletes(def), "GET") => read::deletes(def, req, store),
-        (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store),
+        (Route::Deletes(def), "GET") => read::deletes(def, req, store, &authorizer),
+        (Route::KeyChanges(def), "GET") => read::key_changes(def, req, store, &authorizer),
         (Route::AvailableChangeVersions, "GET") => read::available_change_versions(store),
-        (Route::History(def, id, None), "GET") => read::history(def, &id, req, store, ctx),
-        (Route::History(def, id, Some(etag)), "GET") => read::version(def, &id, &etag, store, ctx),
+        (Route::History(def, id, None), "GET") => read::history(def, &id, req, store, ctx, &authorizer),
+        (Route::History(def, id, Some(etag)), "GET") => {
+            read::version(def, &id, &etag, store, ctx, &authorizer)
+        }
         (
             Route::Deletes(_) | Route::KeyChanges(_) | Route::AvailableChangeVersions | Route::History(..),
             _,

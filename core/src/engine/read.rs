@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::authorization::claim_sets::Action;
 use crate::clock;
 use crate::http::{Request, Response};
 use crate::model::ResourceDef;
@@ -13,11 +14,20 @@ use crate::wire::answers::HistoryEntry;
 use crate::wire::paths::{NEXT_PAGE_TOKEN_HEADER, TOTAL_COUNT_HEADER};
 use crate::wire::EntityTag;
 
+use super::authorize::Authorizer;
 use super::query::{page_token, CollectionQuery, Filters, HistoryPage};
 use super::{existing, preconditions, stored_etag, Answer, Config, Context, Failure};
 
-pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store) -> Answer {
+pub(super) fn get(
+    def: &ResourceDef,
+    id: &str,
+    req: &Request,
+    store: &impl Store,
+    authorizer: &Authorizer,
+) -> Answer {
+    // 404 first, as Ed-Fi answers: an id that is nowhere tells nothing about anyone's data.
     let doc = existing(def, id, store)?;
+    authorizer.check(def, Action::Read, &doc.natural_key, store)?;
     let etag = stored_etag(&doc);
     let response = match preconditions(req)?.evaluate_read(&etag) {
         ReadOutcome::Failed(problem) => return Err(problem.into()),
@@ -30,8 +40,19 @@ pub(super) fn get(def: &ResourceDef, id: &str, req: &Request, store: &impl Store
         .with_header("Last-Modified", clock::http_date(doc.last_modified)))
 }
 
-pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store, config: &Config) -> Answer {
-    let query = CollectionQuery::parse(def, &req.query, Filters::Fields)?;
+pub(super) fn list(
+    def: &ResourceDef,
+    req: &Request,
+    store: &impl Store,
+    config: &Config,
+    authorizer: &Authorizer,
+) -> Answer {
+    let mut query = CollectionQuery::parse(def, &req.query, Filters::Fields)?;
+    let changes =
+        query.selection.min_change_version.is_some() || query.selection.max_change_version.is_some();
+    let action = if changes { Action::ReadChanges } else { Action::Read };
+    // Paging and Total-Count count only what the client reaches: the store applies the reach.
+    query.selection.reach = authorizer.reach(def, action, store)?;
     // One more than asked tells whether a next page exists. Every page that has one says so in
     // Next-Page-Token, offset pages too: Ed-Fi clients start cursor paging with a plain GET.
     let mut page = store.page_within(
@@ -82,8 +103,14 @@ pub(super) fn list(def: &ResourceDef, req: &Request, store: &impl Store, config:
     Ok(response)
 }
 
-pub(super) fn deletes(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
-    let query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+pub(super) fn deletes(
+    def: &ResourceDef,
+    req: &Request,
+    store: &impl Store,
+    authorizer: &Authorizer,
+) -> Answer {
+    let mut query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+    query.selection.reach = authorizer.reach(def, Action::ReadChanges, store)?;
     let items: Vec<_> = store
         .deletes(def.name, &query.selection, query.offset, query.limit)?
         .into_iter()
@@ -92,8 +119,14 @@ pub(super) fn deletes(def: &ResourceDef, req: &Request, store: &impl Store) -> A
     Ok(Response::json(200, serde_json::Value::Array(items).to_string()))
 }
 
-pub(super) fn key_changes(def: &ResourceDef, req: &Request, store: &impl Store) -> Answer {
-    let query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+pub(super) fn key_changes(
+    def: &ResourceDef,
+    req: &Request,
+    store: &impl Store,
+    authorizer: &Authorizer,
+) -> Answer {
+    let mut query = CollectionQuery::parse(def, &req.query, Filters::ChangeVersions)?;
+    query.selection.reach = authorizer.reach(def, Action::ReadChanges, store)?;
     let items: Vec<_> = store
         .key_changes(def.name, &query.selection, query.offset, query.limit)?
         .into_iter()
@@ -121,9 +154,10 @@ pub(super) fn history(
     req: &Request,
     store: &impl Store,
     ctx: &Context,
+    authorizer: &Authorizer,
 ) -> Answer {
     let query = HistoryPage::parse(&req.query)?;
-    hidden_if_deleted(def, id, store, ctx)?;
+    hidden_if_deleted(def, id, store, ctx, authorizer)?;
     let versions = store.versions(def.name, id, query.offset, query.limit)?;
     if versions.is_empty() && query.offset == 0 {
         return Err(no_history(def, id));
@@ -142,8 +176,15 @@ pub(super) fn history(
 }
 
 /// One kept version of an item, by its ETag, as it was served then.
-pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Store, ctx: &Context) -> Answer {
-    hidden_if_deleted(def, id, store, ctx)?;
+pub(super) fn version(
+    def: &ResourceDef,
+    id: &str,
+    etag: &str,
+    store: &impl Store,
+    ctx: &Context,
+    authorizer: &Authorizer,
+) -> Answer {
+    hidden_if_deleted(def, id, store, ctx, authorizer)?;
     // `"x"`, `W/"x"` and `x` name one version; what is no ETag names none.
     let etag = EntityTag::parse(etag).map(|tag| tag.opaque().to_owned()).unwrap_or_default();
     let etag = etag.as_str();
@@ -167,11 +208,21 @@ pub(super) fn version(def: &ResourceDef, id: &str, etag: &str, store: &impl Stor
 
 /// A deleted item's past is the administrator's to read: to a client it is an item that is not
 /// there (a deleted student's records must not stay readable to every client of the instance).
-fn hidden_if_deleted(def: &ResourceDef, id: &str, store: &impl Store, ctx: &Context) -> Result<(), Failure> {
-    if !ctx.admin && store.get(def.name, id)?.is_none() {
-        return Err(no_history(def, id));
+/// A live item's past is readable by whoever may read the item.
+fn hidden_if_deleted(
+    def: &ResourceDef,
+    id: &str,
+    store: &impl Store,
+    ctx: &Context,
+    authorizer: &Authorizer,
+) -> Result<(), Failure> {
+    if ctx.admin {
+        return Ok(());
     }
-    Ok(())
+    match store.get(def.name, id)? {
+        None => Err(no_history(def, id)),
+        Some(doc) => authorizer.check(def, Action::Read, &doc.natural_key, store),
+    }
 }
 
 fn no_history(def: &ResourceDef, id: &str) -> Failure {

@@ -4,7 +4,7 @@ use crate::model::ResourceDef;
 use crate::problem::Problem;
 use crate::resources;
 use crate::wire::paths::{
-    AVAILABLE_CHANGE_VERSIONS, CLIENTS, DATA_PREFIX, DELETES, DEPENDENCIES, DESCRIPTORS_DOCUMENT,
+    AVAILABLE_CHANGE_VERSIONS, CLAIM_SETS, CLIENTS, DATA_PREFIX, DELETES, DEPENDENCIES, DESCRIPTORS_DOCUMENT,
     HISTORY_PREFIX, KEY_CHANGES, METADATA_INDEX, RESOURCES_DOCUMENT, TOKEN,
 };
 
@@ -24,6 +24,10 @@ pub enum AdminRoute {
     Clients,
     /// `/admin/v1/clients/{key}`: revoke (DELETE).
     Client(String),
+    /// `/admin/v1/claimSets`: list (GET).
+    ClaimSets,
+    /// `/admin/v1/claimSets/{name}` (percent-decoded): create or replace (PUT), remove (DELETE).
+    ClaimSet(String),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -64,6 +68,7 @@ pub fn route(path: &str) -> Result<Route, Problem> {
         "" | "/" => return Ok(Route::Discovery),
         TOKEN => return Ok(Route::Token),
         CLIENTS => return Ok(Route::Admin(AdminRoute::Clients)),
+        CLAIM_SETS => return Ok(Route::Admin(AdminRoute::ClaimSets)),
         AVAILABLE_CHANGE_VERSIONS => return Ok(Route::AvailableChangeVersions),
         METADATA_INDEX => Some(MetadataDoc::Index),
         _ if path == METADATA_INDEX.trim_end_matches('/') => Some(MetadataDoc::Index),
@@ -84,6 +89,10 @@ pub fn route(path: &str) -> Result<Route, Problem> {
             }
             _ => Ok(Route::NotFound),
         };
+    }
+    if let Some(name) = path.strip_prefix(CLAIM_SETS).and_then(|rest| rest.strip_prefix('/')) {
+        let name = percent_encoding::percent_decode_str(name).decode_utf8_lossy().into_owned();
+        return Ok(Route::Admin(AdminRoute::ClaimSet(name)));
     }
     if let Some(key) = path.strip_prefix(CLIENTS).and_then(|rest| rest.strip_prefix('/')) {
         return Ok(Route::Admin(AdminRoute::Client(key.to_owned())));

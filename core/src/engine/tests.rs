@@ -42,6 +42,8 @@ struct Api {
     name: &'static str,
     /// Whether the requests carry the administrator's token.
     admin: bool,
+    /// The client's claim set and scope (`None`: full access).
+    scope: Option<crate::authorization::Scope>,
 }
 
 /// Everything stored, plus the change version the next write would take.
@@ -65,6 +67,7 @@ impl Api {
             client: "test-client",
             name: "Test SIS",
             admin: false,
+            scope: None,
         }
     }
 
@@ -85,6 +88,7 @@ impl Api {
             client: self.client,
             client_name: self.name,
             admin: self.admin,
+            scope: self.scope.as_ref(),
         };
         let response =
             handle(&req, &mut self.store, &self.config, &ctx).expect("the memory store never fails");
@@ -1277,6 +1281,7 @@ fn history_settings_are_read_from_the_environment() {
     assert!(Config::from_env(vars(&[("HISTORY_MAX_AGE_DAYS", "soon")])).is_err());
 }
 
+mod authorization;
 mod cascades;
 mod coercion;
 mod effects;

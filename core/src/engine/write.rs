@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::authorization::claim_sets::Action;
+use crate::authorization::securable;
 use crate::content::Content;
 use crate::links::{self, Resolved};
 use crate::model::{Field, Kind, ResourceDef};
@@ -16,6 +18,7 @@ use crate::validate::{coerce, lookup, natural_key, reference_key, validate, Ref}
 use crate::wire::strip_links;
 use crate::{http::Request, http::Response, precondition::WriteOutcome};
 
+use super::authorize::{self, Authorizer};
 use super::route::parse_id;
 use super::{existing, location, preconditions, read_body, stored_etag, Answer, Config, Context, Failure};
 
@@ -134,6 +137,8 @@ pub(super) fn post(
     config: &Config,
     ctx: &Context,
 ) -> Answer {
+    let authorizer = Authorizer::new(ctx.scope);
+    authorize::require_any(&authorizer, def, &[Action::Create, Action::Update])?;
     let pre = preconditions(req)?;
     let body = read_body(req, config)?;
     if body.contains_key(crate::wire::ID) {
@@ -145,6 +150,14 @@ pub(super) fn post(
     }
     let incoming = incoming(def, body)?;
     let existing = store.get_by_natural_key(def.name, &incoming.key)?;
+    // An upsert that finds its item is an update: of what is stored, and to what is sent.
+    match &existing {
+        Some(existing) => {
+            authorizer.check(def, Action::Update, &existing.natural_key, store)?;
+            authorizer.check(def, Action::Update, &incoming.key, store)?;
+        }
+        None => authorizer.check(def, Action::Create, &incoming.key, store)?,
+    }
     let current = existing.as_ref().map(stored_etag);
     refuse_failed(pre.evaluate_write(config.if_match, current.as_ref()))?;
     if existing.is_none() {
@@ -164,6 +177,7 @@ pub(super) fn post(
         Some(existing) => (200, write_update(def, store, existing, content, &stamp)?),
     };
     store.set_links(def.name, &doc.id, &links)?;
+    state_relations(store, def, &doc.id, &incoming.body)?;
     Ok(Response::empty(status)
         .with_header("Location", location(ctx.base_url, def, &doc.id))
         .with_header("ETag", stored_etag(&doc).to_string()))
@@ -178,6 +192,8 @@ pub(super) fn put(
     ctx: &Context,
 ) -> Answer {
     let existing = existing(def, id, store)?;
+    let authorizer = Authorizer::new(ctx.scope);
+    authorizer.check(def, Action::Update, &existing.natural_key, store)?;
     // Decided before the body is read (RFC 9110 §13.2.1): a stale If-Match is 412 whatever it says.
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
     let body = read_body(req, config)?;
@@ -190,6 +206,7 @@ pub(super) fn put(
         }
     }
     let incoming = incoming(def, body)?;
+    authorizer.check(def, Action::Update, &incoming.key, store)?;
     let key_changes = incoming.key != existing.natural_key;
     if key_changes {
         if !def.key_change_allowed {
@@ -212,6 +229,7 @@ pub(super) fn put(
     let stamp = Stamp::new(ctx, config);
     let doc = write_update(def, store, doc, content, &stamp)?;
     store.set_links(def.name, &doc.id, &links)?;
+    state_relations(store, def, &doc.id, &incoming.body)?;
     if key_changes {
         let change = KeyChange {
             id: doc.id.clone(),
@@ -236,6 +254,7 @@ pub(super) fn delete(
     ctx: &Context,
 ) -> Answer {
     let existing = existing(def, id, store)?;
+    Authorizer::new(ctx.scope).check(def, Action::Delete, &existing.natural_key, store)?;
     refuse_failed(preconditions(req)?.evaluate_write(config.if_match, Some(&stored_etag(&existing))))?;
     let referrers = referrers_of(store, def, &existing.natural_key, REFERRERS_NAMED)?;
     if !referrers.is_empty() {
@@ -247,6 +266,9 @@ pub(super) fn delete(
     store.record_delete(def.name, &tombstone)?;
     store.delete(def.name, id)?;
     store.set_links(def.name, id, &[])?;
+    if securable::states_relations(def) {
+        store.set_relations(def.name, id, &[])?;
+    }
     Stamp::new(ctx, config).record(store, def, id, None, change_version)?;
     Ok(Response::empty(204))
 }
@@ -357,6 +379,7 @@ fn apply_cascade(store: &mut impl Store, plan: Vec<Rewrite>, stamp: &Stamp) -> R
         let old_key = doc.natural_key.clone();
         let updated = write_update(def, store, Document { natural_key: key.clone(), ..doc }, content, stamp)?;
         store.set_links(def.name, &updated.id, &links)?;
+        state_relations(store, def, &updated.id, &body)?;
         if key != old_key {
             let change = KeyChange {
                 id: updated.id.clone(),
@@ -402,6 +425,20 @@ fn rewrite_references(
             _ => {}
         }
     }
+}
+
+/// Tells the store the relations an item of `def` now states, if its resource states any (an
+/// organization's parents, a pathway's tie): other resources' writes cost nothing here.
+fn state_relations(
+    store: &mut impl Store,
+    def: &ResourceDef,
+    id: &str,
+    body: &Map<String, Value>,
+) -> Result<(), StoreError> {
+    if securable::states_relations(def) {
+        store.set_relations(def.name, id, &securable::relations(def, body))?;
+    }
+    Ok(())
 }
 
 /// Stores new content over `existing`, unless it is the same content: a write that changes

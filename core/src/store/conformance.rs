@@ -21,6 +21,7 @@ use super::{
     Document, HistoryLimits, KeyChange, Link, Referrer, Scalar, Selection, Store, Tombstone, Version,
     VersionStamp, AGED_VERSIONS_PER_WRITE,
 };
+use crate::authorization::{Person, Reach, Relation};
 use crate::idempotency::Remembered;
 
 /// One contract, checked on a fresh store; it panics when the store breaks it.
@@ -101,6 +102,13 @@ cases![
     answers_round_trip_and_replace,
     forgetting_answers_is_exclusive_of_the_cutoff,
     answer_body_must_be_utf8,
+    relations_replace_and_go_with_their_item,
+    children_are_the_organizations_directly_below,
+    people_are_tied_through_their_relations,
+    reach_by_organization_admits_any_member,
+    reach_by_person_follows_relations,
+    reach_by_namespace_folds_ascii_case,
+    reach_applies_to_pages_counts_and_change_logs,
 ];
 
 const R: &str = "students";
@@ -561,6 +569,7 @@ fn filters_windows_and_paging_combine(store: &mut dyn Store) {
         min_change_version: Some(3),
         max_change_version: Some(8),
         after: Some(at[3]),
+        reach: None,
     };
     assert_eq!(picked(store, &selection), vec![6, 8]);
     let page = store.page(R, &selection, 1, 5).unwrap();
@@ -931,4 +940,171 @@ fn answer_body_must_be_utf8(store: &mut dyn Store) {
     let binary = Remembered { body: vec![0xff, 0xfe, b'{'], ..answer("f1", 400, 100) };
     assert!(store.remember("c1", "k1", &binary).is_err(), "a body that is not UTF-8 was remembered");
     assert_eq!(store.remembered("c1", "k1").unwrap(), None);
+}
+
+// ------------------------------------------------------------------------------ authorization
+
+fn at(person: Person, id: &str, education_organization: i64) -> Relation {
+    Relation::At { person, id: id.to_owned(), education_organization }
+}
+
+fn relations_replace_and_go_with_their_item(store: &mut dyn Store) {
+    store.set_relations("studentSchoolAssociations", &id(1), &[at(Person::Student, "s1", 10)]).unwrap();
+    assert!(store.tied(Person::Student, "s1", &[10]).unwrap());
+    store.set_relations("studentSchoolAssociations", &id(1), &[at(Person::Student, "s1", 20)]).unwrap();
+    assert!(!store.tied(Person::Student, "s1", &[10]).unwrap(), "the second set replaces the first");
+    assert!(store.tied(Person::Student, "s1", &[20]).unwrap());
+    // Another item's relations are its own.
+    store.set_relations("studentSchoolAssociations", &id(2), &[at(Person::Student, "s1", 30)]).unwrap();
+    store.set_relations("studentSchoolAssociations", &id(1), &[]).unwrap();
+    assert!(!store.tied(Person::Student, "s1", &[20]).unwrap(), "an empty set removes them");
+    assert!(store.tied(Person::Student, "s1", &[30]).unwrap());
+    // The same id in another resource is another item.
+    store.set_relations("staffEducationOrganizationAssignmentAssociations", &id(2), &[]).unwrap();
+    assert!(store.tied(Person::Student, "s1", &[30]).unwrap());
+}
+
+fn children_are_the_organizations_directly_below(store: &mut dyn Store) {
+    assert_eq!(store.children(&[1]).unwrap(), Vec::<i64>::new());
+    store.set_relations("schools", &id(1), &[Relation::Parent { child: 100, parent: 1 }]).unwrap();
+    store.set_relations("schools", &id(2), &[Relation::Parent { child: 101, parent: 1 }]).unwrap();
+    store
+        .set_relations(
+            "localEducationAgencies",
+            &id(3),
+            &[Relation::Parent { child: 1, parent: 9 }, Relation::Parent { child: 1, parent: 8 }],
+        )
+        .unwrap();
+    let mut below = store.children(&[1]).unwrap();
+    below.sort_unstable();
+    assert_eq!(below, vec![100, 101]);
+    let mut below = store.children(&[9, 8]).unwrap();
+    below.sort_unstable();
+    assert_eq!(below, vec![1], "each child once");
+    assert_eq!(store.children(&[]).unwrap(), Vec::<i64>::new());
+    // A student's tie is not a parent.
+    store.set_relations("studentSchoolAssociations", &id(4), &[at(Person::Student, "7", 1)]).unwrap();
+    assert_eq!(store.children(&[1]).unwrap().len(), 2);
+}
+
+fn people_are_tied_through_their_relations(store: &mut dyn Store) {
+    store.set_relations("studentSchoolAssociations", &id(1), &[at(Person::Student, "s1", 10)]).unwrap();
+    store
+        .set_relations(
+            "staffEducationOrganizationAssignmentAssociations",
+            &id(2),
+            &[at(Person::Staff, "t1", 10)],
+        )
+        .unwrap();
+    let contact = Relation::ContactOf { contact: "c1".into(), student: "s1".into() };
+    store.set_relations("studentContactAssociations", &id(3), &[contact]).unwrap();
+    assert!(store.tied(Person::Student, "s1", &[5, 10]).unwrap());
+    assert!(!store.tied(Person::Student, "s1", &[5]).unwrap());
+    assert!(!store.tied(Person::Student, "s1", &[]).unwrap());
+    assert!(!store.tied(Person::Staff, "s1", &[10]).unwrap(), "a student is not staff");
+    assert!(store.tied(Person::Staff, "t1", &[10]).unwrap());
+    assert!(!store.tied(Person::Student, "t1", &[10]).unwrap());
+    assert!(store.tied(Person::Contact, "c1", &[10]).unwrap(), "through the student");
+    assert!(!store.tied(Person::Contact, "c1", &[5]).unwrap());
+    assert!(!store.tied(Person::Contact, "s1", &[10]).unwrap());
+    assert!(!store.tied(Person::Student, "S1", &[10]).unwrap(), "ids compare exactly");
+}
+
+/// Items with natural keys `[organization, person, namespace]`, numbered from 1.
+fn keyed(store: &mut dyn Store, keys: &[&str]) {
+    for (i, key) in keys.iter().enumerate() {
+        let n = i as u32 + 1;
+        let doc = Document { natural_key: (*key).to_owned(), ..doc(n, "unused", "{}") };
+        insert(store, R, &doc);
+    }
+}
+
+fn reaching(reach: Reach) -> Selection {
+    Selection { reach: Some(reach), ..Selection::default() }
+}
+
+fn reach_by_organization_admits_any_member(store: &mut dyn Store) {
+    keyed(store, &["[10,20]", "[30,10]", "[30,40]", "[null,30]", "[\"10\",1]"]);
+    let reach = Reach {
+        education_organization_positions: vec![0, 1],
+        education_organizations: vec![10, 11],
+        ..Reach::default()
+    };
+    assert_eq!(picked(store, &reaching(reach.clone())), vec![1, 2], "the text \"10\" is not the id 10");
+    let none = Reach { education_organizations: vec![], ..reach };
+    assert_eq!(picked(store, &reaching(none)), Vec::<u32>::new());
+    assert_eq!(picked(store, &reaching(Reach::default())).len(), 5, "no condition, every item");
+}
+
+fn reach_by_person_follows_relations(store: &mut dyn Store) {
+    keyed(store, &["[\"s1\"]", "[\"s2\"]", "[\"c1\"]", "[7]"]);
+    store.set_relations("studentSchoolAssociations", &id(90), &[at(Person::Student, "s1", 10)]).unwrap();
+    store.set_relations("studentSchoolAssociations", &id(91), &[at(Person::Student, "s2", 20)]).unwrap();
+    let contact = Relation::ContactOf { contact: "c1".into(), student: "s1".into() };
+    store.set_relations("studentContactAssociations", &id(92), &[contact]).unwrap();
+    let students =
+        Reach { people: vec![(Person::Student, 0)], education_organizations: vec![10], ..Reach::default() };
+    assert_eq!(picked(store, &reaching(students.clone())), vec![1]);
+    let contacts = Reach { people: vec![(Person::Contact, 0)], ..students.clone() };
+    assert_eq!(picked(store, &reaching(contacts)), vec![3]);
+    // The enrollment goes: the student is no longer reached.
+    store.set_relations("studentSchoolAssociations", &id(90), &[]).unwrap();
+    assert_eq!(picked(store, &reaching(students)), Vec::<u32>::new());
+}
+
+fn reach_by_namespace_folds_ascii_case(store: &mut dyn Store) {
+    keyed(
+        store,
+        &[
+            "[\"uri://vendor.example/a\"]",
+            "[\"URI://Vendor.Example/b\"]",
+            "[\"uri://other.example/c\"]",
+            "[\"uri://vendor.example\"]",
+            "[\"uri://véndor.example/d\"]",
+            "[5]",
+        ],
+    );
+    let reach = Reach {
+        namespace_positions: vec![0],
+        namespace_prefixes: vec!["uri://vendor.example/".into(), "uri://VÉNDOR".into()],
+        ..Reach::default()
+    };
+    assert_eq!(picked(store, &reaching(reach)), vec![1, 2], "É folds to nothing but itself");
+}
+
+fn reach_applies_to_pages_counts_and_change_logs(store: &mut dyn Store) {
+    keyed(store, &["[10]", "[20]"]);
+    insert(store, R, &Document { natural_key: "[10,1]".into(), ..doc(3, "unused", "{}") });
+    insert(store, R, &Document { natural_key: "[10,2]".into(), ..doc(4, "unused", "{}") });
+    let reach = Reach {
+        education_organization_positions: vec![0],
+        education_organizations: vec![10],
+        ..Reach::default()
+    };
+    let selection = reaching(reach.clone());
+    let page = store.page(R, &selection, 1, 1).unwrap();
+    assert_eq!(page.iter().map(|(_, d)| number(&d.id)).collect::<Vec<_>>(), vec![3]);
+    assert_eq!(store.count(R, &selection).unwrap(), 3);
+    let after = Selection { after: Some(page[0].0), ..selection.clone() };
+    assert_eq!(picked(store, &after), vec![4]);
+    for (n, key) in [(5, "[10]"), (6, "[20]"), (7, "[10]")] {
+        let tombstone = Tombstone { id: id(n), natural_key: key.into(), change_version: i64::from(n) };
+        store.record_delete(R, &tombstone).unwrap();
+        let change = KeyChange {
+            id: id(n),
+            old_key: "[10]".into(),
+            new_key: key.into(),
+            change_version: i64::from(n),
+        };
+        store.record_key_change(R, &change).unwrap();
+    }
+    let deleted: Vec<u32> =
+        store.deletes(R, &selection, 0, ALL).unwrap().iter().map(|t| number(&t.id)).collect();
+    assert_eq!(deleted, vec![5, 7]);
+    let deleted: Vec<u32> =
+        store.deletes(R, &selection, 1, 5).unwrap().iter().map(|t| number(&t.id)).collect();
+    assert_eq!(deleted, vec![7], "offset counts only reached entries");
+    let changed: Vec<u32> =
+        store.key_changes(R, &selection, 0, ALL).unwrap().iter().map(|c| number(&c.id)).collect();
+    assert_eq!(changed, vec![5, 7], "by the new key");
 }

@@ -1,6 +1,8 @@
 //! A [`Store`] that records every item it writes, in order: the engine runs a write through it
 //! and returns the list as the request's effects ([`crate::Response::committed`]).
 
+use crate::authorization::{Person, Relation};
+
 use super::{
     Change, Document, HistoryLimits, KeyChange, Link, Referrer, Selection, Store, StoreResult, Tombstone,
     Version, VersionStamp,
@@ -142,5 +144,17 @@ impl<S: Store> Store for Recording<'_, S> {
 
     fn forget_answers_before(&mut self, cutoff: i64) -> StoreResult<()> {
         self.inner.forget_answers_before(cutoff)
+    }
+
+    fn set_relations(&mut self, resource: &str, id: &str, relations: &[Relation]) -> StoreResult<()> {
+        self.inner.set_relations(resource, id, relations)
+    }
+
+    fn children(&self, parents: &[i64]) -> StoreResult<Vec<i64>> {
+        self.inner.children(parents)
+    }
+
+    fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool> {
+        self.inner.tied(person, id, education_organizations)
     }
 }

@@ -183,6 +183,25 @@ pub struct HistoryEntry {
 
 // ------------------------------------------------------------------------------------------ links
 
+/// An API client as `GET /admin/v1/clients` lists it (never with its secret): its instance,
+/// claim set and scope. Read leniently: an older server lists no scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientEntry {
+    pub key: String,
+    pub name: String,
+    pub instance: String,
+    #[serde(default)]
+    pub revoked: bool,
+    /// `None`: full access (`Ed-Fi Sandbox`).
+    #[serde(default)]
+    pub claim_set_name: Option<String>,
+    #[serde(default)]
+    pub education_organization_ids: Vec<i64>,
+    #[serde(default)]
+    pub namespace_prefixes: Vec<String>,
+}
+
 /// ODS/API's `link` member of a resolved reference object ([`super::LINK`]): the item the
 /// reference names, `{"rel": "School", "href": "/ed-fi/schools/{id}"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,6 +25,8 @@ pub const DELETES: &str = "deletes";
 pub const KEY_CHANGES: &str = "keyChanges";
 pub const TOKEN: &str = "/oauth/token";
 pub const CLIENTS: &str = "/admin/v1/clients";
+/// `/admin/v1/claimSets[/{name}]`: the claim sets clients are given.
+pub const CLAIM_SETS: &str = "/admin/v1/claimSets";
 /// `/admin/v1/history/{endpoint}/{id}[/{etag}]`.
 pub const HISTORY_PREFIX: &str = "/admin/v1/history/";
 pub const CHANGE_QUERIES: &str = "/changeQueries/v1/";

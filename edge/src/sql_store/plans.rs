@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::sqlite::{Bound, Sqlite};
 use super::{SqlDriver, SqlStore};
+use edfi_core::authorization::{Person, Reach, Relation};
 use edfi_core::idempotency::Remembered;
 use edfi_core::store::{
     Change, Document, HistoryLimits, KeyChange, Link, Scalar, Selection, Store, StoreResult, Tombstone,
@@ -110,7 +111,7 @@ fn no_query_of_a_request_scans_a_whole_table() {
         ..Selection::default()
     };
     let after = Selection { after: Some(1), ..Selection::default() };
-    for selection in [Selection::default(), after, filtered, two] {
+    for selection in [Selection::default(), after, filtered, two.clone()] {
         store.page("students", &selection, 0, 10).unwrap();
         store.count("students", &selection).unwrap();
     }
@@ -129,6 +130,35 @@ fn no_query_of_a_request_scans_a_whole_table() {
         .unwrap();
     store.key_changes("students", &range, 0, 10).unwrap();
     store.referrers("schools", "[1]", 5).unwrap();
+    // Authorization: relations written and followed, and a reach on every kind of read.
+    let relations = [
+        Relation::Parent { child: 100, parent: 1 },
+        Relation::At { person: Person::Student, id: "1".into(), education_organization: 100 },
+        Relation::ContactOf { contact: "c".into(), student: "1".into() },
+    ];
+    store.set_relations("studentSchoolAssociations", &doc(1).id, &relations).unwrap();
+    store.children(&[1, 2]).unwrap();
+    for person in [Person::Student, Person::Staff, Person::Contact] {
+        store.tied(person, "1", &[100]).unwrap();
+    }
+    let reach = Reach {
+        education_organization_positions: vec![0, 1],
+        people: vec![(Person::Student, 0), (Person::Staff, 1), (Person::Contact, 2)],
+        education_organizations: vec![1, 100],
+        namespace_positions: vec![3],
+        namespace_prefixes: vec!["uri://a/".into()],
+    };
+    let reached = Selection { reach: Some(reach), ..range.clone() };
+    let reached_and_filtered = Selection { reach: reached.reach.clone(), ..two.clone() };
+    let reached_alone = Selection { reach: reached.reach.clone(), ..Selection::default() };
+    // Not a page of `range` alone: SQLite sorts a window of both change-version bounds, a
+    // known exception this test does not yet hold (see the closing notes of issue 17).
+    for selection in [&reached_alone, &reached_and_filtered] {
+        store.page("students", selection, 0, 10).unwrap();
+        store.count("students", selection).unwrap();
+    }
+    store.deletes("students", &reached, 0, 10).unwrap();
+    store.key_changes("students", &reached, 0, 10).unwrap();
     store.versions("students", &doc(1).id, 0, 100).unwrap();
     store.version("students", &doc(1).id, "etag").unwrap();
     store.next_change_version().unwrap();
@@ -157,14 +187,17 @@ fn no_query_of_a_request_scans_a_whole_table() {
     for statement in statements.iter().filter(|s| !s.trim_start().starts_with("INSERT")) {
         for step in plan(&db, statement) {
             // Read once per object, a handful of rows; and the replica's alarm, off the request path.
-            let allowed =
-                step.starts_with("SCAN revoked_clients") || statement.contains("FROM replica_outbox\n");
+            let allowed = step.starts_with("SCAN revoked_clients")
+                || statement.contains("FROM replica_outbox\n")
+                // `SELECT EXISTS (…)`: one row of no table.
+                || step.starts_with("SCAN CONSTANT ROW");
             // A temporary B-tree sorts every row a query selects, however few it returns.
             // A scan of a subquery reads only the rows that subquery's own plan (checked too) gives.
-            // So does one of `json_each`, over a single bound value (an item's own terms).
+            // So does one of `json_each`, over a single bound value (an item's own terms, a
+            // client's organizations or namespace prefixes).
             let table_scan = step.starts_with("SCAN")
                 && !step.starts_with("SCAN (subquery")
-                && !step.starts_with("SCAN json_each VIRTUAL TABLE");
+                && !(step.starts_with("SCAN json_each ") && step.contains("VIRTUAL TABLE"));
             let unbounded = table_scan || step.contains("TEMP B-TREE");
             if unbounded && !allowed {
                 scans.push(format!(

@@ -3,6 +3,7 @@
 
 mod admin_app;
 mod admin_terminal;
+mod authorization;
 mod bad_input;
 mod bulk_load;
 mod contract;

@@ -56,6 +56,23 @@ async fn edge_reads_converge_to_the_latest_write() {
     }
 }
 
+#[tokio::test]
+async fn a_scoped_clients_reads_never_come_from_the_replica() {
+    let api = Api::connect(base_url(), EDGE_INSTANCE).await;
+    let (path, created) = api.create(&student(&unique_id("scoped"))).await;
+    assert!(until_etag(&api, &path, &created).await, "the replica holds the item");
+    let admin = Api::admin(base_url()).await;
+    let body = json!({"name": "scoped", "instance": EDGE_INSTANCE, "claimSetName": "SIS Vendor", "educationOrganizationIds": [1]});
+    let created = admin.write("POST", "/admin/v1/clients", &body, &[]).await.json();
+    let token = Api::anonymous(base_url())
+        .token_for(created["key"].as_str().unwrap(), created["secret"].as_str().unwrap())
+        .await;
+    let scoped = api.with_token(token);
+    // The replica has the student, but only the object knows it is enrolled nowhere.
+    let reply = scoped.get(&path, &[]).await;
+    assert_eq!((reply.status, reply.header("X-Read-Path")), (403, None));
+}
+
 /// The files holding the local KV's values (miniflare keeps each value in a blob file under the
 /// server's state directory) that contain `needle`.
 fn kv_values_containing(needle: &str) -> Vec<PathBuf> {

@@ -25,6 +25,7 @@ async fn data_needs_a_valid_bearer_token() {
             admin: false,
             name: "x".into(),
             expires: 1,
+            scope: None,
         },
         &signing_key(),
     );
@@ -35,6 +36,7 @@ async fn data_needs_a_valid_bearer_token() {
             admin: false,
             name: "x".into(),
             expires: i64::MAX,
+            scope: None,
         },
         b"not the server's key at all, 32+",
     );

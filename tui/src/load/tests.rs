@@ -153,6 +153,7 @@ impl Engine {
             client: "loader",
             client_name: "loader",
             admin: false,
+            scope: None,
         };
         edfi_core::handle(request, &mut *self.store.lock().unwrap(), &Config::default(), &ctx)
             .expect("the engine answers")
