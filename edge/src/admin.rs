@@ -397,6 +397,17 @@ fn client_scope(body: &serde_json::Value, errors: &mut ValidationErrors) -> Clie
             );
         }
     }
+    let bytes = serde_json::to_string(&(&scope.education_organization_ids, &scope.namespace_prefixes))
+        .map_or(usize::MAX, |text| text.len());
+    if bytes > edfi_core::authorization::MAX_SCOPE_BYTES {
+        errors.insert(
+            "$".into(),
+            vec![format!(
+                "educationOrganizationIds and namespacePrefixes take {bytes} bytes; at most {} fit in a token.",
+                edfi_core::authorization::MAX_SCOPE_BYTES
+            )],
+        );
+    }
     scope
 }
 

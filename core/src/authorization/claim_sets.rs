@@ -146,6 +146,9 @@ pub struct ClaimSet {
 /// The most claims one set may have, and the longest name.
 pub const MAX_CLAIMS: usize = 200;
 pub const MAX_NAME_CHARS: usize = 100;
+/// The longest an administrator's claim set may be as compact JSON: its tokens carry it, and a
+/// token must fit one header value ([`crate::limits::MAX_HEADER_VALUE_BYTES`]).
+pub const MAX_DEFINITION_BYTES: usize = 2_048;
 
 impl ClaimSet {
     /// The claim that governs `def`, if any.
@@ -204,6 +207,16 @@ impl ClaimSet {
                     );
                 }
             }
+        }
+        let bytes = serde_json::to_string(self).map_or(usize::MAX, |text| text.len());
+        if bytes > MAX_DEFINITION_BYTES {
+            errors.insert(
+                "$".into(),
+                vec![format!(
+                    "is {bytes} bytes as compact JSON; a claim set may be at most {MAX_DEFINITION_BYTES} \
+                     (name families rather than many endpoints)."
+                )],
+            );
         }
         if errors.is_empty() {
             Ok(())

@@ -18,6 +18,9 @@ pub use securable::{Person, Relation, Securables};
 /// The most education organizations and namespace prefixes one client may be given.
 pub const MAX_EDUCATION_ORGANIZATIONS: usize = 100;
 pub const MAX_NAMESPACE_PREFIXES: usize = 20;
+/// The most bytes a client's organization ids and namespace prefixes may take as JSON: its
+/// tokens carry them, and a token must fit one header value.
+pub const MAX_SCOPE_BYTES: usize = 1_536;
 /// The most levels below a client's organizations it reaches (state → service center → local
 /// agency → school is four; departments and networks add a few).
 pub const MAX_HIERARCHY_DEPTH: usize = 16;

@@ -248,3 +248,52 @@ fn a_token_names_a_built_in_claim_set_and_carries_an_administrators() {
     let full = super::TokenScope { claim_set: claim_sets::FULL_ACCESS.into(), ..built_in };
     assert!(full.is_full_access());
 }
+
+#[test]
+fn the_largest_scope_a_client_may_have_fits_in_a_token_header() {
+    use crate::auth::{sign_token, Claims};
+    use crate::limits::MAX_HEADER_VALUE_BYTES;
+    // The longest name (in four-byte characters), a definition at its bound, a full scope.
+    let mut definition =
+        ClaimSet { name: "𝔸".repeat(claim_sets::MAX_NAME_CHARS), resource_claims: Vec::new() };
+    let endpoints: Vec<String> = resources::all().iter().map(|d| d.name.to_owned()).collect();
+    let mut n = 0;
+    loop {
+        let claim = ResourceClaim {
+            resources: vec![endpoints[n % endpoints.len()].clone()],
+            families: Vec::new(),
+            actions: [(Action::Read, vec![Strategy::NoFurtherAuthorizationRequired])].into(),
+        };
+        definition.resource_claims.push(claim);
+        if definition.validate().is_err() {
+            definition.resource_claims.pop();
+            break;
+        }
+        n += 1;
+    }
+    assert!(definition.validate().is_ok() && n > 5);
+    let mut ids = Vec::new();
+    let mut prefixes = Vec::new();
+    while serde_json::to_string(&(&ids, &prefixes)).unwrap().len() <= super::MAX_SCOPE_BYTES - 20 {
+        if ids.len() < 40 {
+            ids.push(-9_007_199_254_740_991_i64);
+        } else {
+            prefixes.push("\u{1F600}".repeat(3));
+        }
+    }
+    let claims = Claims {
+        client: "k".repeat(20),
+        instance: "i".repeat(63),
+        admin: false,
+        name: "𝔸".repeat(100),
+        expires: i64::MAX,
+        scope: Some(super::TokenScope {
+            claim_set: definition.name.clone(),
+            definition: Some(definition),
+            education_organization_ids: ids,
+            namespace_prefixes: prefixes,
+        }),
+    };
+    let header = format!("Bearer {}", sign_token(&claims, b"key"));
+    assert!(header.len() <= MAX_HEADER_VALUE_BYTES, "{} bytes", header.len());
+}

@@ -249,6 +249,11 @@ async fn claim_sets_are_managed_by_the_administrator_and_change_queries_need_rea
         .write("PUT", &path, &bad, &[])
         .await
         .assert_problem(400, "urn:ed-fi:api:bad-request:data-validation-failed");
+    let endpoints: Vec<&str> = resources::all().iter().map(|d| d.name).collect();
+    let huge = json!({"name": name, "resourceClaims": [{"resources": endpoints, "actions": {"Read": ["NoFurtherAuthorizationRequired"]}}]});
+    let refused = admin.write("PUT", &path, &huge, &[]).await;
+    let problem = refused.assert_problem(400, "urn:ed-fi:api:bad-request:data-validation-failed");
+    assert!(problem["validationErrors"]["$"][0].as_str().unwrap().contains("bytes"), "{problem}");
 
     let readers = scoped(&admin, &instance, json!({"claimSetName": name})).await;
     assert_eq!(readers.get(STUDENTS, &[]).await.status, 200);
@@ -269,6 +274,9 @@ async fn claim_sets_are_managed_by_the_administrator_and_change_queries_need_rea
         json!({"name": "x", "instance": instance, "claimSetName": "No such set"}),
         json!({"name": "x", "instance": instance, "educationOrganizationIds": ["one"]}),
         json!({"name": "x", "instance": instance, "namespacePrefixes": "uri://x/"}),
+        json!({"name": "x", "instance": instance, "educationOrganizationIds": (0..101).collect::<Vec<i64>>()}),
+        // Within the counts, past what a token header holds.
+        json!({"name": "x", "instance": instance, "namespacePrefixes": vec!["uri://a-rather-long-namespace-prefix.assessments.example.org/reading/grade-nine/spring-term/"; 20]}),
     ];
     for body in refusals {
         let reply = admin.write("POST", "/admin/v1/clients", &body, &[]).await;
