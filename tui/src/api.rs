@@ -14,7 +14,9 @@ use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use edfi_core::wire::answers::{ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE};
+use edfi_core::wire::answers::{
+    ClientEntry, ErrorAnswer, MetadataEntry, TokenAnswer, CLIENT_CREDENTIALS, GRANT_TYPE,
+};
 use edfi_core::wire::paths::{self, Param};
 
 use crate::meta::resolve;
@@ -119,6 +121,16 @@ pub struct LoadAnswer {
 
 /// One kept version of an item, as `/admin/v1/history` lists it.
 pub use edfi_core::wire::answers::HistoryEntry as VersionInfo;
+
+/// What `GET /admin/v1/clients` answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientList {
+    /// The API's clients, as it lists them (never with their secrets).
+    Listed(Vec<ClientEntry>),
+    /// 403 (or 401 to a fresh token): the token is not the administrator's, who alone may list
+    /// clients; the API's explanation.
+    NotAdmin { status: u16, detail: String },
+}
 
 /// Why a request gave no answer the app can use. Displayed as one line for the status bar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -441,6 +453,28 @@ impl Client {
         parse_json(&text, "the version")
     }
 
+    /// The API's clients (`/admin/v1/clients`), which only the administrator's token may list:
+    /// another token's refusal is [`ClientList::NotAdmin`], not an error.
+    pub async fn clients(&self) -> Result<ClientList, ApiError> {
+        let url = format!("{}{}", self.inner.base, paths::CLIENTS);
+        let response = self.send_renewing(|| self.inner.http.get(&url)).await?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| transport(&e))?;
+        match status {
+            StatusCode::FORBIDDEN | StatusCode::UNAUTHORIZED => Ok(ClientList::NotAdmin {
+                status: status.as_u16(),
+                detail: Refusal::read(status, &text).detail,
+            }),
+            StatusCode::NOT_FOUND => {
+                Err(ApiError::Http(format!("This API lists no clients (no {})", paths::CLIENTS)))
+            }
+            _ if status.is_success() => serde_json::from_str(&text)
+                .map(ClientList::Listed)
+                .map_err(|e| ApiError::Http(format!("The API's list of clients is unreadable: {e}"))),
+            _ => Err(read_failure(status, &text)),
+        }
+    }
+
     /// A new document for `resource`: every required member with a placeholder value, built from
     /// the metadata's schema of what the resource's POST takes.
     pub async fn template(&self, resource: &str) -> Result<Value, ApiError> {
@@ -504,6 +538,18 @@ impl Client {
 
     /// Sends a data request with a token; on a 401, renews the token and sends it once more.
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ApiError> {
+        let response = self.send_renewing(build).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            let text = response.text().await.unwrap_or_default();
+            let refusal = Refusal::read(StatusCode::UNAUTHORIZED, &text);
+            return Err(ApiError::Unauthorized(format!("The API refused a fresh token: {}", refusal.detail)));
+        }
+        Ok(response)
+    }
+
+    /// Sends a request with a token; on a 401, renews the token and sends it once more, giving
+    /// back what that answered (a 401 too, perhaps).
+    async fn send_renewing(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ApiError> {
         let token = self.token(None).await?;
         let response = build().bearer_auth(&token).send().await.map_err(|e| transport(&e))?;
         if response.status() != StatusCode::UNAUTHORIZED {
@@ -511,13 +557,7 @@ impl Client {
         }
         drop(response);
         let token = self.token(Some(&token)).await?;
-        let response = build().bearer_auth(&token).send().await.map_err(|e| transport(&e))?;
-        if response.status() == StatusCode::UNAUTHORIZED {
-            let text = response.text().await.unwrap_or_default();
-            let refusal = Refusal::read(StatusCode::UNAUTHORIZED, &text);
-            return Err(ApiError::Unauthorized(format!("The API refused a fresh token: {}", refusal.detail)));
-        }
-        Ok(response)
+        build().bearer_auth(&token).send().await.map_err(|e| transport(&e))
     }
 
     // ----------------------------------------------------------------------------- reads, writes
@@ -1540,6 +1580,67 @@ mod tests {
         assert_eq!(client.version("students", "abc", "\"e1\"").await.unwrap()["firstName"], "Ana");
         assert_eq!(client.version("students", "abc", "e1").await.unwrap()["firstName"], "Ana");
         assert_eq!(client.version("students", "abc", "\"e0\"").await, Err(ApiError::NotFound));
+    }
+
+    #[tokio::test]
+    async fn clients_are_listed_for_the_administrator_and_refused_for_anyone_else() {
+        let listed = json!([
+            { "key": "k1", "name": "Sandbox", "instance": "district-a", "revoked": false },
+            {
+                "key": "k2", "name": "SIS", "instance": "district-a", "revoked": true,
+                "claimSetName": "SIS Vendor", "educationOrganizationIds": [255901001, 255901002],
+                "namespacePrefixes": [],
+            },
+        ]);
+        let issued = AtomicUsize::new(0);
+        let admin = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            paths::CLIENTS => Answer::json(200, listed.clone()),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let Ok(ClientList::Listed(clients)) = admin.client().clients().await else { panic!("listed") };
+        assert_eq!(clients.len(), 2);
+        assert_eq!((clients[0].claim_set_name.as_deref(), clients[0].revoked), (None, false));
+        assert_eq!(clients[1].claim_set_name.as_deref(), Some("SIS Vendor"));
+        assert_eq!(clients[1].education_organization_ids, [255901001, 255901002]);
+        assert_eq!(admin.to(paths::CLIENTS)[0].header("authorization"), Some("Bearer t1"));
+
+        let issued = AtomicUsize::new(0);
+        let data_client = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            paths::CLIENTS => Answer::problem(403, "Only the administrator may manage API clients.", &[]),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        assert_eq!(
+            data_client.client().clients().await,
+            Ok(ClientList::NotAdmin {
+                status: 403,
+                detail: "Only the administrator may manage API clients.".into()
+            })
+        );
+        // A 401 is tried once more with a new token, then is the same refusal.
+        let issued = AtomicUsize::new(0);
+        let refused = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            _ => Answer::problem(401, "Not an administrator's token.", &[]),
+        })
+        .await;
+        assert_eq!(
+            refused.client().clients().await,
+            Ok(ClientList::NotAdmin { status: 401, detail: "Not an administrator's token.".into() })
+        );
+        assert_eq!(refused.hits(paths::CLIENTS), 2);
+        // An API without the list (an ODS/API) says so.
+        let issued = AtomicUsize::new(0);
+        let other = Fake::start(move |request, _| match request.path() {
+            TOKEN_PATH => issue(&issued, 3600),
+            _ => Answer::problem(404, "No such path.", &[]),
+        })
+        .await;
+        let error = other.client().clients().await.unwrap_err().to_string();
+        assert!(error.contains("lists no clients"), "{error}");
     }
 
     // --------------------------------------------------------------------------------- writes

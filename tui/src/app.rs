@@ -7,13 +7,15 @@ use std::collections::BTreeMap;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde_json::Value;
 
-use crate::api::{Item, Page, ResourceInfo, Target, VersionInfo, WriteOutcome};
+use crate::api::{ClientList, Item, Page, ResourceInfo, Target, VersionInfo, WriteOutcome};
 use crate::editor::TextBuffer;
 use crate::merge::{self, DiffLine, Merge};
 use crate::meta::{Referrers, ResourceMeta};
 
+pub mod clients;
 pub mod load;
 pub mod table;
+pub use clients::{ClientsProblem, ClientsState};
 pub use load::{LoadPhase, LoadRequest, LoadRow, LoadState, RowPhase};
 pub use table::{
     Column, ColumnValue, Crumb, DetailLine, DetailLink, GroupState, Pointer, ReferencedByState,
@@ -119,6 +121,8 @@ pub enum Cmd {
     StopLoad {
         number: u64,
     },
+    /// The API's clients (`:clients`), answered by [`Msg::Clients`].
+    LoadClients,
     Quit,
 }
 
@@ -190,6 +194,10 @@ pub enum Msg {
         number: u64,
         event: crate::load::events::Event,
     },
+    /// The API's clients, or its refusal to list them.
+    Clients {
+        result: Result<ClientList, String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +213,8 @@ pub enum Screen {
     ReferencedBy,
     /// A bulk load's progress and account.
     Load,
+    /// The API's clients (`:clients`), read-only.
+    Clients,
 }
 
 #[derive(Debug, Clone)]
@@ -330,6 +340,8 @@ pub struct App {
     pub referenced_by: Option<ReferencedByState>,
     /// The last load started here (`:load`).
     pub load: Option<LoadState>,
+    /// The clients last listed (`:clients`).
+    pub clients: Option<ClientsState>,
     pub prompt: Option<Prompt>,
     pub help: bool,
     /// The last thing to tell the user.
@@ -359,6 +371,7 @@ impl App {
             trail: Vec::new(),
             referenced_by: None,
             load: None,
+            clients: None,
             prompt: None,
             help: false,
             status: String::new(),
@@ -439,6 +452,7 @@ impl App {
                 self.save()
             }
             Msg::Load { number, event } => self.load_event(number, event),
+            Msg::Clients { result } => self.clients_loaded(result),
             Msg::PathCandidates { typed, forward, candidates } => {
                 self.path_candidates(&typed, candidates, forward)
             }
@@ -483,6 +497,11 @@ impl App {
             }
             Screen::Load => {
                 if let Some(cmds) = self.load_key(key) {
+                    return cmds;
+                }
+            }
+            Screen::Clients => {
+                if let Some(cmds) = self.clients_key(key) {
                     return cmds;
                 }
             }
@@ -644,6 +663,7 @@ impl App {
         match command {
             "q" | "quit" => self.quit_cmds(),
             "" => vec![],
+            clients::COMMAND => self.clients_command(),
             "load" => self.load_command(""),
             load if load.starts_with("load ") => self.load_command(&load["load ".len()..]),
             name => self.open_named(name),

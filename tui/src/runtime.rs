@@ -75,6 +75,7 @@ pub async fn perform(client: &Client, cmd: Cmd) -> Option<Msg> {
             let result = client.version(&resource, &id, &etag).await.map_err(text);
             Msg::Version { etag, result }
         }
+        Cmd::LoadClients => Msg::Clients { result: client.clients().await.map_err(text) },
         Cmd::CompletePath { typed, forward } => {
             let candidates = directory_candidates(&typed);
             Msg::PathCandidates { typed, forward, candidates }

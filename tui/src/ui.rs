@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::app::{App, Prompt, Screen};
 use crate::merge::{self, DiffKind};
 
+mod clients;
 mod load;
 mod resources;
 mod table;
@@ -35,7 +36,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("/", "filter names fuzzily (ssa), or a list by its query fields: field=value&…"),
     ("s", "list: sort the loaded rows by the picked column (again: reverse, again: off)"),
     ("Tab S-Tab b", "item: next / previous reference; b: what refers to it (Tab at a prompt completes)"),
-    (":", "command: :students, :q; Tab completes names, again cycles"),
+    (":", "command: :students, :clients (who may use the API), :q; Tab completes, again cycles"),
     (":load x", ":load <dir> loads interchange XML (:load alone shows it; x stops it)"),
     ("e", "edit the item in $VISUAL/$EDITOR, else built in (PUT with If-Match of the opened version)"),
     ("n", "new item from the resource's template (create-only)"),
@@ -75,6 +76,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         }
         Screen::History => history(app, frame, main),
         Screen::Load => load::draw(app, frame, main),
+        Screen::Clients => clients::draw(app, frame, main),
     }
     frame.render_widget(Paragraph::new(status_line(app)).style(Style::new().fg(Color::Cyan)), status);
     let prompt_text = match &app.prompt {
@@ -119,6 +121,7 @@ fn status_line(app: &App) -> String {
         Screen::ReferencedBy => Some(table::referenced_by_status(app)),
         Screen::Resources => Some(format!("{} resources", app.resources.len())),
         Screen::Load => app.load.as_ref().map(load::load_status),
+        Screen::Clients => app.clients.as_ref().map(clients::clients_status),
     };
     // A load keeps running behind other screens: say where it is.
     let loading = match &app.load {

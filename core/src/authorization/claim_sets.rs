@@ -247,7 +247,7 @@ const READS: &[Action] = &[Action::Read, Action::ReadChanges];
 const WRITES: &[Action] = &[Action::Create, Action::Update, Action::Delete];
 
 /// The claim set a client without one has: everything, as before claim sets existed.
-pub const FULL_ACCESS: &str = "Ed-Fi Sandbox";
+pub const FULL_ACCESS: &str = crate::wire::answers::FULL_ACCESS_CLAIM_SET;
 pub const SIS_VENDOR: &str = "SIS Vendor";
 pub const ASSESSMENT_VENDOR: &str = "Assessment Vendor";
 pub const READ_ONLY: &str = "Reporting Read-Only";

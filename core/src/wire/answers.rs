@@ -183,6 +183,9 @@ pub struct HistoryEntry {
 
 // ------------------------------------------------------------------------------------------ links
 
+/// The claim set of a client that names none: every action on every resource.
+pub const FULL_ACCESS_CLAIM_SET: &str = "Ed-Fi Sandbox";
+
 /// An API client as `GET /admin/v1/clients` lists it (never with its secret): its instance,
 /// claim set and scope. Read leniently: an older server lists no scope.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +196,7 @@ pub struct ClientEntry {
     pub instance: String,
     #[serde(default)]
     pub revoked: bool,
-    /// `None`: full access (`Ed-Fi Sandbox`).
+    /// `None`: full access ([`FULL_ACCESS_CLAIM_SET`]).
     #[serde(default)]
     pub claim_set_name: Option<String>,
     #[serde(default)]

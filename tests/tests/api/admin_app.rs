@@ -388,3 +388,35 @@ impl Drop for Tmux {
         self.run(&["kill-session", "-t", &self.session]);
     }
 }
+
+#[tokio::test]
+async fn the_administrator_sees_each_clients_claim_set_and_scope_in_the_app() {
+    let instance = format!("tui-clients-{}", unique_number());
+    let admin = Api::admin(base_url()).await;
+    let school = unique_number();
+    let body = json!({"name": "Lincoln SIS", "instance": instance, "claimSetName": "SIS Vendor", "educationOrganizationIds": [school]});
+    let created = admin.write("POST", "/admin/v1/clients", &body, &[]).await.json();
+    let secrets = edfi_blackbox::Secrets::from_env().unwrap();
+    let client = Client::new(&base_url(), &secrets.admin_key, &secrets.admin_secret);
+    let mut app = Headless::start(client, &base_url(), false).await;
+    type_text(&mut app, ":clients").await;
+    app.key(KeyCode::Enter).await;
+    assert_eq!(app.app.screen, Screen::Clients, "{}", app.app.status);
+    let listed = app.app.clients.as_ref().expect("the clients' state");
+    let ours = listed.clients.iter().find(|c| c.key == created["key"]).expect("the new client listed");
+    assert_eq!(ours.claim_set_name.as_deref(), Some("SIS Vendor"));
+    assert_eq!(ours.education_organization_ids, vec![school]);
+    assert_eq!(ours.instance, instance);
+    // A data client's key lists nothing, and the app says why.
+    let (key, secret) = admin.create_client(&instance).await;
+    let mut app = Headless::start(Client::new(&base_url(), &key, &secret), &base_url(), false).await;
+    type_text(&mut app, ":clients").await;
+    app.key(KeyCode::Enter).await;
+    let state = app.app.clients.as_ref().expect("the clients' state");
+    assert!(state.clients.is_empty());
+    assert!(
+        matches!(state.problem, Some(edfi_admin::app::ClientsProblem::NotAdmin { status: 403, .. })),
+        "{:?}",
+        state.problem
+    );
+}

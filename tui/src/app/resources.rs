@@ -381,7 +381,7 @@ impl App {
         vec![]
     }
 
-    /// A key at the `:` prompt: Tab and Shift-Tab complete resource names.
+    /// A key at the `:` prompt: Tab and Shift-Tab complete resource names (and `clients`).
     pub(super) fn command_prompt_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
         let Some(Prompt::Command(text)) = &mut self.prompt else { return vec![] };
         match key.code {
@@ -412,9 +412,10 @@ impl App {
         }
     }
 
-    /// Tab: the first completes as far as every name starting with what is typed agrees (case
-    /// aside) and lists them; the next ones put each in the prompt in turn. After `load `, the
-    /// names are directories, which the runtime lists ([`Cmd::CompletePath`]).
+    /// Tab: the first completes as far as every name (a resource's, or the `clients` command)
+    /// starting with what is typed agrees (case aside) and lists them; the next ones put each in
+    /// the prompt in turn. After `load `, the names are directories, which the runtime lists
+    /// ([`Cmd::CompletePath`]).
     fn complete(&mut self, forward: bool) -> Vec<Cmd> {
         let Some(Prompt::Command(text)) = &mut self.prompt else { return vec![] };
         if let Some(completion) = self.nav.completion.as_mut().filter(|c| !c.candidates.is_empty()) {
@@ -433,10 +434,12 @@ impl App {
             return vec![Cmd::CompletePath { typed: text.clone(), forward }];
         }
         let typed = text.trim().to_owned();
+        let commands = [super::clients::COMMAND].map(str::to_owned);
         let mut candidates: Vec<String> = self
             .resources
             .iter()
             .map(|r| r.info.name.clone())
+            .chain(commands)
             .filter(|name| starts_with_ignoring_case(name, &typed))
             .collect();
         candidates.sort_by_key(|name| name.to_lowercase());

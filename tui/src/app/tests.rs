@@ -347,6 +347,7 @@ fn e_opens_the_external_editor_when_one_is_set_and_its_text_is_saved() {
     assert!(app.status.contains("not found"));
 }
 
+mod clients;
 mod load;
 mod table;
 
