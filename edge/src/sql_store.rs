@@ -5,7 +5,7 @@
 //! suite runs the very SQL text the object runs, on a real SQLite.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
@@ -100,12 +100,19 @@ pub struct SqlStore<D = SqlStorage> {
     /// write of an item forgets it. Not shared between clones: the object clones its store for
     /// each request, so this never outlives one.
     fresh: Fresh,
+    /// The organizations directly below each set of parents asked for: every scoped request
+    /// asks, and the hierarchy seldom changes. Only this object writes relations, and each write
+    /// clears it; a request that wrote relations neither reads nor fills it (its writes may yet
+    /// roll back), so what it holds was read from committed state.
+    hierarchy: Rc<RefCell<HashMap<Vec<i64>, Vec<i64>>>>,
 }
 
 #[derive(Default)]
 struct Fresh {
     links: RefCell<Option<(String, String)>>,
     history: RefCell<Option<(String, String)>>,
+    /// This request wrote relations: the hierarchy cache is not for it.
+    wrote_relations: std::cell::Cell<bool>,
 }
 
 /// A clone (the store of a new request) starts with nothing to skip.
@@ -132,6 +139,9 @@ impl Fresh {
         marker.take().is_some_and(|(r, i)| r == resource && i == id)
     }
 }
+
+/// The most parent sets the hierarchy cache holds before it starts again.
+const HIERARCHY_CACHE_ENTRIES: usize = 1_024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS documents (
@@ -311,7 +321,8 @@ impl<D: SqlDriver> SqlStore<D> {
     /// Opens the store, creating the schema if this object is new.
     pub fn open(sql: D) -> Self {
         let schema = sql.execute(SCHEMA, vec![]).map_err(|e| e.0);
-        let store = Self { sql, schema, revoked: Rc::default(), fresh: Fresh::default() };
+        let store =
+            Self { sql, schema, revoked: Rc::default(), fresh: Fresh::default(), hierarchy: Rc::default() };
         let built = store.schema.clone().and_then(|()| store.build_terms().map_err(|e| e.0));
         Self { schema: built, ..store }
     }
@@ -868,6 +879,8 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn set_relations(&mut self, resource: &str, id: &str, relations: &[Relation]) -> StoreResult<()> {
+        self.fresh.wrote_relations.set(true);
+        self.hierarchy.borrow_mut().clear();
         self.exec("DELETE FROM relations WHERE resource = ? AND id = ?", vec![resource.into(), id.into()])?;
         if relations.is_empty() {
             return Ok(());
@@ -882,6 +895,10 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn children(&self, parents: &[i64]) -> StoreResult<Vec<i64>> {
+        let cached = !self.fresh.wrote_relations.get();
+        if let Some(children) = cached.then(|| self.hierarchy.borrow().get(parents).cloned()).flatten() {
+            return Ok(children);
+        }
         #[derive(Deserialize)]
         struct Row {
             subject: String,
@@ -895,6 +912,14 @@ impl<D: SqlDriver> Store for SqlStore<D> {
         let mut children: Vec<i64> = rows.into_iter().filter_map(|r| r.subject.parse().ok()).collect();
         children.sort_unstable();
         children.dedup();
+        if cached {
+            let mut hierarchy = self.hierarchy.borrow_mut();
+            // Bounded: a district's clients ask about a handful of parent sets.
+            if hierarchy.len() >= HIERARCHY_CACHE_ENTRIES {
+                hierarchy.clear();
+            }
+            hierarchy.insert(parents.to_vec(), children.clone());
+        }
         Ok(children)
     }
 

@@ -167,6 +167,17 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
     }
     phases.push(collection_pages(&base, &authorization, 2_000));
     let heavy = crate::heavy_query::measure(&base, &authorization, &durable_ids, loaded, HEAVY_READS);
+    // In an instance of its own, so the students above are not in its way.
+    let mut authorization_cost = authorization::measure(
+        &base,
+        admin,
+        group,
+        AUTHORIZATION_STUDENTS,
+        READS / 2,
+        AUTHORIZATION_CREATES,
+        AUTHORIZATION_ROUNDS,
+    )?;
+    phases.append(&mut authorization_cost.phases);
     // After the phases that count on `loaded` students: this one adds its own.
     if let Some(port) = inspector_port {
         profiles.push(profiled(root, port, "POST of new students", "post-create", || {
@@ -232,12 +243,18 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         runtime: if on_workerd { "workerd (no dev proxy, no KV)" } else { "wrangler dev" },
         lag,
         heavy,
+        authorization: authorization_cost,
     };
     write_report(root, &report)
 }
 
 /// GETs by id timed alone and beside the heaviest queries.
 const HEAVY_READS: usize = 500;
+
+/// The authorization phases: enrolled students read, enrollments created per round, rounds.
+const AUTHORIZATION_STUDENTS: usize = 2_000;
+const AUTHORIZATION_CREATES: usize = 2_000;
+const AUTHORIZATION_ROUNDS: usize = 5;
 
 /// How long the replica-lag phase runs its write load and probes.
 const REPLICA_LAG_SECONDS: f64 = 15.0;
@@ -262,6 +279,8 @@ struct Report {
     runtime: &'static str,
     /// GET by id latency beside the heaviest queries.
     heavy: crate::heavy_query::HeavyQuery,
+    /// The same requests with authorization off and on (issue 17).
+    authorization: authorization::AuthorizationCost,
 }
 
 /// Runs `load` under the CPU profiler of workerd's isolate; the profile is also written to
@@ -349,6 +368,8 @@ fn sizes(documents: usize) -> Vec<usize> {
 }
 
 use crate::client::agent;
+
+mod authorization;
 
 fn student(n: usize) -> Value {
     json!({
@@ -464,10 +485,21 @@ fn gets(base: &str, authorization: &str, ids: &[String], count: usize, name: &st
 
 /// The target of the `i`th GET by id, going round the ids (none: a path that cannot answer 200).
 fn by_id(ids: &[String], i: usize) -> String {
+    by_id_in(STUDENTS, ids, i)
+}
+
+/// [`by_id`] in the collection at `path`.
+fn by_id_in(path: &str, ids: &[String], i: usize) -> String {
     match ids.len() {
-        0 => format!("{STUDENTS}/no-ids-were-listed"),
-        n => format!("{STUDENTS}/{}", ids[i % n]),
+        0 => format!("{path}/no-ids-were-listed"),
+        n => format!("{path}/{}", ids[i % n]),
     }
+}
+
+/// The median rate of some phases (NaN for none).
+fn median_rate(phases: &[&Phase]) -> f64 {
+    let mut rates: Vec<f64> = phases.iter().map(|p| p.rate()).collect();
+    crate::contention::median(&mut rates)
 }
 
 /// Collection pages of 100.
@@ -679,6 +711,7 @@ fn write_report(root: &Path, report: &Report) -> Result<()> {
         100.0 * l.durable_get / l.bare
     ));
     md.push_str(&targets_table(report));
+    md.push_str(&authorization::section(&report.authorization));
     for (what, file, profile) in &report.profiles {
         md.push_str(&format!(
             "\n## Where the time goes: CPU profile of workerd's isolate, {what}\n\nV8 sampling profile over the inspector protocol, every {PROFILE_INTERVAL_US} µs, {:.0} ms sampled; the whole profile is in `{file}` (Chrome DevTools). Layers are inclusive (a frame and what it calls) and overlap.\n\n| layer | share of isolate time |\n|---|---:|\n",

@@ -295,3 +295,28 @@ fn a_new_items_shortcuts_end_with_its_first_links_and_version() {
     let next_request = store.clone();
     assert!(next_request.fresh.links.borrow().is_none() && next_request.fresh.history.borrow().is_none());
 }
+
+/// The hierarchy is remembered between requests, forgotten at every relation write, and never
+/// filled by a request that wrote relations: such a request's writes may still roll back.
+#[test]
+fn the_remembered_hierarchy_is_only_ever_committed_state() {
+    use edfi_core::authorization::Relation;
+    use edfi_core::store::Store;
+    let db = Sqlite::in_memory();
+    let store = SqlStore::open(db.clone());
+    assert_eq!(store.clone().children(&[1]).unwrap(), Vec::<i64>::new());
+    let mut writer = store.clone();
+    writer.set_relations("schools", "s", &[Relation::Parent { child: 100, parent: 1 }]).unwrap();
+    assert_eq!(writer.children(&[1]).unwrap(), vec![100], "the writer sees its own write");
+    // As if the writer's transaction rolled back: the next request must not see its write.
+    db.execute("DELETE FROM relations", vec![]).unwrap();
+    assert_eq!(store.clone().children(&[1]).unwrap(), Vec::<i64>::new());
+    // A committed write: remembered by the next reader, forgotten at the next write.
+    store.clone().set_relations("schools", "s", &[Relation::Parent { child: 100, parent: 1 }]).unwrap();
+    assert_eq!(store.clone().children(&[1]).unwrap(), vec![100]);
+    // Behind the store's back (nothing else writes an object's database): still remembered.
+    db.execute("DELETE FROM relations", vec![]).unwrap();
+    assert_eq!(store.clone().children(&[1]).unwrap(), vec![100], "remembered");
+    store.clone().set_relations("schools", "s", &[]).unwrap();
+    assert_eq!(store.clone().children(&[1]).unwrap(), Vec::<i64>::new(), "the school left the agency");
+}

@@ -260,3 +260,75 @@ fn a_claim_set_that_names_no_family_of_a_resource_denies_it() {
     assert_eq!(api.send(Request::new("GET", "/data/v3/ed-fi/schools")).status, 200);
     assert_problem(&api.get(&a1), 403, TYPE_ACTION_DENIED, "students are in no claim");
 }
+
+#[test]
+fn staff_and_contacts_are_reached_through_their_associations() {
+    let (mut api, _, _) = district();
+    api.expect(
+        to("staffClassificationDescriptors", &descriptor("StaffClassificationDescriptor", "Teacher")),
+        201,
+    );
+    let staff = |id: &str| json!({"staffUniqueId": id, "firstName": "Tess", "lastSurname": "Ng"});
+    let a_teacher = header(&api.expect(to("staffs", &staff("T-A")), 201), "Location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let b_teacher = header(&api.expect(to("staffs", &staff("T-B")), 201), "Location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for (teacher, school) in [("T-A", SCHOOL_A), ("T-B", SCHOOL_B)] {
+        let assignment = json!({
+            "beginDate": "2026-08-01",
+            "staffClassificationDescriptor": uri("StaffClassificationDescriptor", "Teacher"),
+            "educationOrganizationReference": {"educationOrganizationId": school},
+            "staffReference": {"staffUniqueId": teacher},
+        });
+        api.expect(to("staffEducationOrganizationAssignmentAssociations", &assignment), 201);
+    }
+    let contact = |id: &str| json!({"contactUniqueId": id, "firstName": "Cam", "lastSurname": "Diaz"});
+    let a_parent = header(&api.expect(to("contacts", &contact("C-A")), 201), "Location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let b_parent = header(&api.expect(to("contacts", &contact("C-B")), 201), "Location")
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    for (parent, student) in [("C-A", "A1"), ("C-B", "B1")] {
+        let tie = json!({"contactReference": {"contactUniqueId": parent}, "studentReference": {"studentUniqueId": student}});
+        api.expect(to("studentContactAssociations", &tie), 201);
+    }
+    api.scope = scope(claim_sets::SIS_VENDOR, &[SCHOOL_A], &[]);
+    let read = |api: &mut Api, resource: &str, id: &str| {
+        api.send(Request::new("GET", &format!("/data/v3/ed-fi/{resource}/{id}"))).status
+    };
+    assert_eq!(read(&mut api, "staffs", &a_teacher), 200);
+    assert_eq!(read(&mut api, "staffs", &b_teacher), 403);
+    assert_eq!(read(&mut api, "contacts", &a_parent), 200, "a contact of a student at school A");
+    assert_eq!(read(&mut api, "contacts", &b_parent), 403);
+    let listed = body(&api.send(Request::new("GET", "/data/v3/ed-fi/contacts")));
+    let ids: Vec<&str> =
+        listed.as_array().unwrap().iter().map(|c| c["contactUniqueId"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["C-A"]);
+    // Tying a contact to a student the vendor does not reach is refused; to its own, allowed.
+    let tie = |student: &str| json!({"contactReference": {"contactUniqueId": "C-B"}, "studentReference": {"studentUniqueId": student}});
+    api.refuse(to("studentContactAssociations", &tie("B1")), 403, TYPE_AUTHORIZATION);
+    api.expect(to("studentContactAssociations", &tie("A1")), 201);
+    assert_eq!(read(&mut api, "contacts", &b_parent), 200, "now a contact of A1 too");
+}
+
+#[test]
+fn history_is_readable_only_where_the_item_is() {
+    let (mut api, a1, b1) = district();
+    api.expect(put(&a1, &renamed("A1", "Second")), 204);
+    api.expect(put(&b1, &renamed("B1", "Second")), 204);
+    api.scope = scope(claim_sets::SIS_VENDOR, &[SCHOOL_A], &[]);
+    let history = |id: &str| Request::new("GET", &format!("/admin/v1/history/students/{id}"));
+    assert_eq!(api.send(history(&a1)).status, 200);
+    assert_problem(&api.send(history(&b1)), 403, TYPE_AUTHORIZATION, "another school's student's history");
+}
