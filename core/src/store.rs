@@ -305,6 +305,22 @@ pub trait Store {
     /// Whether a person is tied to one of `education_organizations`: a student or staff member
     /// by a relation to it, a contact by a relation to a student who is.
     fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool>;
+    /// The item with `id`, and whether `reach` admits it (as a selection with that reach
+    /// would): what a scoped GET asks, which a store may answer in one statement.
+    fn get_reached(&self, resource: &str, id: &str, reach: &Reach) -> StoreResult<Option<(Document, bool)>> {
+        let Some(doc) = self.get(resource, id)? else { return Ok(None) };
+        let mut failed = None;
+        let admitted = reach.admits(&doc.natural_key, |person, who| {
+            self.tied(person, who, &reach.education_organizations).unwrap_or_else(|e| {
+                failed = Some(e);
+                false
+            })
+        });
+        match failed {
+            Some(error) => Err(error),
+            None => Ok(Some((doc, admitted))),
+        }
+    }
 }
 
 /// The versions `limits` keeps of a history, oldest (first appended) first: the newest always,

@@ -109,6 +109,7 @@ cases![
     reach_by_person_follows_relations,
     reach_by_namespace_folds_ascii_case,
     reach_applies_to_pages_counts_and_change_logs,
+    an_item_is_got_with_whether_its_reach_admits_it,
 ];
 
 const R: &str = "students";
@@ -1107,4 +1108,25 @@ fn reach_applies_to_pages_counts_and_change_logs(store: &mut dyn Store) {
     let changed: Vec<u32> =
         store.key_changes(R, &selection, 0, ALL).unwrap().iter().map(|c| number(&c.id)).collect();
     assert_eq!(changed, vec![5, 7], "by the new key");
+}
+
+fn an_item_is_got_with_whether_its_reach_admits_it(store: &mut dyn Store) {
+    keyed(store, &["[10,\"s1\"]", "[10,\"s2\"]", "[20,\"s1\"]"]);
+    store.set_relations("studentSchoolAssociations", &id(90), &[at(Person::Student, "s1", 10)]).unwrap();
+    let reach = Reach {
+        education_organization_positions: vec![0],
+        people: vec![(Person::Student, 1)],
+        education_organizations: vec![10],
+        ..Reach::default()
+    };
+    let got = |store: &dyn Store, n: u32| {
+        store.get_reached(R, &id(n), &reach).unwrap().map(|(d, admitted)| (number(&d.id), admitted))
+    };
+    assert_eq!(got(store, 1), Some((1, true)));
+    assert_eq!(got(store, 2), Some((2, false)), "s2 is tied to no organization");
+    assert_eq!(got(store, 3), Some((3, false)), "organization 20 is not reached");
+    assert_eq!(got(store, 4), None);
+    assert_eq!(picked(store, &reaching(reach.clone())), vec![1], "as a selection with that reach");
+    let everything = Reach::default();
+    assert_eq!(store.get_reached(R, &id(2), &everything).unwrap().map(|(_, a)| a), Some(true));
 }

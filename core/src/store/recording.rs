@@ -1,7 +1,7 @@
 //! A [`Store`] that records every item it writes, in order: the engine runs a write through it
 //! and returns the list as the request's effects ([`crate::Response::committed`]).
 
-use crate::authorization::{Person, Relation};
+use crate::authorization::{Person, Reach, Relation};
 
 use super::{
     Change, Document, HistoryLimits, KeyChange, Link, Referrer, Selection, Store, StoreResult, Tombstone,
@@ -156,5 +156,9 @@ impl<S: Store> Store for Recording<'_, S> {
 
     fn tied(&self, person: Person, id: &str, education_organizations: &[i64]) -> StoreResult<bool> {
         self.inner.tied(person, id, education_organizations)
+    }
+
+    fn get_reached(&self, resource: &str, id: &str, reach: &Reach) -> StoreResult<Option<(Document, bool)>> {
+        self.inner.get_reached(resource, id, reach)
     }
 }

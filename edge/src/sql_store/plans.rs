@@ -157,6 +157,7 @@ fn no_query_of_a_request_scans_a_whole_table() {
         store.page("students", selection, 0, 10).unwrap();
         store.count("students", selection).unwrap();
     }
+    store.get_reached("students", &doc(1).id, reached.reach.as_ref().unwrap()).unwrap();
     store.deletes("students", &reached, 0, 10).unwrap();
     store.key_changes("students", &reached, 0, 10).unwrap();
     store.versions("students", &doc(1).id, 0, 100).unwrap();
