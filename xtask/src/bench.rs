@@ -172,12 +172,16 @@ pub fn run(root: &Path, documents: usize, on_workerd: bool) -> Result<()> {
         &base,
         admin,
         group,
-        AUTHORIZATION_STUDENTS,
-        READS / 2,
-        AUTHORIZATION_CREATES,
-        AUTHORIZATION_ROUNDS,
+        inspector_port.map(|port| (root, port)),
+        authorization::Sizes {
+            students: AUTHORIZATION_STUDENTS,
+            reads: READS / 2,
+            creates: AUTHORIZATION_CREATES,
+            rounds: AUTHORIZATION_ROUNDS,
+        },
     )?;
     phases.append(&mut authorization_cost.phases);
+    profiles.extend(authorization_cost.profile.take());
     // After the phases that count on `loaded` students: this one adds its own.
     if let Some(port) = inspector_port {
         profiles.push(profiled(root, port, "POST of new students", "post-create", || {

@@ -18,6 +18,14 @@ const SCHOOLS: [i64; 4] = [1_001, 1_002, 1_003, 1_004];
 const ENROLLMENTS: &str = "/data/v3/ed-fi/studentSchoolAssociations";
 const STUDENTS: &str = "/data/v3/ed-fi/students";
 
+/// How much the phases do: enrolled students read, GETs and creates per phase, rounds.
+pub struct Sizes {
+    pub students: usize,
+    pub reads: usize,
+    pub creates: usize,
+    pub rounds: usize,
+}
+
 pub struct AuthorizationCost {
     pub rounds: usize,
     /// Median requests/s over the rounds: (authorization off, on).
@@ -32,6 +40,8 @@ pub struct AuthorizationCost {
     /// Answers that were not 200 or 201, over every round.
     pub failures: usize,
     pub phases: Vec<Phase>,
+    /// A CPU profile of the scoped GETs (workerd only).
+    pub profile: Option<(&'static str, String, crate::profile::Summary)>,
 }
 
 fn student(n: usize) -> Value {
@@ -99,11 +109,10 @@ pub fn measure(
     base: &str,
     admin: (&str, &str),
     server_group: u32,
-    students: usize,
-    reads: usize,
-    creates: usize,
-    rounds: usize,
+    profiler: Option<(&std::path::Path, u16)>,
+    sizes: Sizes,
 ) -> Result<AuthorizationCost> {
+    let Sizes { students, reads, creates, rounds } = sizes;
     let admin_token = token(base, admin.0, admin.1)?.ok_or("the administrator's credential was refused")?;
     let full = client(base, &admin_token, json!({}))?;
     let scoped = client(
@@ -172,6 +181,14 @@ pub fn measure(
                 .push(with_cpu(server_group, || post_all(base, authorization, ENROLLMENTS, &bodies, &name)));
         }
     }
+    let profile = match profiler {
+        Some((root, port)) => {
+            Some(super::profiled(root, port, "GET by id, authorization on", "get-scoped", || {
+                get(&scoped, "profiled");
+            })?)
+        }
+        None => None,
+    };
     let failures = phases.iter().map(|p| p.failures).sum();
     let of = |prefix: &str, on: bool| -> Vec<&Phase> {
         phases.iter().filter(|p| p.name.starts_with(prefix) && p.name.contains(" on ") == on).collect()
@@ -197,6 +214,7 @@ pub fn measure(
         post_cpu: (cpu("POST new enrollment", false), cpu("POST new enrollment", true)),
         failures,
         phases,
+        profile,
     })
 }
 
