@@ -165,6 +165,12 @@ INSERT OR IGNORE INTO counters (name, value) VALUES ('change_version', 0);
 -- seq still present plus one, reusing a deleted last item's, and a page token taken at that item
 -- would skip the new one. An object made before this counter starts from its highest seq.
 INSERT OR IGNORE INTO counters (name, value) SELECT 'document_seq', coalesce(max(seq), 0) FROM documents;
+-- A new item takes the next position in its own statement: the counter moves inside SQLite, so
+-- an insert is one call into the runtime, and only an insert that succeeds moves it.
+CREATE TRIGGER IF NOT EXISTS documents_take_position AFTER INSERT ON documents
+BEGIN
+    UPDATE counters SET value = NEW.seq WHERE name = 'document_seq' AND value < NEW.seq;
+END;
 -- The last versions.seq the sweep of versions past the history's age bound has passed.
 INSERT OR IGNORE INTO counters (name, value) VALUES ('versions_swept', 0);
 CREATE INDEX IF NOT EXISTS documents_by_change ON documents (resource, change_version);
@@ -507,9 +513,11 @@ impl<D: SqlDriver> Store for SqlStore<D> {
 
     fn insert(&mut self, resource: &str, doc: &Document) -> StoreResult<()> {
         self.fresh.forget();
-        self.exec(
+        // The trigger `documents_take_position` moves the counter, in this same statement.
+        let seq: Count = self.single(
             "INSERT INTO documents (seq, resource, id, natural_key, content, etag, last_modified, change_version)
-             VALUES ((SELECT value + 1 FROM counters WHERE name = 'document_seq'), ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ((SELECT value + 1 FROM counters WHERE name = 'document_seq'), ?, ?, ?, ?, ?, ?, ?)
+             RETURNING seq AS n",
             vec![
                 resource.into(),
                 doc.id.as_str().into(),
@@ -519,11 +527,6 @@ impl<D: SqlDriver> Store for SqlStore<D> {
                 doc.last_modified.into(),
                 doc.change_version.into(),
             ],
-        )?;
-        // Only once the insert succeeded, so a refused duplicate leaves the counter alone.
-        let seq: Count = self.single(
-            "UPDATE counters SET value = value + 1 WHERE name = 'document_seq' RETURNING value AS n",
-            vec![],
         )?;
         self.add_terms(seq.n, resource, &doc.content)?;
         self.fresh.made(resource, &doc.id);
