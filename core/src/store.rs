@@ -309,17 +309,29 @@ pub trait Store {
     /// would): what a scoped GET asks, which a store may answer in one statement.
     fn get_reached(&self, resource: &str, id: &str, reach: &Reach) -> StoreResult<Option<(Document, bool)>> {
         let Some(doc) = self.get(resource, id)? else { return Ok(None) };
-        let mut failed = None;
-        let admitted = reach.admits(&doc.natural_key, |person, who| {
-            self.tied(person, who, &reach.education_organizations).unwrap_or_else(|e| {
-                failed = Some(e);
-                false
-            })
-        });
-        match failed {
-            Some(error) => Err(error),
-            None => Ok(Some((doc, admitted))),
-        }
+        let admitted = refusal(self, reach, &[], &doc.natural_key)?.is_none();
+        Ok(Some((doc, admitted)))
+    }
+}
+
+/// Why `reach` does not admit the item with natural key `key` ([`Reach::refusal`]), with the
+/// people's ties asked of `store`; `None` when it admits it.
+pub fn refusal<S: Store + ?Sized>(
+    store: &S,
+    reach: &Reach,
+    key_paths: &[&str],
+    key: &str,
+) -> StoreResult<Option<(&'static str, String)>> {
+    let mut failed = None;
+    let refusal = reach.refusal(key_paths, key, |person, id| {
+        store.tied(person, id, &reach.education_organizations).unwrap_or_else(|e| {
+            failed = Some(e);
+            false
+        })
+    });
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(refusal),
     }
 }
 

@@ -284,6 +284,9 @@ struct Row {
     etag: String,
     last_modified: i64,
     change_version: i64,
+    /// Whether a reach admits the item, where a query asks (`get_reached`).
+    #[serde(default)]
+    admitted: Option<i64>,
 }
 
 impl From<Row> for Document {
@@ -898,31 +901,17 @@ impl<D: SqlDriver> Store for SqlStore<D> {
     }
 
     fn get_reached(&self, resource: &str, id: &str, reach: &Reach) -> StoreResult<Option<(Document, bool)>> {
-        // Not `#[serde(flatten)]` of a `Row`: through it, the runtime's numbers (doubles) would
-        // not read as integers.
-        #[derive(Deserialize)]
-        struct Reached {
-            seq: i64,
-            id: String,
-            natural_key: String,
-            content: String,
-            etag: String,
-            last_modified: i64,
-            change_version: i64,
-            admitted: i64,
-        }
         let (condition, mut bindings) = reach_clause::<D::Value>(reach, "natural_key")?;
         bindings.extend([resource.into(), id.into()]);
-        let rows: Vec<Reached> = self.rows(
+        let rows: Vec<Row> = self.rows(
             &format!(
                 "SELECT {COLUMNS}, ({condition}) AS admitted FROM documents WHERE resource = ? AND id = ?"
             ),
             bindings,
         )?;
-        Ok(rows.into_iter().next().map(|r| {
-            let Reached { seq, id, natural_key, content, etag, last_modified, change_version, admitted } = r;
-            let row = Row { seq, id, natural_key, content, etag, last_modified, change_version };
-            (Document::from(row), admitted != 0)
+        Ok(rows.into_iter().next().map(|row| {
+            let admitted = row.admitted.is_some_and(|a| a != 0);
+            (Document::from(row), admitted)
         }))
     }
 

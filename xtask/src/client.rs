@@ -35,12 +35,18 @@ pub fn create_client(
     name: &str,
     instance: &str,
 ) -> Result<(String, String)> {
+    create_scoped_client(base_url, admin_token, json!({"name": name, "instance": instance}))
+}
+
+/// Creates an API client from a whole `POST /admin/v1/clients` body (with a claim set and
+/// scope, say); returns its key and secret.
+pub fn create_scoped_client(base_url: &str, admin_token: &str, body: Value) -> Result<(String, String)> {
     let url = format!("{base_url}/admin/v1/clients");
     let mut response = agent()
         .post(&url)
         .header("Authorization", &format!("Bearer {admin_token}"))
         .header("Content-Type", "application/json")
-        .send(json!({"name": name, "instance": instance}).to_string())
+        .send(body.to_string())
         .map_err(|e| format!("{url}: {e}"))?;
     let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
     if response.status().as_u16() != 201 {

@@ -93,20 +93,7 @@ impl<'a> Authorizer<'a> {
         store: &impl Store,
     ) -> Result<(), Failure> {
         let Some(reach) = self.reach(def, action, store)? else { return Ok(()) };
-        let mut failed = None;
-        let refusal = reach.refusal(def.natural_key, key, |person, id| {
-            match store.tied(person, id, &reach.education_organizations) {
-                Ok(tied) => tied,
-                Err(e) => {
-                    failed = Some(e);
-                    false
-                }
-            }
-        });
-        if let Some(error) = failed {
-            return Err(error.into());
-        }
-        match refusal {
+        match crate::store::refusal(store, &reach, def.natural_key, key)? {
             None => Ok(()),
             Some((kind, detail)) => Err(Problem::authorization_denied(kind, detail).into()),
         }

@@ -198,6 +198,16 @@ fn to(resource: &str, body: &Value) -> Request {
     raw("POST", &format!("/data/v3/ed-fi/{resource}"), body.to_string())
 }
 
+/// A school with the descriptors it needs (`EducationOrganizationCategoryDescriptor#School`,
+/// `GradeLevelDescriptor#Ninth grade`).
+fn school(id: i64) -> Value {
+    json!({
+        "schoolId": id, "nameOfInstitution": format!("School {id}"),
+        "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": uri("EducationOrganizationCategoryDescriptor", "School")}],
+        "gradeLevels": [{"gradeLevelDescriptor": uri("GradeLevelDescriptor", "Ninth grade")}],
+    })
+}
+
 /// The URI of descriptor `code` of `kind` (`GradeLevelDescriptor`).
 fn uri(kind: &str, code: &str) -> String {
     format!("uri://ed-fi.org/{kind}#{code}")

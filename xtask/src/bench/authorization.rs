@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{by_id_in, median_rate, parallel_with, with_cpu, Phase, CLIENTS};
 use crate::bench::{idempotency_key, port_of};
-use crate::client::{agent, token};
+use crate::client::{create_scoped_client, token};
 use crate::lean_http::Connection;
 use crate::Result;
 
@@ -83,23 +83,12 @@ fn post_all(base: &str, authorization: &str, path: &str, bodies: &[Value], name:
     )
 }
 
-/// A client of the bench instance with `scope` members, and its token.
+/// A client of the bench instance with `scope` members, and its `Authorization` value.
 fn client(base: &str, admin_token: &str, scope: Value) -> Result<String> {
     let mut body = json!({"name": "authorization bench", "instance": INSTANCE});
     body.as_object_mut().unwrap().extend(scope.as_object().cloned().unwrap_or_default());
-    let url = format!("{base}/admin/v1/clients");
-    let mut response = agent()
-        .post(&url)
-        .header("Authorization", &format!("Bearer {admin_token}"))
-        .header("Content-Type", "application/json")
-        .send(body.to_string())
-        .map_err(|e| format!("{url}: {e}"))?;
-    let text = response.body_mut().read_to_string().map_err(|e| e.to_string())?;
-    let created: Value = serde_json::from_str(&text).map_err(|e| format!("{url}: {e}: {text}"))?;
-    let (Some(key), Some(secret)) = (created["key"].as_str(), created["secret"].as_str()) else {
-        return Err(format!("{url} made no client: {text}"));
-    };
-    Ok(format!("Bearer {}", token(base, key, secret)?.ok_or("the new client's credential was refused")?))
+    let (key, secret) = create_scoped_client(base, admin_token, body)?;
+    Ok(format!("Bearer {}", token(base, &key, &secret)?.ok_or("the new client's credential was refused")?))
 }
 
 /// Sets up the instance (an agency, its schools, `students` enrolled students), then alternates

@@ -22,16 +22,15 @@ fn scope(claim_set: &str, organizations: &[i64], namespaces: &[&str]) -> Option<
     })
 }
 
-fn school(id: i64, agency: Option<i64>) -> Value {
-    let mut body = json!({
-        "schoolId": id, "nameOfInstitution": format!("School {id}"),
-        "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": uri("EducationOrganizationCategoryDescriptor", "School")}],
-        "gradeLevels": [{"gradeLevelDescriptor": uri("GradeLevelDescriptor", "Ninth grade")}],
-    });
-    if let Some(agency) = agency {
-        body["localEducationAgencyReference"] = json!({"localEducationAgencyId": agency});
+/// A school, under `agency` if any.
+fn school_of(id: i64, agency: Option<i64>) -> Value {
+    let body = school(id);
+    match agency {
+        Some(agency) => {
+            with(body, "localEducationAgencyReference", json!({"localEducationAgencyId": agency}))
+        }
+        None => body,
     }
-    body
 }
 
 fn enrollment(student: &str, school: i64) -> Value {
@@ -66,8 +65,8 @@ fn district() -> (Api, String, String) {
         "localEducationAgencyCategoryDescriptor": uri("LocalEducationAgencyCategoryDescriptor", "Independent"),
     });
     api.expect(to("localEducationAgencies", &agency), 201);
-    api.expect(to("schools", &school(SCHOOL_A, Some(AGENCY))), 201);
-    api.expect(to("schools", &school(SCHOOL_B, None)), 201);
+    api.expect(to("schools", &school_of(SCHOOL_A, Some(AGENCY))), 201);
+    api.expect(to("schools", &school_of(SCHOOL_B, None)), 201);
     let (a1, _) = api.create(&student("A1"));
     let (b1, _) = api.create(&student("B1"));
     api.expect(to("studentSchoolAssociations", &enrollment("A1", SCHOOL_A)), 201);
@@ -144,7 +143,7 @@ fn a_local_agency_client_reaches_every_school_below_it() {
     assert_eq!(api.get(&b1).status, 403);
     // A school moved under the agency is reached from then on.
     api.scope = None;
-    api.expect(to("schools", &school(SCHOOL_B, Some(AGENCY))), 200);
+    api.expect(to("schools", &school_of(SCHOOL_B, Some(AGENCY))), 200);
     api.scope = scope(claim_sets::SIS_VENDOR, &[AGENCY], &[]);
     assert_eq!(listed_students(&mut api, "").0, vec!["A1", "B1"]);
 }

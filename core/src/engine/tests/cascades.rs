@@ -4,14 +4,6 @@ use super::*;
 
 const DEPENDENT: &str = "urn:ed-fi:api:data-conflict:dependent-item-exists";
 
-fn school(id: i64) -> Value {
-    json!({
-        "schoolId": id, "nameOfInstitution": format!("School {id}"),
-        "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": uri("EducationOrganizationCategoryDescriptor", "School")}],
-        "gradeLevels": [{"gradeLevelDescriptor": uri("GradeLevelDescriptor", "Ninth grade")}],
-    })
-}
-
 pub(super) fn session(school_id: i64, name: &str) -> Value {
     json!({
         "sessionName": name, "schoolReference": {"schoolId": school_id}, "schoolYearTypeReference": {"schoolYear": 2027},

@@ -35,14 +35,6 @@ fn organizations(api: &mut Api) -> (String, String) {
     (location_id(&school), location_id(&agency))
 }
 
-fn school(id: i64) -> Value {
-    json!({
-        "schoolId": id, "nameOfInstitution": format!("School {id}"),
-        "educationOrganizationCategories": [{"educationOrganizationCategoryDescriptor": uri("EducationOrganizationCategoryDescriptor", "School")}],
-        "gradeLevels": [{"gradeLevelDescriptor": uri("GradeLevelDescriptor", "Ninth grade")}],
-    })
-}
-
 fn agency(id: i64) -> Value {
     json!({
         "localEducationAgencyId": id, "nameOfInstitution": format!("District {id}"),
