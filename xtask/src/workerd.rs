@@ -67,16 +67,26 @@ const api :Workerd.Worker = (
     start(root, dir, port, &config, inspector_port)
 }
 
-/// Starts the bare JavaScript Worker of `xtask/bare-worker/` on workerd.
+/// Starts the bare JavaScript Worker of `xtask/bare-worker/` on workerd, with its SQLite object
+/// (the runtime's ceiling for the API's request path) stored under `dir/do`.
 pub fn start_bare(root: &Path, dir: &Path, port: u16) -> Result<Workerd> {
     std::fs::copy(root.join("xtask/bare-worker/index.js"), dir.join("bare.js")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir.join("do")).map_err(|e| e.to_string())?;
     let config = format!(
         r#"using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
-  services = [ (name = "main", worker = (modules = [ (name = "bare.js", esModule = embed "bare.js") ], compatibilityDate = "2025-09-01")) ],
+  services = [ (name = "main", worker = .bare), (name = "do-disk", disk = (path = {do_dir:?}, writable = true)) ],
   sockets = [ (name = "http", address = "127.0.0.1:{port}", http = (), service = "main") ],
 );
-"#
+const bare :Workerd.Worker = (
+  modules = [ (name = "bare.js", esModule = embed "bare.js") ],
+  compatibilityDate = "2025-09-01",
+  bindings = [ (name = "ITEMS", durableObjectNamespace = "Items") ],
+  durableObjectNamespaces = [ (className = "Items", uniqueKey = "edfi-bench-items", enableSql = true) ],
+  durableObjectStorage = (localDisk = "do-disk"),
+);
+"#,
+        do_dir = dir.join("do").display().to_string(),
     );
     start(root, dir, port, &config, None)
 }

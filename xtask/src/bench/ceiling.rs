@@ -1,0 +1,160 @@
+//! The runtime's ceiling beside the API: the bare Worker's SQLite object (`xtask/bare-worker/`)
+//! doing, with no application logic, the storage work of each measured request, in rounds that
+//! alternate with the API's own, so that a slow spell of the machine falls on both alike.
+
+use serde_json::{json, Value};
+
+use super::{
+    conditional_updates, gets, idempotency_key, load, parallel_with, port_of, student, with_cpu, Phase,
+    CLIENTS,
+};
+use crate::client::agent;
+use crate::lean_http::Connection;
+
+/// Rounds, and requests of each kind per round and side.
+pub const ROUNDS: usize = 3;
+pub const REQUESTS: usize = 2_000;
+
+/// Medians of the rounds, requests/s: (the runtime's ceiling, the API).
+pub struct Ceiling {
+    pub get: (f64, f64),
+    pub post: (f64, f64),
+    pub put: (f64, f64),
+    /// Every round's phases, both sides, for the report's table.
+    pub phases: Vec<Phase>,
+}
+
+/// The API at `base` (a token's instance whose first `documents` students exist, ids in
+/// `api_ids`; new students numbered from `*created`) against the bare Worker at `bare_base`.
+pub fn measure(
+    bare_base: &str,
+    bare_group: u32,
+    (base, authorization, group): (&str, &str, u32),
+    api_ids: &[String],
+    created: &mut usize,
+    documents: usize,
+) -> Ceiling {
+    let put_documents = documents.min(REQUESTS);
+    // The ceiling's own items, made first: its GETs and PUTs need them.
+    create_items(bare_base, 0, put_documents, "fill the ceiling object");
+    let items = listed(bare_base, put_documents);
+    let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
+    let mut series: [Vec<f64>; 6] = Default::default();
+    let mut phases = Vec::new();
+    let mut next_item = put_documents;
+    for round in 0..ROUNDS {
+        let bare_get = with_cpu(bare_group, || {
+            get_items(bare_base, &ids, REQUESTS, "ceiling: GET by id, bare JS Worker and object")
+        });
+        let api_get =
+            with_cpu(group, || gets(base, authorization, api_ids, REQUESTS, "GET by id, a ceiling round"));
+        let bare_post = with_cpu(bare_group, || {
+            create_items(bare_base, next_item, REQUESTS, "ceiling: POST new, bare JS Worker and object")
+        });
+        next_item += REQUESTS;
+        let api_post =
+            with_cpu(group, || load(base, authorization, *created, REQUESTS, "POST create, a ceiling round"));
+        *created += REQUESTS;
+        // Each round updates the same items again, reading their current ETags first.
+        let current = listed(bare_base, put_documents);
+        let bare_put = with_cpu(bare_group, || {
+            update_items(bare_base, &current, round, "ceiling: PUT with If-Match, bare JS Worker and object")
+        });
+        let mut api_put = with_cpu(group, || {
+            conditional_updates(base, authorization, put_documents, &format!("ceiling-{round}"))
+        });
+        api_put.name = "PUT with If-Match, a ceiling round".into();
+        let measured = [&bare_get, &api_get, &bare_post, &api_post, &bare_put, &api_put];
+        for (rates, phase) in series.iter_mut().zip(measured) {
+            rates.push(phase.rate());
+        }
+        if round == 0 {
+            phases.extend([bare_get, api_get, bare_post, api_post, bare_put, api_put]);
+        }
+    }
+    let [bare_get, api_get, bare_post, api_post, bare_put, api_put] =
+        series.map(|mut rates| crate::contention::median(&mut rates));
+    Ceiling { get: (bare_get, api_get), post: (bare_post, api_post), put: (bare_put, api_put), phases }
+}
+
+fn get_items(base: &str, ids: &[String], count: usize, name: &str) -> Phase {
+    let port = port_of(base);
+    parallel_with(
+        name,
+        count,
+        CLIENTS,
+        || Connection::new(port),
+        |connection, i| {
+            matches!(connection.get(&format!("/items/{}", ids[i % ids.len().max(1)]), ""), Ok(200))
+        },
+    )
+}
+
+fn create_items(base: &str, first: usize, count: usize, name: &str) -> Phase {
+    let bodies: Vec<String> = (first..first + count).map(|n| student(n).to_string()).collect();
+    let keys: Vec<String> = (first..first + count).map(|n| idempotency_key(&format!("create-{n}"))).collect();
+    let port = port_of(base);
+    parallel_with(
+        name,
+        count,
+        CLIENTS,
+        || Connection::new(port),
+        |connection, i| {
+            let key = [("Idempotency-Key", keys[i].as_str())];
+            matches!(connection.send("POST", "/items", "", &key, Some(bodies[i].as_bytes())), Ok(201))
+        },
+    )
+}
+
+fn update_items(base: &str, items: &[Item], round: usize, name: &str) -> Phase {
+    let updates: Vec<(String, String, String, String)> = items
+        .iter()
+        .map(|Item { id, etag, content }| {
+            let mut body = content.clone();
+            body["middleName"] = json!(format!("Updated {round}"));
+            let key = idempotency_key(&format!("ceiling-{round}-{id}"));
+            (format!("/items/{id}"), format!("\"{etag}\""), body.to_string(), key)
+        })
+        .collect();
+    let port = port_of(base);
+    parallel_with(
+        name,
+        updates.len(),
+        CLIENTS,
+        || Connection::new(port),
+        |connection, i| {
+            let (target, if_match, body, key) = &updates[i];
+            let headers = [("If-Match", if_match.as_str()), ("Idempotency-Key", key.as_str())];
+            matches!(connection.send("PUT", target, "", &headers, Some(body.as_bytes())), Ok(204))
+        },
+    )
+}
+
+struct Item {
+    id: String,
+    etag: String,
+    content: Value,
+}
+
+/// The ceiling object's first `count` items.
+fn listed(base: &str, count: usize) -> Vec<Item> {
+    let Ok(mut response) = agent().get(&format!("{base}/items?limit={count}")).call() else {
+        return Vec::new();
+    };
+    let rows: Value =
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap_or_default()).unwrap_or_default();
+    rows.as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| {
+                    let content = serde_json::from_str(r["content"].as_str()?).ok()?;
+                    Some(Item {
+                        id: r["id"].as_str()?.to_owned(),
+                        etag: r["etag"].as_str()?.to_owned(),
+                        content,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
