@@ -467,6 +467,11 @@ fn get_from(
 
 /// `count` creates numbered from `first`.
 fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
+    creates(base, STUDENTS, authorization, first, count, name)
+}
+
+/// `count` POSTs of new students numbered from `first` to `path`, each answered 201.
+fn creates(base: &str, path: &str, authorization: &str, first: usize, count: usize, name: &str) -> Phase {
     // Bodies are made before the clock starts: the load generator shares the server's cores.
     let bodies: Vec<String> = (first..first + count).map(|n| student(n).to_string()).collect();
     // Each write carries an Idempotency-Key, as a client that retries safely sends it.
@@ -479,7 +484,7 @@ fn load(base: &str, authorization: &str, first: usize, count: usize, name: &str)
         || Connection::new(port),
         |connection, i| {
             let key = [(idempotency::HEADER, keys[i].as_str())];
-            let sent = connection.send("POST", STUDENTS, authorization, &key, Some(bodies[i].as_bytes()));
+            let sent = connection.send("POST", path, authorization, &key, Some(bodies[i].as_bytes()));
             matches!(sent, Ok(201))
         },
     )
@@ -547,31 +552,43 @@ fn conditional_updates(base: &str, authorization: &str, documents: usize, tag: &
         };
         (0..documents).step_by(500).flat_map(page).take(documents).collect()
     };
-    // (target, If-Match, body, Idempotency-Key) of each update, made before the clock starts.
-    let updates: Vec<(String, String, String, String)> = items
+    let updates: Vec<Update> = items
         .iter()
         .map(|item| {
             let mut update = item.clone();
             let id = item["id"].as_str().unwrap_or_default();
             update["middleName"] = json!(format!("Updated {}", item["_etag"].as_str().unwrap_or_default()));
-            (
-                format!("{STUDENTS}/{id}"),
-                format!("\"{}\"", item["_etag"].as_str().unwrap_or_default()),
-                update.to_string(),
-                idempotency_key(&format!("{tag}-{id}")),
-            )
+            Update {
+                target: format!("{STUDENTS}/{id}"),
+                if_match: format!("\"{}\"", item["_etag"].as_str().unwrap_or_default()),
+                body: update.to_string(),
+                key: idempotency_key(&format!("{tag}-{id}")),
+            }
         })
         .collect();
-    let name = format!("PUT with If-Match, {} distinct documents", items.len());
+    puts(base, authorization, &updates, &format!("PUT with If-Match, {} distinct documents", items.len()))
+}
+
+/// One conditional PUT, made before the clock starts.
+struct Update {
+    target: String,
+    if_match: String,
+    body: String,
+    /// The `Idempotency-Key` header value.
+    key: String,
+}
+
+/// Sends each update once, each answered 204.
+fn puts(base: &str, authorization: &str, updates: &[Update], name: &str) -> Phase {
     let port = port_of(base);
     parallel_with(
-        &name,
+        name,
         updates.len(),
         CLIENTS,
         || Connection::new(port),
         |connection, i| {
-            let (target, etag, body, key) = &updates[i];
-            let headers = [("If-Match", etag.as_str()), (idempotency::HEADER, key.as_str())];
+            let Update { target, if_match, body, key } = &updates[i];
+            let headers = [("If-Match", if_match.as_str()), (idempotency::HEADER, key.as_str())];
             let sent = connection.send("PUT", target, authorization, &headers, Some(body.as_bytes()));
             matches!(sent, Ok(204))
         },

@@ -5,11 +5,10 @@
 use serde_json::{json, Value};
 
 use super::{
-    conditional_updates, gets, idempotency_key, load, parallel_with, port_of, student, with_cpu, Phase,
-    CLIENTS,
+    by_id_in, conditional_updates, creates, get_all, gets, idempotency_key, load, puts, with_cpu, Phase,
+    Update,
 };
 use crate::client::agent;
-use crate::lean_http::Connection;
 
 /// Rounds, and requests of each kind per round and side.
 pub const ROUNDS: usize = 3;
@@ -36,7 +35,7 @@ pub fn measure(
 ) -> Ceiling {
     let put_documents = documents.min(REQUESTS);
     // The ceiling's own items, made first: its GETs and PUTs need them.
-    create_items(bare_base, 0, put_documents, "fill the ceiling object");
+    creates(bare_base, ITEMS, "", 0, put_documents, "fill the ceiling object");
     let items = listed(bare_base, put_documents);
     let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
     let mut series: [Vec<f64>; 6] = Default::default();
@@ -44,12 +43,13 @@ pub fn measure(
     let mut next_item = put_documents;
     for round in 0..ROUNDS {
         let bare_get = with_cpu(bare_group, || {
-            get_items(bare_base, &ids, REQUESTS, "ceiling: GET by id, bare JS Worker and object")
+            let name = "ceiling: GET by id, bare JS Worker and object";
+            get_all(name, bare_base, "", REQUESTS, |i| by_id_in(ITEMS, &ids, i))
         });
         let api_get =
             with_cpu(group, || gets(base, authorization, api_ids, REQUESTS, "GET by id, a ceiling round"));
         let bare_post = with_cpu(bare_group, || {
-            create_items(bare_base, next_item, REQUESTS, "ceiling: POST new, bare JS Worker and object")
+            creates(bare_base, ITEMS, "", next_item, REQUESTS, "ceiling: POST new, bare JS Worker and object")
         });
         next_item += REQUESTS;
         let api_post =
@@ -77,57 +77,24 @@ pub fn measure(
     Ceiling { get: (bare_get, api_get), post: (bare_post, api_post), put: (bare_put, api_put), phases }
 }
 
-fn get_items(base: &str, ids: &[String], count: usize, name: &str) -> Phase {
-    let port = port_of(base);
-    parallel_with(
-        name,
-        count,
-        CLIENTS,
-        || Connection::new(port),
-        |connection, i| {
-            matches!(connection.get(&format!("/items/{}", ids[i % ids.len().max(1)]), ""), Ok(200))
-        },
-    )
-}
-
-fn create_items(base: &str, first: usize, count: usize, name: &str) -> Phase {
-    let bodies: Vec<String> = (first..first + count).map(|n| student(n).to_string()).collect();
-    let keys: Vec<String> = (first..first + count).map(|n| idempotency_key(&format!("create-{n}"))).collect();
-    let port = port_of(base);
-    parallel_with(
-        name,
-        count,
-        CLIENTS,
-        || Connection::new(port),
-        |connection, i| {
-            let key = [("Idempotency-Key", keys[i].as_str())];
-            matches!(connection.send("POST", "/items", "", &key, Some(bodies[i].as_bytes())), Ok(201))
-        },
-    )
-}
+/// The ceiling object's items are at `/items` and its writes need no token.
+const ITEMS: &str = "/items";
 
 fn update_items(base: &str, items: &[Item], round: usize, name: &str) -> Phase {
-    let updates: Vec<(String, String, String, String)> = items
+    let updates: Vec<Update> = items
         .iter()
         .map(|Item { id, etag, content }| {
             let mut body = content.clone();
             body["middleName"] = json!(format!("Updated {round}"));
-            let key = idempotency_key(&format!("ceiling-{round}-{id}"));
-            (format!("/items/{id}"), format!("\"{etag}\""), body.to_string(), key)
+            Update {
+                target: format!("{ITEMS}/{id}"),
+                if_match: format!("\"{etag}\""),
+                body: body.to_string(),
+                key: idempotency_key(&format!("ceiling-{round}-{id}")),
+            }
         })
         .collect();
-    let port = port_of(base);
-    parallel_with(
-        name,
-        updates.len(),
-        CLIENTS,
-        || Connection::new(port),
-        |connection, i| {
-            let (target, if_match, body, key) = &updates[i];
-            let headers = [("If-Match", if_match.as_str()), ("Idempotency-Key", key.as_str())];
-            matches!(connection.send("PUT", target, "", &headers, Some(body.as_bytes())), Ok(204))
-        },
-    )
+    puts(base, "", &updates, name)
 }
 
 struct Item {
@@ -138,7 +105,7 @@ struct Item {
 
 /// The ceiling object's first `count` items.
 fn listed(base: &str, count: usize) -> Vec<Item> {
-    let Ok(mut response) = agent().get(&format!("{base}/items?limit={count}")).call() else {
+    let Ok(mut response) = agent().get(&format!("{base}{ITEMS}?limit={count}")).call() else {
         return Vec::new();
     };
     let rows: Value =
