@@ -223,7 +223,9 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-/// True when something on the port answers an HTTP request with a status line.
+/// True when the Worker on the port answers `GET /` with a 2xx: the API's discovery document and
+/// the bench's bare Worker both answer it themselves, so a 2xx shows the runtime itself serving,
+/// not only wrangler's proxy in front of it.
 fn http_answers(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
@@ -233,7 +235,7 @@ fn http_answers(port: u16) -> bool {
         return false;
     }
     let mut head = [0u8; 12];
-    matches!(stream.read(&mut head), Ok(n) if n >= 9 && head.starts_with(b"HTTP/1."))
+    matches!(stream.read(&mut head), Ok(n) if n >= 10 && head.starts_with(b"HTTP/1.") && head[9] == b'2')
 }
 
 fn wait_port_free(port: u16, timeout: Duration) {

@@ -63,6 +63,11 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+/// The `access_token` of a token request's 200 answer.
+fn access_token(reply: &Reply) -> String {
+    reply.json()["access_token"].as_str().expect("a token answer names its access_token").to_owned()
+}
+
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().expect("ASCII header"))
@@ -137,8 +142,10 @@ impl Api {
     /// The administrator of the server at `base`.
     pub async fn admin(base: String) -> Self {
         let secrets = edfi_blackbox::Secrets::from_env().unwrap();
-        let token = Self::anonymous(base.clone()).token_for(&secrets.admin_key, &secrets.admin_secret).await;
-        Self { token: Some(token.expect("the administrator's token")), ..Self::anonymous(base) }
+        let reply =
+            Self::anonymous(base.clone()).token_reply(&secrets.admin_key, &secrets.admin_secret).await;
+        assert_eq!(reply.status, 200, "the administrator's token: {}", String::from_utf8_lossy(&reply.body));
+        Self { token: Some(access_token(&reply)), ..Self::anonymous(base) }
     }
 
     /// No token at all.
@@ -155,20 +162,24 @@ impl Api {
 
     /// Asks `/oauth/token` with a form body; the token, or `None` if refused.
     pub async fn token_for(&self, key: &str, secret: &str) -> Option<String> {
+        let reply = self.token_reply(key, secret).await;
+        (reply.status == 200).then(|| access_token(&reply))
+    }
+
+    /// The answer to a client-credentials token request.
+    async fn token_reply(&self, key: &str, secret: &str) -> Reply {
         let form = format!(
             "grant_type=client_credentials&client_id={}&client_secret={}",
             form_escape(key),
             form_escape(secret)
         );
-        let reply = self
-            .send(
-                "POST",
-                "/oauth/token",
-                &[("Content-Type", b"application/x-www-form-urlencoded")],
-                Some(form.into_bytes()),
-            )
-            .await;
-        (reply.status == 200).then(|| reply.json()["access_token"].as_str().unwrap().to_owned())
+        self.send(
+            "POST",
+            "/oauth/token",
+            &[("Content-Type", b"application/x-www-form-urlencoded")],
+            Some(form.into_bytes()),
+        )
+        .await
     }
 
     /// Creates an API client of `instance` (as the administrator); its key and secret.
